@@ -1,0 +1,47 @@
+# netsnap developer commands. Everything installs itself into .venv on first use.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: test lint typecheck unit demo bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check netsnap rules tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy netsnap rules
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+## make test: ruff, mypy --strict and the whole pytest suite (namespace and Chromium tests included)
+test: lint typecheck unit
+
+## make demo: analyze the bundled example (incident A: master + node1 + the master's security group)
+demo: $(STAMP)
+	$(BIN)/netsnap analyze fixtures/incident-a/master fixtures/incident-a/node1 \
+		--security-group master=fixtures/incident-a/sg-master.json \
+		--fail-on none
+	$(BIN)/netsnap analyze fixtures/incident-a/master fixtures/incident-a/node1 \
+		--security-group master=fixtures/incident-a/sg-master.json \
+		--format html -o demo-report.html --fail-on none --quiet
+	@echo "HTML report: demo-report.html"
+
+## make bench: parse and trace benchmarks against insights-core, measured in the same run
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q insights-core
+	$(BIN)/python bench/run.py
+
+## make docs: regenerate docs/rules.md from the rules
+docs: $(STAMP)
+	$(BIN)/netsnap rules docs > docs/rules.md
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from netsnap.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Opening bundles safely: collector tarballs, extracted directories, sosreports, loose files."""

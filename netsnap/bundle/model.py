@@ -1,0 +1,57 @@
+"""What the bundle reader hands to the parsers: one text per logical source, plus what went wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netsnap.model.host import SourceState
+
+
+class BundleError(Exception):
+    """A bundle that cannot be opened at all. str() is a one-line message naming the file."""
+
+
+@dataclass
+class SourceFile:
+    """One logical source found in a bundle.
+
+    `file` is the member path inside the bundle (used for provenance); `text` is decoded with
+    undecodable bytes replaced (`replaced_bytes` counts them). `state` and the manifest fields come
+    from the collector manifest or the sos manifest when there is one.
+    """
+
+    source: str
+    file: str
+    text: str
+    state: SourceState = SourceState.OK
+    command: str | None = None
+    exit_code: int | None = None
+    duration_ms: int | None = None
+    sha256: str | None = None
+    size: int = 0
+    replaced_bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Bundle:
+    """One opened bundle: a host's sources keyed by source id.
+
+    `missing` records sources known to be absent and why (from the manifest: command missing, timed
+    out...); sources in neither `files` nor `missing` were not collected. `members` keeps every
+    readable text member (for the report's raw-file appendix); `problems` lists skipped or refused
+    members ("skipped ../etc/passwd: path traversal").
+    """
+
+    path: str
+    kind: str  # "collector" | "sosreport" | "loose"
+    host: str
+    sha256: str | None = None
+    collector_version: str | None = None
+    collected_at: str | None = None
+    redactions: int = 0
+    files: dict[str, SourceFile] = field(default_factory=dict)
+    missing: dict[str, SourceFile] = field(default_factory=dict)
+    members: dict[str, str] = field(default_factory=dict)
+    manifest: dict[str, object] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)

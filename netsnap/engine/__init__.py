@@ -1,0 +1,1 @@
+"""The rule engine: rule metadata, discovery, running rules over a Snapshot, findings."""

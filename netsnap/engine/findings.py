@@ -1,0 +1,71 @@
+"""Findings and the analysis result: the contract between rules and renderers."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class Confidence(str, Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Evidence(BaseModel):
+    """One quoted line: the host, the file inside its bundle, the 1-based line, the text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    file: str
+    line: int = 0
+    text: str = ""
+
+
+class Finding(BaseModel):
+    """One proven cause. `key` makes the anchor `<rule>-<key>` stable across runs; `impact` orders
+    causes on a shared path (higher breaks more traffic); `path` names the traffic it breaks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str
+    cause: str
+    severity: Severity
+    confidence: Confidence
+    title: str
+    hosts: list[str]
+    explanation: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    remediation: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    path: str | None = None
+    impact: int = 0
+    key: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.rule}-{self.key}" if self.key else self.rule
+
+
+class NotEvaluated(BaseModel):
+    """A rule that could not run on a host, and the sources it lacked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str
+    title: str
+    hosts: list[str]
+    missing: list[str]
+    reason: str

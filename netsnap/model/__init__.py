@@ -1,0 +1,62 @@
+"""The typed model every layer shares: provenance, host state and snapshots.
+
+Data flows one way: bundle -> sources -> parsers -> this model -> graph -> rules -> findings.
+"""
+
+from netsnap.model.base import Parsed, Provenance, Record, UnparsedLine
+from netsnap.model.flannel import (
+    FlannelConfig,
+    FlannelEvent,
+    FlannelState,
+    FlagValue,
+    NetConf,
+    SubnetEnv,
+    SystemdUnit,
+)
+from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
+from netsnap.model.interfaces import Counters, IfAddress, Interface, VxlanInfo
+from netsnap.model.iptables import AddrMatch, Chain, IptRule, MatchModule, MatchOption, Ruleset, Table, Target
+from netsnap.model.kernel import EthtoolFeature, KernelEvent, KernelModule, Sysctl
+from netsnap.model.neighbours import FdbEntry, Neighbour
+from netsnap.model.routes import NextHop, PolicyRule, Route
+
+__all__ = [
+    "AddrMatch",
+    "BundleInfo",
+    "Chain",
+    "Counters",
+    "EthtoolFeature",
+    "FdbEntry",
+    "FlagValue",
+    "FlannelConfig",
+    "FlannelEvent",
+    "FlannelState",
+    "Host",
+    "Identity",
+    "IfAddress",
+    "Interface",
+    "IptRule",
+    "KernelEvent",
+    "KernelModule",
+    "MatchModule",
+    "MatchOption",
+    "Neighbour",
+    "NetConf",
+    "NextHop",
+    "Parsed",
+    "PolicyRule",
+    "Provenance",
+    "Record",
+    "Route",
+    "Ruleset",
+    "Snapshot",
+    "SourceState",
+    "SourceStatus",
+    "SubnetEnv",
+    "Sysctl",
+    "SystemdUnit",
+    "Table",
+    "Target",
+    "UnparsedLine",
+    "VxlanInfo",
+]

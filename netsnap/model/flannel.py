@@ -1,0 +1,147 @@
+"""flannel as its files say it, as its process runs it, and as its journal tells it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from ipaddress import IPv4Interface, IPv4Network
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from netsnap.model.base import Provenance, Record
+
+
+class FlagValue(BaseModel):
+    """One flanneld flag's value and where it was set (argv, env file, FLANNELD_* variable)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    value: str
+    via: str
+    src: Provenance
+
+
+class FlannelConfig(BaseModel):
+    """flanneld's effective flags, computed the way systemd and Go's flag package would.
+
+    `argv` is the argument vector after systemd's `$VAR`/`${VAR}` expansion; `ignored` holds the
+    arguments Go's flag parser never read because a non-flag word stopped it; `shadowed` lists
+    FLANNELD_* variables that a command-line flag overrode; `problems` are human sentences.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    origin: Literal["files", "process"]
+    argv: list[str] = Field(default_factory=list)
+    flags: dict[str, FlagValue] = Field(default_factory=dict)
+    ignored: list[str] = Field(default_factory=list)
+    shadowed: list[FlagValue] = Field(default_factory=list)
+    env: dict[str, FlagValue] = Field(default_factory=dict)
+    problems: list[str] = Field(default_factory=list)
+    src: Provenance | None = None
+
+    def get(self, name: str) -> str | None:
+        fv = self.flags.get(name)
+        return fv.value if fv else None
+
+
+class SubnetEnv(BaseModel):
+    """`/run/flannel/subnet.env`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    network: IPv4Network | None = None
+    subnet: IPv4Interface | None = None
+    mtu: int | None = None
+    ipmasq: bool | None = None
+    values: dict[str, str] = Field(default_factory=dict)
+    lines: dict[str, int] = Field(default_factory=dict)
+    src: Provenance
+
+
+class NetConf(BaseModel):
+    """flannel's network config (`net-conf.json` or the etcd `<prefix>/config` value)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    network: IPv4Network | None = None
+    subnet_len: int | None = None
+    backend_type: str = "vxlan"
+    vni: int | None = None
+    port: int | None = None
+    mtu: int | None = None
+    direct_routing: bool = False
+    raw: dict[str, object] = Field(default_factory=dict)
+    src: Provenance
+
+
+class SystemdUnit(BaseModel):
+    """`systemctl cat flanneld`: ExecStart lines, EnvironmentFile= and Environment= entries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    exec_start: list[str] = Field(default_factory=list)
+    exec_start_line: int | None = None
+    environment_files: list[str] = Field(default_factory=list)
+    environment: dict[str, str] = Field(default_factory=dict)
+    src: Provenance
+
+
+FlannelEventKind = Literal[
+    "iface-auto",  # Determining IP address of default interface
+    "iface-chosen",  # Using interface with name X and address Y / Using X as external interface
+    "external-address",  # Using X as external address / endpoint, Defaulting external address...
+    "iface-search",  # Searching for interface using X / ifcanreach
+    "iface-candidate-failed",
+    "cli-flags",
+    "backend",
+    "vxlan-config",
+    "lease",
+    "subnet-added",
+    "subnet-removed",
+    "peer-event",
+    "subnet-file",
+    "iptables",
+    "incompatible-device",
+    "error",
+    "start",
+    "other",
+]
+
+
+class FlannelEvent(Record):
+    """One flanneld log line, classified. `fields` holds what the message pattern extracted
+    (e.g. `iface`, `address`, `vni`, `port`, `subnet`, `public_ip`); `version_hint` is the
+    flannel version family the line or its klog header points to."""
+
+    timestamp: datetime | None = None
+    level: Literal["I", "W", "E", "F", "?"] = "?"
+    pid: int | None = None
+    source_file: str | None = None
+    identifier: str | None = None
+    kind: FlannelEventKind = "other"
+    message: str
+    fields: dict[str, str] = Field(default_factory=dict)
+    version_hint: str | None = None
+
+
+class FlannelState(BaseModel):
+    """Everything netsnap knows about flannel on one host."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env_files: dict[str, dict[str, FlagValue]] = Field(default_factory=dict)
+    unit: SystemdUnit | None = None
+    files_config: FlannelConfig | None = None
+    process_config: FlannelConfig | None = None
+    subnet_env: SubnetEnv | None = None
+    options_env: dict[str, FlagValue] = Field(default_factory=dict)
+    net_conf: NetConf | None = None
+    events: list[FlannelEvent] = Field(default_factory=list)
+
+    def events_of(self, kind: FlannelEventKind) -> list[FlannelEvent]:
+        return [e for e in self.events if e.kind == kind]
+
+

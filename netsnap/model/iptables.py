@@ -1,0 +1,154 @@
+"""iptables rulesets: tables, chains with policies, rules with their matches broken out.
+
+`iptables-save` (with or without `-c` counters, legacy or nft) and the list format
+(`iptables -nvL` / `-vnxL`, what sosreports hold) both become this model.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network, IPv6Network
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from netsnap.model.base import Provenance, Record
+
+
+class AddrMatch(BaseModel):
+    """`[!] -s/-d NET`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    net: IPv4Network | IPv6Network
+    negated: bool = False
+
+
+class NameMatch(BaseModel):
+    """`[!] -i/-o IFACE` (may end in `+`) or `[!] -p PROTO`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: str
+    negated: bool = False
+
+
+class MatchOption(BaseModel):
+    """One option of a match module, e.g. `--dport 8472` or `! --ctstate NEW`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    values: list[str] = Field(default_factory=list)
+    negated: bool = False
+
+
+class MatchModule(BaseModel):
+    """One `-m NAME ...` block (or an implicit protocol match such as `-p udp --dport`).
+
+    `known` is False for modules the model does not interpret; they are kept verbatim in `text`
+    and make the trace engine answer "unknown" rather than guess.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    module: str
+    options: list[MatchOption] = Field(default_factory=list)
+    known: bool = True
+    text: str = ""
+
+    def option(self, name: str) -> MatchOption | None:
+        for opt in self.options:
+            if opt.name == name:
+                return opt
+        return None
+
+
+class Target(BaseModel):
+    """`-j NAME opts` or `-g NAME`; options are parsed into `options` (e.g. `reject-with`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    goto: bool = False
+    options: dict[str, str] = Field(default_factory=dict)
+    text: str = ""
+
+
+class IptRule(Record):
+    """One rule, in chain order (`position` is 1-based within its chain)."""
+
+    table: str
+    chain: str
+    position: int
+    source: AddrMatch | None = None
+    destination: AddrMatch | None = None
+    in_iface: NameMatch | None = None
+    out_iface: NameMatch | None = None
+    protocol: NameMatch | None = None
+    fragment: bool | None = None
+    matches: list[MatchModule] = Field(default_factory=list)
+    target: Target | None = None
+    packets: int | None = None
+    bytes: int | None = None
+
+    @property
+    def comment(self) -> str | None:
+        for m in self.matches:
+            if m.module == "comment":
+                opt = m.option("comment")
+                if opt and opt.values:
+                    return opt.values[0]
+        return None
+
+
+class Chain(BaseModel):
+    """A chain: built-in chains have a policy (ACCEPT/DROP), user chains have None."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    policy: str | None = None
+    packets: int | None = None
+    bytes: int | None = None
+    rules: list[IptRule] = Field(default_factory=list)
+    src: Provenance
+
+    @property
+    def builtin(self) -> bool:
+        return self.policy is not None
+
+
+class Table(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    chains: dict[str, Chain] = Field(default_factory=dict)
+    src: Provenance
+
+
+Backend = Literal["legacy", "nf_tables", "unknown"]
+
+
+class Ruleset(BaseModel):
+    """All tables of one dump. `variant` says which command produced it.
+
+    `variant` is one of "iptables", "iptables-legacy", "iptables-nft", "ip6tables", "list".
+    `warnings` keeps lines such as "# Warning: iptables-legacy tables present".
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    variant: str
+    family: Literal["ipv4", "ipv6"] = "ipv4"
+    backend: Backend = "unknown"
+    version: str | None = None
+    tables: dict[str, Table] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+    file: str
+
+    def chain(self, table: str, chain: str) -> Chain | None:
+        t = self.tables.get(table)
+        return t.chains.get(chain) if t else None
+
+    def rule_count(self) -> int:
+        return sum(len(c.rules) for t in self.tables.values() for c in t.chains.values())

@@ -1,0 +1,105 @@
+"""The registry of logical sources: what each is, where it lives in a bundle, how it is collected.
+
+This table is the single place that names sources. The collector writes each source to `path`
+(relative to the bundle root), the bundle reader maps sosreports and loose files onto the same ids,
+and parsers, rules ("requires") and reports refer to sources by `id`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    path: str
+    title: str
+    command: str
+    sos_paths: tuple[str, ...] = field(default_factory=tuple)
+    group: str = "other"
+
+
+SOURCES: tuple[Source, ...] = (
+    # identity
+    Source("hostname", "identity/hostname", "host name", "hostname",
+           ("hostname", "sos_commands/general/hostname", "etc/hostname"), "identity"),
+    Source("uname", "identity/uname", "kernel", "uname -a",
+           ("uname", "sos_commands/kernel/uname_-a"), "identity"),
+    Source("os_release", "identity/os-release", "OS release", "cat /etc/os-release",
+           ("etc/os-release",), "identity"),
+    Source("date", "identity/date", "collection date", "date -u",
+           ("date", "sos_commands/general/date"), "identity"),
+    Source("uptime", "identity/uptime", "uptime", "uptime",
+           ("uptime", "sos_commands/host/uptime"), "identity"),
+    # routing
+    Source("route_n", "routes/route-n", "route -n", "route -n",
+           ("sos_commands/networking/route_-n",), "routing"),
+    Source("proc_net_route", "routes/proc-net-route", "/proc/net/route", "cat /proc/net/route",
+           ("proc/net/route",), "routing"),
+    Source("ip_route", "routes/ip-route", "ip route show table all", "ip route show table all",
+           ("sos_commands/networking/ip_route_show_table_all",), "routing"),
+    Source("ip_rule", "routes/ip-rule", "ip rule", "ip rule",
+           ("sos_commands/networking/ip_rule", "sos_commands/networking/ip_rule_list"), "routing"),
+    # links
+    Source("ip_addr", "links/ip-d-address", "ip -d address", "ip -d address",
+           ("sos_commands/networking/ip_-d_address", "sos_commands/networking/ip_address"), "links"),
+    Source("ip_link", "links/ip-d-link", "ip -d link show", "ip -d link show",
+           ("sos_commands/networking/ip_-d_link", "sos_commands/networking/ip_link"), "links"),
+    Source("ip_link_stats", "links/ip-s-link", "ip -s link", "ip -s link",
+           ("sos_commands/networking/ip_-s_-d_link", "sos_commands/networking/ip_-s_link"), "links"),
+    Source("ip_neigh", "neigh/ip-neigh", "ip neigh", "ip neigh show",
+           ("sos_commands/networking/ip_neigh_show", "sos_commands/networking/ip_-4_neighbor_show"), "links"),
+    Source("bridge_fdb", "neigh/bridge-fdb", "bridge fdb show", "bridge fdb show",
+           ("sos_commands/networking/bridge_-d_fdb_show", "sos_commands/networking/bridge_fdb_show"), "links"),
+    # firewall
+    Source("iptables_save", "firewall/iptables-save", "iptables-save -c", "iptables-save -c",
+           ("sos_commands/networking/iptables-save", "sos_commands/firewall_tables/iptables-save"), "firewall"),
+    Source("ip6tables_save", "firewall/ip6tables-save", "ip6tables-save -c", "ip6tables-save -c",
+           ("sos_commands/networking/ip6tables-save", "sos_commands/firewall_tables/ip6tables-save"), "firewall"),
+    Source("iptables_legacy_save", "firewall/iptables-legacy-save", "iptables-legacy-save -c",
+           "iptables-legacy-save -c", (), "firewall"),
+    Source("iptables_nft_save", "firewall/iptables-nft-save", "iptables-nft-save -c",
+           "iptables-nft-save -c", (), "firewall"),
+    Source("iptables_list", "firewall/iptables-nvL", "iptables -vnxL (list format, sosreports)",
+           "iptables -t TABLE -vnxL",
+           ("sos_commands/firewall_tables/iptables_-vnxL", "sos_commands/networking/iptables_-vnxL",
+            "sos_commands/firewall_tables/iptables_-t_filter_-nvL",
+            "sos_commands/networking/iptables_-t_filter_-nvL"), "firewall"),
+    Source("ipset", "firewall/ipset-save", "ipset save", "ipset save",
+           ("sos_commands/networking/ipset_list", "sos_commands/firewall_tables/ipset_list"), "firewall"),
+    # kernel
+    Source("sysctl", "kernel/sysctl", "sysctls (key = value)", "sysctl -a (selected keys)",
+           ("sos_commands/kernel/sysctl_-a",), "kernel"),
+    Source("lsmod", "kernel/lsmod", "lsmod (vxlan, br_netfilter, nf_conntrack)", "lsmod",
+           ("sos_commands/kernel/lsmod",), "kernel"),
+    Source("dmesg", "kernel/dmesg", "dmesg tail", "dmesg",
+           ("sos_commands/kernel/dmesg", "sos_commands/logs/dmesg"), "kernel"),
+    Source("ethtool", "kernel/ethtool-k", "ethtool -k flannel.*", "ethtool -k DEV",
+           ("sos_commands/networking/ethtool_-k_flannel.1",), "kernel"),
+    # flannel
+    Source("flannel_journal", "flannel/journal", "flanneld journal", "journalctl -u flanneld -o short-iso",
+           ("sos_commands/logs/journalctl_--no-pager",), "flannel"),
+    Source("flannel_env_default", "flannel/etc-default-flanneld", "/etc/default/flanneld",
+           "cat /etc/default/flanneld", ("etc/default/flanneld",), "flannel"),
+    Source("flannel_env_sysconfig", "flannel/etc-sysconfig-flanneld", "/etc/sysconfig/flanneld",
+           "cat /etc/sysconfig/flanneld", ("etc/sysconfig/flanneld",), "flannel"),
+    Source("subnet_env", "flannel/subnet.env", "/run/flannel/subnet.env", "cat /run/flannel/subnet.env",
+           ("run/flannel/subnet.env",), "flannel"),
+    Source("options_env", "flannel/options.env", "/run/flannel/options.env", "cat /run/flannel/options.env",
+           ("run/flannel/options.env",), "flannel"),
+    Source("net_conf", "flannel/net-conf.json", "kube-flannel net-conf.json",
+           "cat /etc/kube-flannel/net-conf.json", ("etc/kube-flannel/net-conf.json",), "flannel"),
+    Source("flannel_unit", "flannel/systemctl-cat", "flanneld systemd unit", "systemctl cat flanneld",
+           ("sos_commands/systemd/systemctl_cat_flanneld", "usr/lib/systemd/system/flanneld.service",
+            "etc/systemd/system/flanneld.service"), "flannel"),
+    Source("flannel_cmdline", "flannel/cmdline", "running flanneld command line",
+           "tr '\\0' '\\n' < /proc/PID/cmdline", (), "flannel"),
+    Source("flannel_pod_logs", "flannel/pod-logs", "kube-flannel container logs",
+           "cat /var/log/pods/kube-system_kube-flannel*/*/*.log", (), "flannel"),
+)
+
+BY_ID: dict[str, Source] = {s.id: s for s in SOURCES}
+BY_PATH: dict[str, Source] = {s.path: s for s in SOURCES}
+
+MANIFEST_PATH = "manifest.json"
