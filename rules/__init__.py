@@ -1,0 +1,1 @@
+"""netsnap's built-in rules, one per file (installed as the package `netsnap.builtin_rules`)."""
