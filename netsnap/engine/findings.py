@@ -69,3 +69,50 @@ class NotEvaluated(BaseModel):
     hosts: list[str]
     missing: list[str]
     reason: str
+
+
+class RuleRun(BaseModel):
+    """How one rule fared on this run: it fired, passed, or could not be evaluated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str
+    title: str
+    cause: str
+    category: str
+    status: str  # "fired" | "passed" | "not-evaluated"
+    hosts: list[str] = Field(default_factory=list)
+
+
+class HostSummary(BaseModel):
+    """One analysed bundle as the report's header shows it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    bundle: str
+    kind: str
+    sha256: str | None = None
+    collector_version: str | None = None
+    collected_at: str | None = None
+    sources_ok: int = 0
+    sources_missing: list[str] = Field(default_factory=list)
+    unparsed_lines: int = 0
+
+
+class AnalysisResult(BaseModel):
+    """Everything `netsnap analyze` produces; the renderers (text, JSON, HTML) only read this.
+
+    `traces` holds `netsnap.trace.result.TraceResult` dumps for the host pairs that matter.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    netsnap_version: str
+    rules_version: str
+    hosts: list[HostSummary] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    not_evaluated: list[NotEvaluated] = Field(default_factory=list)
+    rule_runs: list[RuleRun] = Field(default_factory=list)
+    traces: list[dict[str, object]] = Field(default_factory=list)
+    verdict: str = ""

@@ -1,0 +1,53 @@
+"""The result of a packet trace: steps with provenance, a disposition, a three-valued verdict."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from netsnap.engine.findings import Evidence
+
+Verdict = Literal["reachable", "unreachable", "unknown"]
+Disposition = Literal[
+    "delivered",
+    "denied-out",
+    "denied-in",
+    "no-route",
+    "null-routed",
+    "neighbour-unreachable",
+    "loop",
+    "insufficient-info",
+]
+StepAction = Literal["permit", "deny", "forward", "encapsulate", "decapsulate", "deliver", "nat", "unknown", "info"]
+
+
+class Step(BaseModel):
+    """One thing the packet went through on one host, and what was consulted to decide it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str
+    stage: str  # e.g. "OUTPUT filter", "route", "vxlan encap", "security group egress", "INPUT filter"
+    action: StepAction
+    detail: str
+    consulted: list[Evidence] = Field(default_factory=list)
+
+
+class TraceResult(BaseModel):
+    """One traced flow (or one branch of a forked flow, with its `share` of the traffic)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    src_host: str
+    src_ip: str | None = None
+    dst_ip: str
+    proto: Literal["icmp", "tcp", "udp"] = "icmp"
+    port: int | None = None
+    verdict: Verdict
+    disposition: Disposition
+    reason: str = ""
+    share: float = 1.0
+    hops: list[Step] = Field(default_factory=list)
+    branches: list[TraceResult] = Field(default_factory=list)
+    reply: TraceResult | None = None
