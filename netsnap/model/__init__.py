@@ -5,10 +5,10 @@ Data flows one way: bundle -> sources -> parsers -> this model -> graph -> rules
 
 from netsnap.model.base import Parsed, Provenance, Record, UnparsedLine
 from netsnap.model.flannel import (
+    FlagValue,
     FlannelConfig,
     FlannelEvent,
     FlannelState,
-    FlagValue,
     NetConf,
     SubnetEnv,
     SystemdUnit,

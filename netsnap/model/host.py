@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +18,7 @@ from netsnap.model.neighbours import FdbEntry, Neighbour
 from netsnap.model.routes import PolicyRule, Route
 
 
-class SourceState(str, Enum):
+class SourceState(StrEnum):
     """Why a source is or is not usable. Only `ok` and `truncated` carry parsed data."""
 
     OK = "ok"

@@ -8,6 +8,7 @@ number no record captured is returned as unparsed. Templates are compiled once a
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -36,10 +37,8 @@ def _collect_numbers(obj: Any, seen: set[int]) -> None:
     if isinstance(obj, dict):
         for key, value in obj.items():
             if key == "ln" or key.endswith("_ln"):
-                try:
+                with suppress(TypeError, ValueError):
                     seen.add(int(value))
-                except (TypeError, ValueError):
-                    pass
             else:
                 _collect_numbers(value, seen)
     elif isinstance(obj, list):
