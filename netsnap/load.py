@@ -1,0 +1,256 @@
+"""Bundle -> parsers -> Host: run each source's parser and assemble one Host per bundle.
+
+This is the combiner layer: it prefers `ip route` over `route -n` over `/proc/net/route`, merges
+`ip -d link`, `ip -d address` and `ip -s link` into one interface table, and records for every known
+source whether it was parsed, with its unparsed lines. Nothing here reads the disk except through
+the bundle reader.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from netsnap.bundle.model import Bundle, SourceFile
+from netsnap.model.base import Parsed, Provenance
+from netsnap.model.flannel import FlagValue, FlannelConfig, FlannelEvent, NetConf, SubnetEnv, SystemdUnit
+from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
+from netsnap.model.interfaces import Interface
+from netsnap.model.iptables import Ruleset
+from netsnap.model.routes import Route
+from netsnap.parsers.registry import PARSER_MODULES, parser_for
+from netsnap.sources import SOURCES
+
+ROUTE_PREFERENCE = ("ip_route", "route_n", "proc_net_route")
+IPTABLES_SOURCES = ("iptables_save", "ip6tables_save", "iptables_legacy_save", "iptables_nft_save", "iptables_list")
+
+
+def load_bundle(path: str | os.PathLike[str]) -> Host:
+    """Open one bundle and parse it into a Host (BundleError for an unreadable bundle)."""
+    from netsnap.bundle.reader import open_bundle
+
+    return build_host(open_bundle(path))
+
+
+def load_snapshot(paths: Sequence[str | os.PathLike[str]]) -> Snapshot:
+    """Open and parse several bundles; host names are made unique ("node", "node#2")."""
+    hosts: list[Host] = []
+    seen: dict[str, int] = {}
+    for path in paths:
+        host = load_bundle(path)
+        count = seen.get(host.name, 0) + 1
+        seen[host.name] = count
+        if count > 1:
+            host = host.model_copy(update={"name": f"{host.name}#{count}"})
+        hosts.append(host)
+    return Snapshot(hosts=hosts)
+
+
+def _remap(obj: Any, line_map: list[int]) -> Any:
+    """Rewrite every Provenance line through `line_map` (for filtered sources such as sos journals)."""
+    if isinstance(obj, Provenance):
+        if 0 < obj.line <= len(line_map):
+            return obj.model_copy(update={"line": line_map[obj.line - 1]})
+        return obj
+    if isinstance(obj, BaseModel):
+        updates = {}
+        for name in type(obj).model_fields:
+            value = getattr(obj, name)
+            new = _remap(value, line_map)
+            if new is not value:
+                updates[name] = new
+        return obj.model_copy(update=updates) if updates else obj
+    if isinstance(obj, list):
+        items = [_remap(v, line_map) for v in obj]
+        return items if any(a is not b for a, b in zip(items, obj, strict=True)) else obj
+    if isinstance(obj, dict):
+        out = {k: _remap(v, line_map) for k, v in obj.items()}
+        return out if any(out[k] is not obj[k] for k in obj) else obj
+    return obj
+
+
+def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
+    try:
+        parse = parser_for(sf.source)
+    except ModuleNotFoundError:
+        status.notes.append("no parser for this source yet")
+        return None
+    try:
+        result = parse(sf.text, sf.file)
+    except Exception as exc:  # parsers must not raise; a bug must not hide the other sources
+        status.state = SourceState.UNREADABLE
+        status.notes.append(f"parser error: {type(exc).__name__}: {exc}")
+        return None
+    line_map: list[int] | None = getattr(sf, "line_map", None)
+    if line_map:
+        result = _remap(result, line_map)
+    status.parsed = len(result.items)
+    status.expected = result.expected
+    status.unparsed = list(result.unparsed)
+    status.notes.extend(result.notes)
+    return result
+
+
+def _status(sf: SourceFile) -> SourceStatus:
+    return SourceStatus(
+        source=sf.source,
+        state=sf.state,
+        file=sf.file,
+        command=sf.command,
+        size=sf.size or len(sf.text.encode("utf-8", errors="replace")),
+        exit_code=sf.exit_code,
+        duration_ms=sf.duration_ms,
+        sha256=sf.sha256,
+        notes=list(sf.notes) + ([f"{sf.replaced_bytes} undecodable bytes replaced"] if sf.replaced_bytes else []),
+    )
+
+
+def _merge_interfaces(host: Host, items: Iterable[Interface], *, counters_only: bool = False) -> None:
+    for iface in items:
+        have = host.interfaces.get(iface.name)
+        if have is None:
+            host.interfaces[iface.name] = iface
+            continue
+        update: dict[str, Any] = {}
+        if counters_only:
+            if iface.counters is not None:
+                update["counters"] = iface.counters
+        else:
+            for field in ("index", "link", "kind", "state", "mtu", "mac", "master", "vxlan"):
+                if getattr(have, field) is None and getattr(iface, field) is not None:
+                    update[field] = getattr(iface, field)
+            if not have.flags and iface.flags:
+                update["flags"] = iface.flags
+            if iface.addresses and not have.addresses:
+                update["addresses"] = iface.addresses
+            if iface.details:
+                update["details"] = {**iface.details, **have.details}
+        if update:
+            host.interfaces[iface.name] = have.model_copy(update=update)
+
+
+def _identity(bundle: Bundle, parsed: dict[str, Parsed[Any]]) -> Identity:
+    facts: dict[str, str] = {}
+    for source in ("hostname", "uname", "os_release", "date", "uptime"):
+        result = parsed.get(source)
+        for item in result.items if result else []:
+            key, value = getattr(item, "key", None), getattr(item, "value", None)
+            if isinstance(key, str) and isinstance(value, str):
+                facts.setdefault(key, value)
+    os_release = {k[3:]: v for k, v in facts.items() if k.startswith("os.")}
+    return Identity(
+        hostname=facts.get("hostname") or bundle.host,
+        kernel=facts.get("kernel"),
+        os_release=os_release,
+        date=facts.get("date"),
+        uptime=facts.get("uptime"),
+    )
+
+
+def _flannel(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    fl = host.flannel
+    for source in ("flannel_env_default", "flannel_env_sysconfig"):
+        result = parsed.get(source)
+        if result:
+            fl.env_files[result.file] = {fv.name: fv for fv in result.items if isinstance(fv, FlagValue)}
+    options = parsed.get("options_env")
+    if options:
+        fl.options_env = {fv.name: fv for fv in options.items if isinstance(fv, FlagValue)}
+    unit = parsed.get("flannel_unit")
+    if unit and unit.items and isinstance(unit.items[0], SystemdUnit):
+        fl.unit = unit.items[0]
+    subnet = parsed.get("subnet_env")
+    if subnet and subnet.items and isinstance(subnet.items[0], SubnetEnv):
+        fl.subnet_env = subnet.items[0]
+    net_conf = parsed.get("net_conf")
+    if net_conf and net_conf.items and isinstance(net_conf.items[0], NetConf):
+        fl.net_conf = net_conf.items[0]
+    for source in ("flannel_journal", "flannel_pod_logs"):
+        result = parsed.get(source)
+        if result:
+            fl.events.extend(e for e in result.items if isinstance(e, FlannelEvent))
+    try:
+        from netsnap.flannel import effective
+    except ModuleNotFoundError:
+        return
+    fl.files_config = effective.files_config_for(host)
+    cmdline = parsed.get("flannel_cmdline")
+    if cmdline and cmdline.items:
+        process: FlannelConfig | None = effective.process_config(cmdline.items)
+        fl.process_config = process
+
+
+def build_host(bundle: Bundle) -> Host:
+    """Parse every source of `bundle` and assemble the Host."""
+    statuses: dict[str, SourceStatus] = {}
+    parsed: dict[str, Parsed[Any]] = {}
+    for spec in SOURCES:
+        sf = bundle.files.get(spec.id)
+        if sf is not None:
+            status = _status(sf)
+            statuses[spec.id] = status
+            if status.usable and spec.id in PARSER_MODULES:
+                result = _parse(sf, status)
+                if result is not None:
+                    parsed[spec.id] = result
+        elif spec.id in bundle.missing:
+            statuses[spec.id] = _status(bundle.missing[spec.id])
+        else:
+            statuses[spec.id] = SourceStatus(source=spec.id, state=SourceState.NOT_COLLECTED)
+
+    collected_at: datetime | None = None
+    if bundle.collected_at:
+        try:
+            collected_at = datetime.fromisoformat(bundle.collected_at.replace("Z", "+00:00"))
+        except ValueError:
+            bundle.problems.append(f"manifest collected_at is not a timestamp: {bundle.collected_at!r}")
+    info = BundleInfo(
+        path=bundle.path,
+        kind=bundle.kind,
+        sha256=bundle.sha256,
+        collector_version=bundle.collector_version,
+        collected_at=collected_at,
+        redactions=bundle.redactions,
+        problems=list(bundle.problems),
+    )
+    host = Host(name=bundle.host, bundle=info, identity=_identity(bundle, parsed), sources=statuses)
+
+    for source in ("ip_link", "ip_addr"):
+        if source in parsed:
+            _merge_interfaces(host, parsed[source].items)
+    if "ip_link_stats" in parsed:
+        _merge_interfaces(host, parsed["ip_link_stats"].items, counters_only=True)
+
+    for source in ROUTE_PREFERENCE:
+        if source in parsed:
+            host.routes = [r for r in parsed[source].items if isinstance(r, Route)]
+            host.routes_origin = source
+            break
+    if "ip_rule" in parsed:
+        host.policy_rules = list(parsed["ip_rule"].items)
+    if "ip_neigh" in parsed:
+        host.neighbours = list(parsed["ip_neigh"].items)
+    if "bridge_fdb" in parsed:
+        host.fdb = list(parsed["bridge_fdb"].items)
+    for source in IPTABLES_SOURCES:
+        result = parsed.get(source)
+        if result:
+            for ruleset in result.items:
+                if isinstance(ruleset, Ruleset):
+                    host.iptables[ruleset.variant] = ruleset
+    if "sysctl" in parsed:
+        host.sysctls = {s.key: s for s in parsed["sysctl"].items}
+    if "lsmod" in parsed:
+        host.modules = {m.name: m for m in parsed["lsmod"].items}
+    if "dmesg" in parsed:
+        host.kernel_events = list(parsed["dmesg"].items)
+    if "ethtool" in parsed:
+        host.ethtool = list(parsed["ethtool"].items)
+    if "ipset" in parsed and hasattr(host, "ipsets"):
+        host.ipsets = {s.name: s for s in parsed["ipset"].items}
+    _flannel(host, parsed)
+    return host
