@@ -15,7 +15,17 @@ from netsnap.model.flannel import (
 )
 from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
 from netsnap.model.interfaces import Counters, IfAddress, Interface, VxlanInfo
-from netsnap.model.iptables import AddrMatch, Chain, IptRule, MatchModule, MatchOption, Ruleset, Table, Target
+from netsnap.model.iptables import (
+    AddrMatch,
+    Chain,
+    IpSet,
+    IptRule,
+    MatchModule,
+    MatchOption,
+    Ruleset,
+    Table,
+    Target,
+)
 from netsnap.model.kernel import EthtoolFeature, KernelEvent, KernelModule, Sysctl
 from netsnap.model.neighbours import FdbEntry, Neighbour
 from netsnap.model.routes import NextHop, PolicyRule, Route
@@ -35,6 +45,7 @@ __all__ = [
     "Identity",
     "IfAddress",
     "Interface",
+    "IpSet",
     "IptRule",
     "KernelEvent",
     "KernelModule",

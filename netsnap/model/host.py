@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from netsnap.model.base import Provenance, UnparsedLine
 from netsnap.model.flannel import FlannelState
 from netsnap.model.interfaces import IfAddress, Interface
-from netsnap.model.iptables import Ruleset
+from netsnap.model.iptables import IpSet, Ruleset
 from netsnap.model.kernel import EthtoolFeature, KernelEvent, KernelModule, Sysctl
 from netsnap.model.neighbours import FdbEntry, Neighbour
 from netsnap.model.routes import PolicyRule, Route
@@ -91,6 +91,7 @@ class Host(BaseModel):
     neighbours: list[Neighbour] = Field(default_factory=list)
     fdb: list[FdbEntry] = Field(default_factory=list)
     iptables: dict[str, Ruleset] = Field(default_factory=dict)
+    ipsets: dict[str, IpSet] = Field(default_factory=dict)
     sysctls: dict[str, Sysctl] = Field(default_factory=dict)
     modules: dict[str, KernelModule] = Field(default_factory=dict)
     kernel_events: list[KernelEvent] = Field(default_factory=list)

@@ -126,6 +126,19 @@ class Table(BaseModel):
     src: Provenance
 
 
+class IpSet(Record):
+    """One set of `ipset save`: `create NAME TYPE OPTIONS...` and its `add NAME MEMBER...` lines.
+
+    `options` keeps the create options (`family inet`, `hashsize 1024`, bare flags map to "").
+    `members` are the member texts as written (`10.0.0.1`, `10.244.0.0/16,tcp:80`).
+    """
+
+    name: str
+    set_type: str
+    options: dict[str, str] = Field(default_factory=dict)
+    members: list[str] = Field(default_factory=list)
+
+
 Backend = Literal["legacy", "nf_tables", "unknown"]
 
 
