@@ -34,10 +34,16 @@ demo: $(STAMP)
 		--format html -o demo-report.html --fail-on none --quiet
 	@echo "HTML report: demo-report.html"
 
-## make bench: parse and trace benchmarks against insights-core, measured in the same run
-bench: $(STAMP)
-	$(BIN)/python -m pip install -q insights-core
-	$(BIN)/python bench/run.py
+## make bench: parse and trace benchmarks; insights-core (the baseline) lives only in bench/.venv
+BENCH_STAMP := bench/.venv/.installed-stamp
+$(BENCH_STAMP): pyproject.toml
+	$(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/python -m pip install -q --upgrade pip
+	bench/.venv/bin/python -m pip install -q -e . insights-core
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	bench/.venv/bin/python bench/run.py
 
 ## make docs: regenerate docs/rules.md from the rules
 docs: $(STAMP)
