@@ -18,6 +18,10 @@ class SourceFile:
     `file` is the member path inside the bundle (used for provenance); `text` is decoded with
     undecodable bytes replaced (`replaced_bytes` counts them). `state` and the manifest fields come
     from the collector manifest or the sos manifest when there is one.
+
+    `line_map` is set when `text` is a filtered extract of `file` (a sosreport's full journal cut down
+    to flannel's lines): line i of `text` (1-based) is line `line_map[i - 1]` of `file`. It is None
+    when `text` is the whole file, line for line; `file_line()` maps either way.
     """
 
     source: str
@@ -31,6 +35,22 @@ class SourceFile:
     size: int = 0
     replaced_bytes: int = 0
     notes: list[str] = field(default_factory=list)
+    line_map: list[int] | None = None
+
+    def file_line(self, line: int) -> int:
+        """The line of `file` that line `line` of `text` came from (0, the whole file, stays 0)."""
+        if self.line_map is None or line <= 0:
+            return line
+        return self.line_map[line - 1] if line <= len(self.line_map) else 0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one bundle may make netsnap read: per member, in total, and member count."""
+
+    max_member_size: int = 64 * 1024 * 1024
+    max_total_size: int = 512 * 1024 * 1024
+    max_members: int = 20_000
 
 
 @dataclass
