@@ -10,10 +10,12 @@ from netsnap.model.flannel import (
     FlannelEvent,
     FlannelState,
     NetConf,
+    ProcessArgv,
+    Selection,
     SubnetEnv,
     SystemdUnit,
 )
-from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
+from netsnap.model.host import BundleInfo, Host, Identity, IdentityFact, Snapshot, SourceState, SourceStatus
 from netsnap.model.interfaces import Counters, IfAddress, Interface, VxlanInfo
 from netsnap.model.iptables import (
     AddrMatch,
@@ -43,6 +45,7 @@ __all__ = [
     "FlannelState",
     "Host",
     "Identity",
+    "IdentityFact",
     "IfAddress",
     "Interface",
     "IpSet",
@@ -56,10 +59,12 @@ __all__ = [
     "NextHop",
     "Parsed",
     "PolicyRule",
+    "ProcessArgv",
     "Provenance",
     "Record",
     "Route",
     "Ruleset",
+    "Selection",
     "Snapshot",
     "SourceState",
     "SourceStatus",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from ipaddress import IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -145,3 +145,36 @@ class FlannelState(BaseModel):
         return [e for e in self.events if e.kind == kind]
 
 
+
+
+class ProcessArgv(Record):
+    """One running flanneld process's argument vector (`/proc/PID/cmdline`, one argument a line).
+
+    `arg_lines[i]` is the 1-based line `argv[i]` came from.
+    """
+
+    pid: int | None = None
+    argv: list[str] = Field(default_factory=list)
+    arg_lines: list[int] = Field(default_factory=list)
+
+
+SelectionMethod = Literal["iface", "iface-regex", "can-reach", "public-ip", "default-route"]
+
+
+class Selection(BaseModel):
+    """The external interface flanneld would choose on a host, recomputed from routes, addresses and flags.
+
+    `address` is the interface address flannel takes, `external_address` what peers send to (the
+    `--public-ip` if given). `error` is set (and `iface` may be None) when flanneld would fail to start.
+    `evidence` are the flag, route and address lines that decided it; `reasoning` the steps in words.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    iface: str | None = None
+    address: IPv4Address | None = None
+    external_address: IPv4Address | None = None
+    method: SelectionMethod | None = None
+    error: str | None = None
+    evidence: list[Provenance] = Field(default_factory=list)
+    reasoning: list[str] = Field(default_factory=list)

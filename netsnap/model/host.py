@@ -9,7 +9,7 @@ from ipaddress import IPv4Address, IPv6Address
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from netsnap.model.base import Provenance, UnparsedLine
+from netsnap.model.base import Provenance, Record, UnparsedLine
 from netsnap.model.flannel import FlannelState
 from netsnap.model.interfaces import IfAddress, Interface
 from netsnap.model.iptables import IpSet, Ruleset
@@ -64,6 +64,17 @@ class BundleInfo(BaseModel):
     collected_at: datetime | None = None
     redactions: int = 0
     problems: list[str] = Field(default_factory=list)
+
+
+class IdentityFact(Record):
+    """One identity fact from hostname, uname -a, os-release, date or uptime.
+
+    Keys: `hostname`, `kernel` (the release), `uname` (the whole line), `os.<KEY>` (os-release),
+    `date`, `uptime`. The loader folds them into `Host.identity`.
+    """
+
+    key: str
+    value: str
 
 
 class Identity(BaseModel):
