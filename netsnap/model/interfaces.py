@@ -10,7 +10,8 @@ from netsnap.model.base import Provenance, Record
 
 
 class IfAddress(Record):
-    """One `inet`/`inet6` line of `ip -d address`."""
+    """One `inet`/`inet6` line of `ip -d address`; `flags` holds words such as `dynamic`,
+    `noprefixroute`, `tentative`, `dadfailed`; `extra` other key/value words (`metric`, `proto`)."""
 
     address: IPv4Interface | IPv6Interface
     peer: IPv4Interface | IPv6Interface | None = None
@@ -18,6 +19,8 @@ class IfAddress(Record):
     secondary: bool = False
     label: str | None = None
     broadcast: IPv4Address | None = None
+    flags: list[str] = Field(default_factory=list)
+    extra: dict[str, str] = Field(default_factory=dict)
 
 
 class VxlanInfo(BaseModel):
