@@ -79,7 +79,11 @@ SOURCES: tuple[Source, ...] = (
            ("sos_commands/networking/ethtool_-k_flannel.1",), "kernel"),
     # flannel
     Source("flannel_journal", "flannel/journal", "flanneld journal", "journalctl -u flanneld -o short-iso",
-           ("sos_commands/logs/journalctl_--no-pager",), "flannel"),
+           ("sos_commands/logs/journalctl_--no-pager_--unit_flanneld", "sos_commands/logs/journalctl_--no-pager",
+            "sos_commands/logs/journalctl_--no-pager_--boot",
+            "sos_commands/logs/journalctl_--no-pager_--catalog_--boot",
+            "sos_commands/logs/journalctl_--all_--this-boot_--no-pager",
+            "sos_commands/logs/journalctl_--no-pager_--boot_-1"), "flannel"),
     Source("flannel_env_default", "flannel/etc-default-flanneld", "/etc/default/flanneld",
            "cat /etc/default/flanneld", ("etc/default/flanneld",), "flannel"),
     Source("flannel_env_sysconfig", "flannel/etc-sysconfig-flanneld", "/etc/sysconfig/flanneld",
