@@ -77,7 +77,12 @@ class NetConf(BaseModel):
 
 
 class SystemdUnit(BaseModel):
-    """`systemctl cat flanneld`: ExecStart lines, EnvironmentFile= and Environment= entries."""
+    """`systemctl cat flanneld`: ExecStart lines, EnvironmentFile= and Environment= entries.
+
+    Drop-ins already applied: an empty `ExecStart=` / `EnvironmentFile=` / `Environment=` resets the
+    list. `environment_lines` / `environment_file_lines` give the line of each variable / file entry;
+    `files` the unit file and drop-ins in the order `systemctl cat` showed them.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -87,6 +92,9 @@ class SystemdUnit(BaseModel):
     environment_files: list[str] = Field(default_factory=list)
     environment: dict[str, str] = Field(default_factory=dict)
     src: Provenance
+    environment_lines: dict[str, int] = Field(default_factory=dict)
+    environment_file_lines: dict[str, int] = Field(default_factory=dict)
+    files: list[str] = Field(default_factory=list)
 
 
 FlannelEventKind = Literal[
