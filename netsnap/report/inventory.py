@@ -1,0 +1,155 @@
+"""Per-host inventory tables for the report appendix, as plain rows of strings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from netsnap.model import FlannelConfig, Host
+
+MAX_RULES_PER_CHAIN = 500
+MAX_RAW_CHARS = 256 * 1024
+
+Row = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChainView:
+    ruleset: str
+    table: str
+    chain: str
+    policy: str
+    counters: str
+    rules: list[Row]
+    hidden: int
+    src: str
+
+
+@dataclass(frozen=True)
+class RawFile:
+    name: str
+    size: int
+    text: str
+    truncated: bool
+
+
+@dataclass
+class HostInventory:
+    name: str
+    anchor: str
+    identity: list[Row] = field(default_factory=list)
+    sources: list[Row] = field(default_factory=list)
+    interfaces: list[Row] = field(default_factory=list)
+    routes: list[Row] = field(default_factory=list)
+    policy_rules: list[Row] = field(default_factory=list)
+    chains: list[ChainView] = field(default_factory=list)
+    flannel_flags: list[Row] = field(default_factory=list)
+    flannel_notes: list[str] = field(default_factory=list)
+    flannel_files: list[Row] = field(default_factory=list)
+    sysctls: list[Row] = field(default_factory=list)
+    unparsed: list[Row] = field(default_factory=list)
+    raw_files: list[RawFile] = field(default_factory=list)
+
+
+def _flag_cell(cfg: FlannelConfig | None, name: str) -> str:
+    if cfg is None:
+        return "(not known)"
+    fv = cfg.flags.get(name)
+    return f"{fv.value}  [{fv.via}, {fv.src}]" if fv else "(default)"
+
+
+def _flannel(host: Host, inv: HostInventory) -> None:
+    fl = host.flannel
+    files, proc = fl.files_config, fl.process_config
+    names = sorted(set(files.flags if files else {}) | set(proc.flags if proc else {}))
+    for name in names:
+        a, b = _flag_cell(files, name), _flag_cell(proc, name)
+        va = files.get(name) if files else None
+        vb = proc.get(name) if proc else None
+        differs = "differs" if files and proc and va != vb else ""
+        inv.flannel_flags.append((name, a, b, differs))
+    for label, cfg in (("files", files), ("process", proc)):
+        if cfg is None:
+            continue
+        if cfg.ignored:
+            inv.flannel_notes.append(f"{label}: arguments flanneld never read: {' '.join(cfg.ignored)}")
+        for sh in cfg.shadowed:
+            inv.flannel_notes.append(f"{label}: {sh.name}={sh.value} ({sh.src}) overridden by a command-line flag")
+        inv.flannel_notes.extend(f"{label}: {p}" for p in cfg.problems)
+    if fl.subnet_env is not None:
+        se = fl.subnet_env
+        for k in sorted(se.values):
+            line = se.lines.get(k, 0)
+            inv.flannel_files.append((se.src.file, k, se.values[k], str(line) if line else ""))
+    if fl.net_conf is not None:
+        nc = fl.net_conf
+        inv.flannel_files.append(
+            (nc.src.file, "Network / Backend", f"{nc.network} {nc.backend_type} vni={nc.vni} port={nc.port}", "")
+        )
+    for path in sorted(fl.env_files):
+        for k in sorted(fl.env_files[path]):
+            fv = fl.env_files[path][k]
+            inv.flannel_files.append((path, k, fv.value, str(fv.src.line or "")))
+
+
+def host_inventory(index: int, host: Host, raw: Mapping[str, str] | None = None) -> HostInventory:
+    """The appendix tables for one host; `raw` maps bundle member names to their text."""
+    inv = HostInventory(name=host.name, anchor=f"host-{index}")
+    ident = host.identity
+    inv.identity = [
+        ("hostname", ident.hostname),
+        ("kernel", ident.kernel or ""),
+        ("os", ident.os_release.get("PRETTY_NAME", "")),
+        ("date", ident.date or ""),
+        ("uptime", ident.uptime or ""),
+        ("bundle", f"{host.bundle.path} ({host.bundle.kind})"),
+    ]
+    inv.identity.extend(("bundle problem", p) for p in host.bundle.problems)
+    for sid in sorted(host.sources):
+        st = host.sources[sid]
+        expected = "" if st.expected is None else str(st.expected)
+        inv.sources.append(
+            (sid, st.state.value, st.file or "", str(st.parsed), expected, str(len(st.unparsed)), "; ".join(st.notes))
+        )
+        inv.unparsed.extend((sid, st.file or "", str(u.line), u.text) for u in st.unparsed)
+    for name in sorted(host.interfaces):
+        i = host.interfaces[name]
+        addrs = " ".join(str(a.address) for a in i.addresses)
+        vx = ""
+        if i.vxlan is not None:
+            vx = f"vni {i.vxlan.vni} local {i.vxlan.local} dev {i.vxlan.dev} dstport {i.vxlan.dstport}"
+        inv.interfaces.append(
+            (name, i.kind or "", i.state or "", "" if i.mtu is None else str(i.mtu), addrs, i.master or "", vx,
+             str(i.src))
+        )
+    for r in host.routes:
+        nh = " ".join(f"{n.gateway or ''} {n.dev or ''}".strip() for n in r.nexthops)
+        inv.routes.append(
+            (r.table, r.type, str(r.dst), str(r.gateway or nh), r.dev or "", str(r.metric), r.proto or "",
+             r.scope or "", str(r.prefsrc or ""), str(r.src))
+        )
+    for p in host.policy_rules:
+        inv.policy_rules.append((str(p.priority), p.raw or f"{p.action} {p.table or ''}", str(p.src)))
+    for variant in sorted(host.iptables):
+        rs = host.iptables[variant]
+        for tname in sorted(rs.tables):
+            table = rs.tables[tname]
+            for cname in sorted(table.chains):
+                c = table.chains[cname]
+                rules: list[Row] = [
+                    (str(r.position), "" if r.packets is None else str(r.packets), r.raw, str(r.src))
+                    for r in c.rules[:MAX_RULES_PER_CHAIN]
+                ]
+                counters = "" if c.packets is None else f"{c.packets} pkts / {c.bytes} bytes"
+                inv.chains.append(
+                    ChainView(variant, tname, cname, c.policy or "-", counters, rules,
+                              max(0, len(c.rules) - MAX_RULES_PER_CHAIN), str(c.src))
+                )
+    _flannel(host, inv)
+    for key in sorted(host.sysctls):
+        s = host.sysctls[key]
+        inv.sysctls.append((key, s.value, str(s.src)))
+    for name in sorted(raw or {}):
+        text = (raw or {})[name]
+        inv.raw_files.append(RawFile(name, len(text), text[:MAX_RAW_CHARS], len(text) > MAX_RAW_CHARS))
+    return inv
