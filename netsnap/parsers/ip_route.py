@@ -1,0 +1,183 @@
+"""`ip route show table all` -> Parsed[Route] with origin "ip-route".
+
+Keywords are read with a grammar of known arity (`dev X`, `via [inet|inet6] X`, `proto X`,
+`scope X`, `src X`, `metric N`, `table T`, ...) and bare flags (`onlink`, `linkdown`, `dead`, ...),
+so a flag in mid-line never shifts the pairs that follow it (the insights-core pitfall). Unknown
+words go to `extra`: followed by a known keyword or the end of the line they are a flag (value
+""), otherwise a pair. `default` is 0.0.0.0/0 or ::/0 by the line's address family (its addresses,
+an IPv6-only keyword such as `pref`, else the previous route's family). A prefix without a length
+is a host route. A route line followed by indented `nexthop` lines (tab or spaces) becomes one
+Route with `nexthops`. `expected` is the number of non-blank lines that are not `nexthop` lines.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from typing import Any, Literal, cast
+
+from pydantic import ValidationError
+
+from netsnap.model.base import Parsed, Provenance
+from netsnap.model.routes import IPAddress, IPNetwork, NextHop, Route, RouteType
+from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+
+SOURCE = "ip_route"
+ROUTE_TYPES: frozenset[str] = frozenset(
+    {"unicast", "local", "broadcast", "multicast", "blackhole", "unreachable", "prohibit", "throw", "nat", "anycast"}
+)
+# keywords followed by exactly one value (mtu/window/... may carry a `lock` word first)
+ONE_VALUE: frozenset[str] = frozenset({
+    "via", "dev", "proto", "scope", "src", "metric", "table", "tos", "dsfield", "realm", "realms", "mtu",
+    "advmss", "rtt", "rttvar", "reordering", "window", "cwnd", "initcwnd", "initrwnd", "ssthresh", "features",
+    "quickack", "congctl", "pref", "expires", "hoplimit", "nhid", "from", "error", "weight", "fastopen_no_cookie",
+    "rto_min", "ttl-propagate", "preference", "priority", "age", "users", "used", "iif", "mark",
+})
+LOCKABLE: frozenset[str] = frozenset({
+    "mtu", "advmss", "rtt", "rttvar", "reordering", "window", "cwnd", "initcwnd", "initrwnd", "ssthresh", "rto_min",
+    "congctl",
+})
+FLAGS: frozenset[str] = frozenset({
+    "onlink", "linkdown", "dead", "pervasive", "offload", "trap", "notify", "rt_offload", "rt_trap",
+    "rt_offload_failed", "cache", "lock",
+})
+IPV6_ONLY: frozenset[str] = frozenset({"pref", "expires", "hoplimit"})
+KNOWN: frozenset[str] = ONE_VALUE | FLAGS | frozenset({"nexthop", "encap"})
+Family = Literal[4, 6]
+
+
+class LineError(ValueError):
+    """A route line whose words do not make a route."""
+
+
+def read_words(words: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Split keyword words into (key -> value, bare flags), by known arity.
+
+    `via inet6 X` keeps X; `mtu lock 1400` gives mtu = "lock 1400"; `encap ...` takes the rest of
+    the line as one value. Unknown words are flags when followed by a known keyword or nothing.
+    """
+    values: dict[str, str] = {}
+    flags: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if word == "encap":
+            values["encap"] = " ".join(words[i + 1:])
+            break
+        if word in ONE_VALUE and nxt is not None:
+            if word == "via" and nxt in ("inet", "inet6") and i + 2 < len(words):
+                values[word] = words[i + 2]
+                i += 3
+                continue
+            if word in LOCKABLE and nxt == "lock" and i + 2 < len(words):
+                values[word] = f"lock {words[i + 2]}"
+                i += 3
+                continue
+            values[word] = nxt
+            i += 2
+            continue
+        if word in FLAGS or word in ONE_VALUE or nxt is None or nxt in KNOWN:
+            flags.append(word)
+            i += 1
+            continue
+        values[word] = nxt
+        i += 2
+    return values, flags
+
+
+def _family(dst: str, values: dict[str, str], previous: Family) -> Family:
+    for text in (dst, values.get("via", ""), values.get("src", ""), values.get("from", "")):
+        if ":" in text:
+            return 6
+        if "." in text:
+            return 4
+    if IPV6_ONLY & values.keys():
+        return 6
+    return previous
+
+
+def _network(dst: str, family: Family) -> IPNetwork:
+    if dst == "default":
+        return IPv6Network("::/0") if family == 6 else IPv4Network("0.0.0.0/0")
+    return ip_network(dst, strict=False)
+
+
+def _nexthop(rest: str, extra: dict[str, str], index: int) -> NextHop:
+    values, flags = read_words(rest.split())
+    known = {"via", "dev", "weight"}
+    gateway = ip_address(values["via"]) if "via" in values else None
+    weight = int(values.get("weight", "1"))
+    for key, value in values.items():
+        if key not in known:
+            extra[f"nexthop{index}.{key}"] = value
+    for flag in flags:
+        if flag not in ("onlink", "dead", "linkdown"):
+            extra[f"nexthop{index}.{flag}"] = ""
+    return NextHop(gateway=gateway, dev=values.get("dev"), weight=weight, onlink="onlink" in flags,
+                   dead="dead" in flags, linkdown="linkdown" in flags)
+
+
+def _route(rec: dict[str, Any], line: str, file: str, family: Family) -> tuple[Route, Family]:
+    ln = int(rec["ln"])
+    rtype = str(rec.get("rtype") or "unicast")
+    dst_text = str(rec["dst"])
+    values, flags = read_words(str(rec.get("rest", "")).split())
+    fam = _family(dst_text, values, family)
+    extra: dict[str, str] = {}
+    nexthops: list[NextHop] = []
+    try:
+        dst = _network(dst_text, fam)
+        gateway: IPAddress | None = ip_address(values.pop("via")) if "via" in values else None
+        prefsrc: IPAddress | None = ip_address(values.pop("src")) if "src" in values else None
+        metric = int(values.pop("metric", "0"))
+        for index, nh in enumerate(rec.get("nexthops", []), start=1):
+            nexthops.append(_nexthop(str(nh.get("nh_rest", "")), extra, index))
+    except (ValueError, TypeError) as exc:
+        raise LineError(f"line {ln}: {exc}") from exc
+    dev = values.pop("dev", None)
+    table = values.pop("table", "main")
+    proto = values.pop("proto", None)
+    scope = values.pop("scope", None)
+    extra.update(values)
+    extra.update({f: "" for f in flags if f not in ("onlink", "linkdown", "dead")})
+    try:
+        route = Route(
+            src=Provenance(file=file, line=ln), raw=line, origin="ip-route", table=table,
+            type=cast(RouteType, rtype), dst=dst, gateway=gateway, dev=dev, proto=proto, scope=scope,
+            prefsrc=prefsrc, metric=metric, onlink="onlink" in flags, linkdown="linkdown" in flags,
+            dead="dead" in flags, nexthops=nexthops, extra=extra,
+        )
+    except ValidationError as exc:
+        raise LineError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
+    return route, cast(Family, dst.version)
+
+
+def parse(text: str, file: str) -> Parsed[Route]:
+    """Parse `ip route show table all`; never raises."""
+    result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
+    try:
+        records, _, lines = run_template(SOURCE, text, "routes")
+    except Exception as exc:  # hostile input must not escape as a traceback
+        result.notes.append(f"template failed: {type(exc).__name__}")
+        _, lines = number_lines(text)
+        result.unparsed = unparsed_lines(lines, set())
+        return result
+    consumed: set[int] = set()
+    family: Family = 4
+    for rec in records:
+        if rec.get("rtype") is None and rec.get("dst") in ROUTE_TYPES:
+            continue  # a bare type word with no prefix is not a route
+        ln = int(rec["ln"])
+        try:
+            route, family = _route(rec, lines[ln - 1], file, family)
+        except LineError as exc:
+            result.notes.append(str(exc))
+            continue
+        result.items.append(route)
+        consumed.add(ln)
+        consumed.update(int(nh["nh_ln"]) for nh in rec.get("nexthops", []))
+    result.expected = sum(1 for line in lines if line.strip() and line.split()[0] != "nexthop")
+    result.unparsed = unparsed_lines(lines, consumed)
+    if len(result.items) != result.expected:
+        result.notes.append(f"{result.expected} route lines, {len(result.items)} routes parsed")
+    return result

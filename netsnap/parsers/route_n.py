@@ -1,0 +1,126 @@
+"""`route -n` (net-tools and busybox, also `-ne`/`-nee`) -> Parsed[Route] with origin "route-n".
+
+Every data row becomes one Route in the main table, duplicates included (two identical rows are
+two routes: that is the finding in incident B). `dst` is Destination/Genmask; a destination with
+host bits set still parses (to its network) with a note. Gateway `0.0.0.0`, `*` or `-` means none;
+a `!` flag (reject) makes the route type "unreachable". `expected` is the number of non-blank lines
+that are neither the title nor a column header, so any row the parser could not read shows up as a
+difference between `expected` and `len(items)`.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+from pydantic import ValidationError
+
+from netsnap.model.base import Parsed, Provenance
+from netsnap.model.routes import Route
+from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+
+SOURCE = "route_n"
+TITLE_PREFIXES = ("Kernel IP routing table",)
+DEFAULT_COLUMNS: tuple[str, ...] = ("Metric", "Ref", "Use", "Iface")
+ANY = IPv4Address(0)
+KEPT_EXTRA = {"MSS": "mss", "Window": "window", "irtt": "irtt"}
+
+
+class RowError(ValueError):
+    """A data row whose values do not make a route."""
+
+
+def _gateway(text: str) -> IPv4Address | None:
+    if text in ("*", "-"):
+        return None
+    gateway = IPv4Address(text)
+    return None if gateway == ANY else gateway
+
+
+def _row_to_route(rec: dict[str, str], columns: tuple[str, ...], line: str, file: str,
+                  notes: list[str]) -> Route:
+    ln = int(rec["ln"])
+    dest = str(ANY) if rec["dest"] == "default" else rec["dest"]
+    mask = rec["mask"]
+    try:
+        dst = IPv4Network(f"{dest}/{mask}", strict=False)
+    except ValueError as exc:
+        raise RowError(f"line {ln}: bad destination or genmask ({exc})") from exc
+    if dst.network_address != IPv4Address(dest):
+        notes.append(f"line {ln}: destination {dest} has host bits set for genmask {mask}; read as {dst}")
+    try:
+        gateway = _gateway(rec["gw"])
+    except ValueError as exc:
+        raise RowError(f"line {ln}: bad gateway {rec['gw']!r}") from exc
+    values = rec["cols"].split()
+    if len(values) != len(columns):
+        raise RowError(f"line {ln}: {len(values)} trailing columns, the header has {len(columns)}")
+    by_name = dict(zip(columns, values, strict=True))
+    metric_text = by_name.get("Metric", "0")
+    if not metric_text.isdigit():
+        raise RowError(f"line {ln}: metric {metric_text!r} is not a number")
+    dev = by_name.get("Iface")
+    flags = rec["flag_word"]
+    extra = {KEPT_EXTRA[k]: v for k, v in by_name.items() if k in KEPT_EXTRA and v not in ("0", "-")}
+    try:
+        return Route(
+            src=Provenance(file=file, line=ln), raw=line, origin="route-n", table="main",
+            type="unreachable" if "!" in flags else "unicast", dst=dst, gateway=gateway,
+            dev=None if dev in (None, "-", "*") else dev, metric=int(metric_text), flags=flags, extra=extra,
+        )
+    except ValidationError as exc:
+        raise RowError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
+
+
+def _columns(hdr_cols: str) -> tuple[str, ...] | None:
+    """Trailing column names after Destination Gateway Genmask Flags, or None if not a header."""
+    words = hdr_cols.split()
+    if words[:2] != ["Gateway", "Genmask"] or len(words) < 4 or words[2] != "Flags":
+        return None
+    return tuple(words[3:])
+
+
+def parse(text: str, file: str) -> Parsed[Route]:
+    """Parse `route -n` output; never raises."""
+    result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
+    try:
+        records, _, lines = run_template(SOURCE, text, "rows")
+    except Exception as exc:  # hostile input must not escape as a traceback
+        result.notes.append(f"template failed: {type(exc).__name__}")
+        _, lines = number_lines(text)
+        result.unparsed = unparsed_lines(lines, set())
+        return result
+    header_at: dict[int, tuple[str, ...]] = {}
+    rows_by_ln: dict[int, dict[str, str]] = {}
+    for rec in records:
+        if "hdr_cols" in rec:
+            cols = _columns(rec["hdr_cols"])
+            if cols is not None:
+                header_at[int(rec["ln"])] = cols
+        elif "dest" in rec:
+            rows_by_ln[int(rec["ln"])] = rec
+    consumed: set[int] = set(header_at)
+    columns = DEFAULT_COLUMNS
+    expected = 0
+    for i, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if i in header_at:
+            columns = header_at[i]
+            continue
+        if not stripped or stripped.startswith(TITLE_PREFIXES):
+            continue
+        expected += 1
+        row = rows_by_ln.get(i)
+        if row is None:
+            continue
+        try:
+            result.items.append(_row_to_route(row, columns, line, file, result.notes))
+        except RowError as exc:
+            result.notes.append(str(exc))
+            continue
+        consumed.add(i)
+    result.expected = expected
+    result.unparsed = unparsed_lines(lines, consumed, TITLE_PREFIXES)
+    if len(result.items) != expected:
+        result.notes.append(f"{expected} data rows, {len(result.items)} routes parsed")
+    return result
+
