@@ -28,6 +28,8 @@ class FlannelConfig(BaseModel):
     `argv` is the argument vector after systemd's `$VAR`/`${VAR}` expansion; `ignored` holds the
     arguments Go's flag parser never read because a non-flag word stopped it; `shadowed` lists
     FLANNELD_* variables that a command-line flag overrode; `problems` are human sentences.
+    `repeated` holds every value of repeatable flags (`flags` keeps the first); `notes` states the
+    assumptions made (e.g. the default unit of a distribution when no unit was captured).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -40,10 +42,19 @@ class FlannelConfig(BaseModel):
     env: dict[str, FlagValue] = Field(default_factory=dict)
     problems: list[str] = Field(default_factory=list)
     src: Provenance | None = None
+    repeated: dict[str, list[FlagValue]] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
 
     def get(self, name: str) -> str | None:
         fv = self.flags.get(name)
         return fv.value if fv else None
+
+    def values(self, name: str) -> list[FlagValue]:
+        """Every value of a flag in order: all of a repeatable flag (`--iface`, `--iface-regex`), else the one."""
+        if name in self.repeated:
+            return list(self.repeated[name])
+        fv = self.flags.get(name)
+        return [fv] if fv else []
 
 
 class SubnetEnv(BaseModel):
