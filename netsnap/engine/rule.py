@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.meta import RuleMeta
 from netsnap.model import Host, Provenance, Record, Snapshot
+from netsnap.secgroups.model import SecurityGroups
 
 if TYPE_CHECKING:
     from netsnap.engine.cluster import Cluster
@@ -32,7 +33,7 @@ class RuleContext:
     hosts: list[Host]
     cluster: Cluster
     host: Host | None = None
-    security_groups: object | None = None
+    security_groups: SecurityGroups | None = None
     trace: object | None = None
     notes: list[str] = field(default_factory=list)
 

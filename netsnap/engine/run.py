@@ -16,6 +16,7 @@ from netsnap.engine.findings import AnalysisResult, Finding, HostSummary, NotEva
 from netsnap.engine.meta import RuleMeta
 from netsnap.engine.rule import Rule, RuleContext
 from netsnap.model import Host, Snapshot
+from netsnap.secgroups.model import SecurityGroups
 
 MAX_TRACES = 20
 
@@ -60,7 +61,7 @@ def rules_version(rules: Sequence[Rule]) -> str:
     return f"{netsnap.__version__}+{len(rules)}r.{digest.hexdigest()[:8]}"
 
 
-def _trace_engine(snapshot: Snapshot, security_groups: object | None) -> object | None:
+def _trace_engine(snapshot: Snapshot, security_groups: SecurityGroups | None) -> object | None:
     try:
         mod = importlib.import_module("netsnap.trace.engine")
         engine_cls = mod.TraceEngine
@@ -140,7 +141,7 @@ def verdict_sentence(findings: list[Finding], not_evaluated: list[NotEvaluated],
 def run_rules(
     snapshot: Snapshot,
     *,
-    security_groups: object | None = None,
+    security_groups: SecurityGroups | None = None,
     rules_dirs: Sequence[str | Path] = (),
     only: Sequence[str] = (),
     skip: Sequence[str] = (),
