@@ -250,7 +250,8 @@ def build_topology(
         box_x[host.name] = x
         failing = pair is not None and host.name in pair
         if sgs.get(host.name):
-            topo.rects.append(Rect(x - 8, TOP - 8, BOX_W + 16, box_h + 16, "sg", f"security group {sgs[host.name]}"))
+            sg_title = f"security group {sgs[host.name]}"
+            topo.rects.append(Rect(x - 8, TOP - 8, BOX_W + 16, box_h + 16, "sgframe", sg_title))
         topo.rects.append(Rect(x, TOP, BOX_W, box_h, "host failing" if failing else "host", host.name))
         topo.labels.append(Label(x + 8, TOP + 18, clip(host.name, BOX_W - 16), "hostname", title=host.name))
         nics = [iface for iface in host.interfaces.values() if _is_underlay(iface)]
@@ -264,7 +265,8 @@ def build_topology(
         for r, (kind, text, title) in enumerate(host_rows[host.name]):
             y = TOP + HEADER_H + 4 + r * ROW_H
             row_y[(host.name, kind)] = y
-            topo.labels.append(Label(x + 10, y + 9, clip(text, BOX_W - 40), f"row {kind.split(':')[0]}", title=title))
+            cls = f"row row-{kind.split(':')[0]}"
+            topo.labels.append(Label(x + 10, y + 9, clip(text, BOX_W - 40), cls, title=title))
 
     # networks as bars below the hosts, NIC drops onto them
     bars_top = bottom + 50

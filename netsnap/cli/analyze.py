@@ -1,0 +1,192 @@
+"""`netsnap analyze BUNDLE...`: load the bundles, run the rules, print or write the report.
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unreadable input.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from netsnap.engine.findings import AnalysisResult, Severity
+from netsnap.model import Snapshot
+from netsnap.report.html import render_html
+from netsnap.report.json_output import render_json
+from netsnap.report.text import render_text
+from netsnap.report.view import exit_code, filter_result, split_tokens
+from netsnap.secgroups.model import SecurityGroups
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
+class FailOn(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NONE = "none"
+
+
+class MinSeverity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class InputError(Exception):
+    """Unreadable input; str() is one line naming the file and the problem."""
+
+
+def load(paths: list[str]) -> Snapshot:
+    """Bundles -> Snapshot (netsnap.load); any bundle or parse failure becomes an InputError."""
+    from netsnap.bundle.model import BundleError
+    from netsnap.load import load_snapshot
+
+    for p in paths:
+        if not os.path.exists(p):
+            raise InputError(f"{p}: no such file or directory")
+    try:
+        return load_snapshot(paths)
+    except BundleError as exc:
+        raise InputError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{', '.join(paths)}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+
+
+def attach_security_groups(snapshot: Snapshot, specs: list[str]) -> SecurityGroups | None:
+    """`--security-group HOST=FILE`... -> netsnap.secgroups.SecurityGroups (None when none given)."""
+    if not specs:
+        return None
+    from netsnap.secgroups import SecGroupError, attach
+
+    groups: SecurityGroups | None = None
+    for spec in specs:
+        try:
+            groups = attach(snapshot, spec, groups)
+        except SecGroupError as exc:
+            raise InputError(str(exc).splitlines()[0]) from None
+        except OSError as exc:
+            raise InputError(f"{spec}: {exc.strerror or exc}") from None
+    return groups
+
+
+def analyse(snapshot: Snapshot, security_groups: SecurityGroups | None, rules_dirs: list[str], only: list[str],
+            skip: list[str]) -> AnalysisResult:
+    from netsnap.engine.discovery import RuleLoadError
+    from netsnap.engine.run import run_rules
+
+    try:
+        return run_rules(snapshot, security_groups=security_groups, rules_dirs=rules_dirs, only=only, skip=skip)
+    except RuleLoadError as exc:
+        raise InputError(str(exc).splitlines()[0]) from None
+
+
+def raw_files(snapshot: Snapshot, paths: list[str]) -> dict[str, dict[str, str]]:
+    """The bundles' text members by host name, for the HTML appendix (hosts come in `paths` order)."""
+    from netsnap.bundle.model import BundleError
+    from netsnap.bundle.reader import open_bundle
+
+    out: dict[str, dict[str, str]] = {}
+    for host, path in zip(snapshot.hosts, paths, strict=False):
+        try:
+            out[host.name] = dict(open_bundle(path).members)
+        except BundleError:
+            continue
+    return out
+
+
+def security_group_labels(specs: list[str], snapshot: Snapshot) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for spec in specs:
+        key, _, path = spec.partition("=")
+        host = snapshot.host(key.strip())
+        if host is not None:
+            name = Path(path.strip()).name
+            labels[host.name] = f"{labels[host.name]}, {name}" if host.name in labels else name
+    return labels
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"netsnap analyze: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def analyze(
+    bundles: Annotated[list[str], typer.Argument(help="Bundles: collector tarballs or directories, sosreports.")],
+    security_group: Annotated[
+        list[str] | None, typer.Option("--security-group", help="HOST=FILE: a security-group export for a host.")
+    ] = None,
+    fmt: Annotated[
+        Format | None, typer.Option("--format", "-f", help="Output format (default: from -o suffix, else text).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
+    ] = FailOn.WARNING,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Rule IDs or causes to keep (comma list).")] = None,
+    skip: Annotated[list[str] | None, typer.Option("--skip", help="Rule IDs or causes to drop (comma list).")] = None,
+    min_severity: Annotated[
+        MinSeverity | None, typer.Option("--min-severity", help="Hide findings below this severity.")
+    ] = None,
+    rules_dir: Annotated[list[str] | None, typer.Option("--rules-dir", help="Extra directory of rule files.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or hints on stderr.")] = False,
+) -> None:
+    """Find why traffic between the hosts breaks: ranked causes with evidence, why and fix.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unreadable input.
+    """
+    if fmt is None:
+        suffix = output.suffix.lower() if output else ""
+        fmt = {".html": Format.HTML, ".htm": Format.HTML, ".json": Format.JSON}.get(suffix, Format.TEXT)
+    if fmt is Format.HTML and output is None:
+        raise _fail("--format html needs -o FILE")
+    specs = list(security_group or [])
+    only_t, skip_t = split_tokens(only or []), split_tokens(skip or [])
+    err = Console(stderr=True, quiet=quiet or not sys.stderr.isatty())
+    try:
+        with err.status(f"loading {len(bundles)} bundle(s)"):
+            snapshot = load(bundles)
+            groups = attach_security_groups(snapshot, specs)
+        with err.status("running rules"):
+            result = analyse(snapshot, groups, list(rules_dir or []), only_t, skip_t)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    result = filter_result(result, only=only_t, skip=skip_t,
+                           min_severity=Severity(min_severity.value) if min_severity else None)
+    if fmt is Format.TEXT and output is None:
+        render_text(result, Console())
+    else:
+        if fmt is Format.TEXT:
+            buffer = io.StringIO()
+            render_text(result, Console(file=buffer, width=120, force_terminal=False, no_color=True))
+            document = buffer.getvalue()
+        elif fmt is Format.JSON:
+            document = render_json(result)
+        else:
+            raws = raw_files(snapshot, bundles)
+            document = render_html(result, snapshot, raw_files=raws,
+                                   security_groups=security_group_labels(specs, snapshot))
+        if output is None:
+            sys.stdout.write(document)
+        else:
+            try:
+                output.write_text(document, encoding="utf-8")
+            except OSError as exc:
+                raise _fail(f"{output}: cannot write: {exc.strerror or exc}") from None
+            if not quiet:
+                typer.echo(f"report written to {output}", err=True)
+    raise typer.Exit(code=exit_code(result, fail_on.value))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
