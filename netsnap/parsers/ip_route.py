@@ -149,7 +149,7 @@ def _route(rec: dict[str, Any], line: str, file: str, family: Family) -> tuple[R
         )
     except ValidationError as exc:
         raise LineError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
-    return route, cast(Family, dst.version)
+    return route, dst.version
 
 
 def parse(text: str, file: str) -> Parsed[Route]:

@@ -1,0 +1,77 @@
+"""`bridge fdb show` -> Parsed[FdbEntry].
+
+Pairs: `dev`, `dst` (VXLAN peer VTEP), `vlan`, `master` go to fields; `port`, `vni`, `src_vni`,
+`via`, `nhid`, `used`, `updated` to `extra`. Everything else is a flag (`self`, `permanent`,
+`static`, `offload`, `extern_learn`, `router`, `sticky`, ...), kept in order. `expected` is the
+number of non-blank lines.
+"""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+
+from pydantic import ValidationError
+
+from netsnap.model.base import Parsed, Provenance
+from netsnap.model.neighbours import FdbEntry
+from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+
+SOURCE = "bridge_fdb"
+FIELD_PAIRS: frozenset[str] = frozenset({"dev", "dst", "vlan", "master"})
+EXTRA_PAIRS: frozenset[str] = frozenset({"port", "vni", "src_vni", "via", "nhid", "used", "updated", "state"})
+
+
+class LineError(ValueError):
+    """A line whose words do not make an fdb entry."""
+
+
+def _entry(rec: dict[str, str], line: str, file: str) -> FdbEntry:
+    ln = int(rec["ln"])
+    words = rec.get("rest", "").split()
+    values: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    flags: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in FIELD_PAIRS | EXTRA_PAIRS and i + 1 < len(words):
+            (values if word in FIELD_PAIRS else extra)[word] = words[i + 1]
+            i += 2
+            continue
+        flags.append(word)
+        i += 1
+    try:
+        return FdbEntry(
+            src=Provenance(file=file, line=ln), raw=line, mac=rec["mac"].lower(), dev=values.get("dev"),
+            dst=ip_address(values["dst"]) if "dst" in values else None,
+            vlan=int(values["vlan"]) if "vlan" in values else None, master=values.get("master"), flags=flags,
+            extra=extra,
+        )
+    except (ValueError, ValidationError) as exc:
+        raise LineError(f"line {ln}: {str(exc).splitlines()[0]}") from exc
+
+
+def parse(text: str, file: str) -> Parsed[FdbEntry]:
+    """Parse `bridge fdb show`; never raises."""
+    result: Parsed[FdbEntry] = Parsed[FdbEntry](source=SOURCE, file=file)
+    try:
+        records, _, lines = run_template(SOURCE, text, "entries")
+    except Exception as exc:  # hostile input must not escape as a traceback
+        result.notes.append(f"template failed: {type(exc).__name__}")
+        _, lines = number_lines(text)
+        result.unparsed = unparsed_lines(lines, set())
+        return result
+    consumed: set[int] = set()
+    for rec in records:
+        ln = int(rec["ln"])
+        try:
+            result.items.append(_entry(rec, lines[ln - 1], file))
+        except LineError as exc:
+            result.notes.append(str(exc))
+            continue
+        consumed.add(ln)
+    result.expected = sum(1 for line in lines if line.strip())
+    result.unparsed = unparsed_lines(lines, consumed)
+    if len(result.items) != result.expected:
+        result.notes.append(f"{result.expected} fdb lines, {len(result.items)} entries parsed")
+    return result

@@ -1,0 +1,81 @@
+"""`ip neigh show` -> Parsed[Neighbour].
+
+Words: `dev X`, `lladdr M`, `router`, NUD states in capitals (several may appear, e.g. `DELAY
+PROBE`), and the rest into `extra` (`proxy`, `extern_learn`, `offload`, `ref N`, `used A/B/C`,
+`probes N`, `protocol P`). `expected` is the number of non-blank lines.
+"""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+
+from pydantic import ValidationError
+
+from netsnap.model.base import Parsed, Provenance
+from netsnap.model.neighbours import Neighbour
+from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+
+SOURCE = "ip_neigh"
+STATES: frozenset[str] = frozenset(
+    {"PERMANENT", "NOARP", "REACHABLE", "STALE", "NONE", "INCOMPLETE", "DELAY", "PROBE", "FAILED"}
+)
+PAIRS: frozenset[str] = frozenset({"dev", "lladdr", "ref", "used", "probes", "protocol", "nud", "vrf"})
+
+
+class LineError(ValueError):
+    """A line whose words do not make a neighbour entry."""
+
+
+def _neighbour(rec: dict[str, str], line: str, file: str) -> Neighbour:
+    ln = int(rec["ln"])
+    words = rec.get("rest", "").split()
+    values: dict[str, str] = {}
+    states: list[str] = []
+    extra: dict[str, str] = {}
+    router = False
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in PAIRS and i + 1 < len(words):
+            (values if word in ("dev", "lladdr") else extra)[word] = words[i + 1]
+            i += 2
+            continue
+        if word in STATES:
+            states.append(word)
+        elif word == "router":
+            router = True
+        else:
+            extra[word] = ""
+        i += 1
+    try:
+        return Neighbour(src=Provenance(file=file, line=ln), raw=line, address=ip_address(rec["addr"].split("%")[0]),
+                         dev=values.get("dev"), lladdr=values.get("lladdr"), router=router, states=states,
+                         extra=extra)
+    except (ValueError, ValidationError) as exc:
+        raise LineError(f"line {ln}: {str(exc).splitlines()[0]}") from exc
+
+
+def parse(text: str, file: str) -> Parsed[Neighbour]:
+    """Parse `ip neigh show`; never raises."""
+    result: Parsed[Neighbour] = Parsed[Neighbour](source=SOURCE, file=file)
+    try:
+        records, _, lines = run_template(SOURCE, text, "neighbours")
+    except Exception as exc:  # hostile input must not escape as a traceback
+        result.notes.append(f"template failed: {type(exc).__name__}")
+        _, lines = number_lines(text)
+        result.unparsed = unparsed_lines(lines, set())
+        return result
+    consumed: set[int] = set()
+    for rec in records:
+        ln = int(rec["ln"])
+        try:
+            result.items.append(_neighbour(rec, lines[ln - 1], file))
+        except LineError as exc:
+            result.notes.append(str(exc))
+            continue
+        consumed.add(ln)
+    result.expected = sum(1 for line in lines if line.strip())
+    result.unparsed = unparsed_lines(lines, consumed)
+    if len(result.items) != result.expected:
+        result.notes.append(f"{result.expected} neighbour lines, {len(result.items)} entries parsed")
+    return result
