@@ -2,8 +2,8 @@
 
 A sosreport holds the whole journal (`sos_commands/logs/journalctl_--no-pager`); no plugin collects
 `journalctl -u flanneld`. flannel's lines are those whose syslog identifier is one flannel runs
-under (flanneld, flanneld-start, flannel, sdnotify-proxy, flannel-wrapper) or k3s lines mentioning
-flannel. Journal markers (`-- Reboot --`, `-- Logs begin ...`) are kept as boot boundaries.
+under (flanneld, flanneld-start, flannel, sdnotify-proxy, flannel-wrapper), or k3s and systemd lines
+mentioning flannel (k3s runs flannel in-process; systemd tells when the unit started, failed or exited). Journal markers (`-- Reboot --`, `-- Logs begin ...`) are kept as boot boundaries.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def is_flannel_line(line: str) -> bool:
     ident = m.group("ident")
     if ident in FLANNEL_IDENTIFIERS:
         return True
-    return ident == "k3s" and "flannel" in m.group("msg").lower()
+    return ident in ("k3s", "systemd") and "flannel" in m.group("msg").lower()
 
 
 def is_marker(line: str) -> bool:

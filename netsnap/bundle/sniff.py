@@ -174,8 +174,8 @@ SNIFFERS: tuple[Sniffer, ...] = (
     _flannel_files,
     _kernel,
     _flannel_logs,
-    _routes,
     _neighbours,
+    _routes,
     _identity,
 )
 
