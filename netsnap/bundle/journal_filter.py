@@ -3,7 +3,8 @@
 A sosreport holds the whole journal (`sos_commands/logs/journalctl_--no-pager`); no plugin collects
 `journalctl -u flanneld`. flannel's lines are those whose syslog identifier is one flannel runs
 under (flanneld, flanneld-start, flannel, sdnotify-proxy, flannel-wrapper), or k3s and systemd lines
-mentioning flannel (k3s runs flannel in-process; systemd tells when the unit started, failed or exited). Journal markers (`-- Reboot --`, `-- Logs begin ...`) are kept as boot boundaries.
+mentioning flannel (k3s runs flannel in-process; systemd tells when the unit started, failed or exited).
+Journal markers (`-- Reboot --`, `-- Logs begin ...`) are kept as boot boundaries.
 """
 
 from __future__ import annotations

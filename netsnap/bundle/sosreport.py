@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from netsnap.bundle.journal_filter import filter_flannel
+from netsnap.bundle.journal_filter import filter_flannel, split_lines
 from netsnap.bundle.members import Members, normalise_name
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.bundle.text import add_text_members, member_text
@@ -194,7 +194,7 @@ def _map_source(
     cmd = _lookup(index, sos_path)
     sf = _file(members, source_id, rel, sos_path)
     sf.state = _state(sf, cmd, posixpath.basename(sos_path) in log_timeouts)
-    if rel is not None and rel != sos_path:
+    if rel is not None and rel != sos_path and (rel.startswith("sos_strings/") or rel.endswith(".tailed")):
         sf.state = SourceState.TRUNCATED if sf.state is SourceState.OK else sf.state
         sf.notes.append(f"tailed by sos: {sos_path} links to {rel} (only the end of the output was kept)")
     if cmd is not None:
@@ -234,7 +234,7 @@ def _state(sf: SourceFile, cmd: SosCommand | None, timed_out_in_log: bool) -> So
 
 
 def _filter_journal(sf: SourceFile) -> None:
-    full_lines = sf.text.count("\n") + 1
+    full_lines = len(split_lines(sf.text.removesuffix("\n")))
     sf.text, sf.line_map = filter_flannel(sf.text)
     sf.notes.append(f"full journal filtered to flannel's lines: {len(sf.line_map)} of {full_lines}")
     if not sf.line_map and sf.state in (SourceState.OK, SourceState.TRUNCATED):
