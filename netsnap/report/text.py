@@ -20,7 +20,7 @@ SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "not
 
 
 def _summary(result: AnalysisResult) -> Table:
-    table = Table(title=Text(verdict(result), style="bold"), show_lines=False, expand=False)
+    table = Table(title="Severity counts", title_justify="left", show_lines=False, expand=False)
     table.add_column("error", justify="right", style=SEVERITY_STYLE["error"])
     table.add_column("warning", justify="right", style=SEVERITY_STYLE["warning"])
     table.add_column("info", justify="right", style=SEVERITY_STYLE["info"])
@@ -97,6 +97,7 @@ def _trace_lines(t: TraceResult, indent: str = "") -> list[Text]:
 
 def render_text(result: AnalysisResult, console: Console) -> None:
     """Print the whole text report on `console`."""
+    console.print(Text(verdict(result), style="bold"))
     console.print(_summary(result))
     if result.hosts:
         console.print(_hosts(result))
