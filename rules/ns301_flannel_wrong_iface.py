@@ -1,0 +1,189 @@
+"""NS301: flannel's external interface/address is one its peers cannot reach."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterable
+from ipaddress import IPv4Address, IPv4Interface
+
+from netsnap.engine.cluster import Peer, connected_networks, owner_of
+from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.meta import Category, RuleMeta
+from netsnap.engine.rule import Rule, RuleContext, evidence_at
+from netsnap.model import Host
+
+ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
+_OPT_VARS = ("FLANNEL_OPTS", "FLANNEL_OPTIONS")
+_STRIP = re.compile(r"\s*--?(iface|public-ip)(=\S+|\s+\S+)")
+
+
+def recompute(host: Host) -> tuple[IPv4Address | None, str | None, list[str]]:
+    """What flanneld would choose now (netsnap.flannel.iface_select), as (external address, iface, reasoning)."""
+    try:
+        mod = importlib.import_module("netsnap.flannel.iface_select")
+        config = host.flannel.process_config or host.flannel.files_config
+        sel = mod.choose_external(host, config)
+    except Exception:  # the emulation is optional here: the journal and the device remain the evidence
+        return None, None, []
+    ext = sel.external_address or sel.address
+    return ext, sel.iface, list(sel.reasoning)
+
+
+def fix_lines(host: Host, iface: str, address: IPv4Interface | None) -> list[str]:
+    flags = f"-iface={iface}" + (f" -public-ip={address.ip}" if address else "")
+    for path, values in sorted(host.flannel.env_files.items()):
+        for var in _OPT_VARS:
+            fv = values.get(var)
+            if fv is not None:
+                rest = " ".join(_STRIP.sub("", fv.value).split())
+                return [
+                    f"# in {path} ({fv.src}):",
+                    f'{var}="{rest} {flags}"'.replace('" ', '"').replace('  ', ' '),
+                    "systemctl restart flanneld",
+                ]
+    return [f"# add to flanneld's arguments (unit, env file or DaemonSet args): --iface={iface}"
+            + (f" --public-ip={address.ip}" if address else ""), "systemctl restart flanneld"]
+
+
+class FlannelWrongIface(Rule):
+    meta = RuleMeta(
+        id="NS301",
+        name="flannel-wrong-iface",
+        title="flannel's external interface is one its peers cannot reach",
+        cause="flannel-wrong-iface",
+        severity=Severity.ERROR,
+        confidence=Confidence.HIGH,
+        category=Category.FLANNEL,
+        requires=("ip_addr",),
+        requires_any=(ROUTE_SOURCES,),
+        what=(
+            "Takes the address flannel uses as its VTEP (the VXLAN device's `local`, or the journal's `Using … as "
+            "external interface/endpoint` / `Using interface with name … and address …`), recomputes what flanneld "
+            "would choose from routes, addresses and its effective flags, and checks it against the peers (other "
+            "bundles, fdb entries, journal peer events): it fires when the peers live on a network this host reaches "
+            "through another NIC, when several nodes report the same address (Vagrant's 10.0.2.15), or when a "
+            "`--public-ip` lies outside every peer's networks."
+        ),
+        why=(
+            "Without `--iface`, flannel takes the interface of the default route. On a multi-homed host whose "
+            "default route leaves through a management or NAT network, peers send VXLAN packets to an address they "
+            "cannot reach (or that is blocked), so all cross-node pod traffic to this node fails."
+        ),
+        example=(
+            "```\nflannel/journal: Using 172.16.0.4 as external interface\n"
+            "routes/route-n: 0.0.0.0  172.16.0.1  0.0.0.0  UG 100 0 0 eth0\n"
+            "peer node1 VTEP 192.168.0.16 is on eth1 (192.168.0.0/24)\n```"
+        ),
+        fix=(
+            "Pin the interface: add `-iface=eth1 -public-ip=192.168.0.15` to `FLANNEL_OPTS` in "
+            "`/etc/default/flanneld` (or `FLANNEL_OPTIONS` in `/etc/sysconfig/flanneld`, `--iface` in the "
+            "kube-flannel DaemonSet args, `--iface-can-reach=<peer>`), then `systemctl restart flanneld`. Do not move "
+            "the default route: management access may depend on it."
+        ),
+        references=(
+            "flannel.md §2 (interface selection), C-1, C-2, C-34",
+            "incidents.md incident A, cause 2",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        host = ctx.the_host
+        f = ctx.cluster.of(host)
+        if not f.has_flannel or f.vtep is None:
+            return
+        chosen = f.vtep
+        ev: list[Evidence] = []
+        if "vtep" in f.evidence:
+            ev.append(f.evidence["vtep"])
+        ev.extend(e for e in f.journal.evidence if e not in ev)
+        peers = [p for p in ctx.cluster.peers(host) if p.vtep is not None]
+        # every node the same address
+        same = [p for p in peers if p.vtep == chosen and p.host is not None]
+        if same:
+            yield self.finding(
+                hosts=[host.name, *[p.name for p in same]],
+                key=f"{host.name}-same-vtep-{chosen}",
+                explanation=(
+                    f"{host.name} and {', '.join(p.name for p in same)} all use {chosen} as their flannel address; "
+                    f"peers cannot tell them apart (typically a Vagrant/VirtualBox NAT NIC), so traffic meant for one "
+                    f"node goes to another or nowhere."
+                ),
+                evidence=ev + [e for p in same for e in p.evidence[:1]],
+                remediation=fix_lines(host, "<the NIC the nodes share, e.g. eth1>", None),
+                path=ctx.cluster.path(host, same),
+                impact=90,
+            )
+            return
+        owner = owner_of(host, chosen)
+        nets = connected_networks(host)
+        if owner is not None:
+            unreachable: list[tuple[Peer, str, IPv4Interface]] = []
+            for p in peers:
+                assert p.vtep is not None
+                on_chosen = any(p.vtep in a.network for i, a in nets if i.name == owner.name)
+                if on_chosen:
+                    continue
+                other = next(((i.name, a) for i, a in nets if p.vtep in a.network and i.name != owner.name), None)
+                if other is not None:
+                    unreachable.append((p, other[0], other[1]))
+            if not unreachable:
+                return
+            _, want_iface, want_addr = unreachable[0]
+            recomputed, re_iface, reasoning = recompute(host)
+            default = next((r for r in host.routes_in("main") if r.is_default), None)
+            if default is not None:
+                text = default.raw or f"default via {default.gateway} dev {default.dev}"
+                ev.append(evidence_at(host, default.src, text))
+            for p, _, _ in unreachable[:3]:
+                ev.extend(p.evidence[:1])
+            note = ""
+            if recomputed is not None:
+                note = (
+                    f" Recomputed from the current configuration, flanneld would choose {recomputed}"
+                    f" ({re_iface})"
+                    + ("; the running daemon has not picked it up yet." if recomputed != chosen else ".")
+                )
+            yield self.finding(
+                hosts=[host.name],
+                key=f"{host.name}-iface-{owner.name}",
+                explanation=(
+                    f"flannel on {host.name} uses {chosen} on {owner.name}, but its peers "
+                    f"({', '.join(f'{p.name} {p.vtep}' for p, _, _ in unreachable[:3])}) are on {want_addr.network}, "
+                    f"which this host reaches through {want_iface}; they send VXLAN packets to an address on a "
+                    f"network they do not share, so cross-node pod traffic to and from {host.name} fails." + note
+                ),
+                evidence=ev,
+                remediation=fix_lines(host, want_iface, want_addr),
+                path=ctx.cluster.path(host, [p for p, _, _ in unreachable]),
+                impact=90,
+            )
+            if reasoning:
+                ctx.notes.extend(reasoning)
+            return
+        # a --public-ip (or annotation) that is on no local interface: is it on a peer's network?
+        peer_hosts = [p.host for p in peers if p.host is not None]
+        if not peer_hosts:
+            return
+        reachable = any(
+            chosen in a.network for ph in peer_hosts for _, a in connected_networks(ph)
+        ) or any(any(r.is_default for r in ph.routes_in("main")) for ph in peer_hosts)
+        if reachable:
+            return
+        yield self.finding(
+            hosts=[host.name],
+            key=f"{host.name}-public-ip-{chosen}",
+            severity=Severity.WARNING,
+            confidence=Confidence.MEDIUM,
+            explanation=(
+                f"flannel on {host.name} advertises {chosen}, an address on none of its interfaces (a --public-ip) "
+                f"and on none of its peers' networks, with no route there on the peers: they cannot reach it."
+            ),
+            evidence=ev,
+            remediation=fix_lines(host, "<the NIC the nodes share>", None),
+            path=ctx.cluster.path(host, peers),
+            impact=85,
+        )
+
+
+rule = FlannelWrongIface()
