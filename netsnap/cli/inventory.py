@@ -1,0 +1,107 @@
+"""`netsnap inventory`: per bundle, which sources were found, which are missing and why, and problems."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from netsnap.bundle.inventory import inventory
+from netsnap.bundle.members import human_size
+from netsnap.bundle.model import BundleError
+from netsnap.bundle.reader import open_bundle
+from netsnap.cli.common import OutputFormat, fail
+
+_STYLE = {
+    "ok": "green",
+    "truncated": "yellow",
+    "not collected": "dim",
+    "empty": "yellow",
+    "command missing": "red",
+    "failed": "red",
+    "timed out": "red",
+    "unreadable": "red",
+}
+
+
+def _text(console: Console, inv: dict[str, Any]) -> None:
+    title = f"{inv['host']}  ({inv['kind']}: {inv['path']})"
+    console.print(title, style="bold", markup=False)
+    facts = [f"sha256 {inv['sha256']}" if inv["sha256"] else None,
+             f"collected {inv['collected_at']}" if inv["collected_at"] else None,
+             f"by {inv['collector_version']}" if inv["collector_version"] else None,
+             f"{inv['redactions']} redactions" if inv["redactions"] else None]
+    console.print("  " + ", ".join(f for f in facts if f), markup=False)
+    console.print(f"  {inv['found']} sources found, {inv['missing']} missing", markup=False)
+    usable = ("ok", "truncated")
+    found = [r for r in inv["sources"] if r["state"] in usable]
+    absent = [r for r in inv["sources"] if r["state"] not in usable and r["state"] != "not collected"]
+    never = [r["id"] for r in inv["sources"] if r["state"] == "not collected"]
+    if found:
+        table = _table("found", ("source", "state", "file", "size", "notes"))
+        for row in found:
+            size = human_size(row["size"]) if row["size"] else "0 bytes"
+            table.add_row(row["id"], _state(row["state"]), _escape(row["file"]), size, _escape(_notes(row)))
+        console.print(table)
+    if absent:
+        table = _table("missing", ("source", "why", "file", "exit", "notes"))
+        for row in absent:
+            exit_code = "-" if row["exit_code"] is None else str(row["exit_code"])
+            table.add_row(row["id"], _state(row["state"]), _escape(row["file"] or "-"), exit_code,
+                          _escape(_notes(row)))
+        console.print(table)
+    if never:
+        console.print("  not collected: " + ", ".join(never), markup=False)
+    if inv["problems"]:
+        console.print("  problems:", markup=False)
+        for problem in inv["problems"]:
+            console.print(f"    - {problem}", markup=False)
+    console.print()
+
+
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for col in columns:
+        table.add_column(col, no_wrap=col in ("source", "size", "exit"), justify="right" if col == "size" else "left",
+                         overflow="fold")
+    return table
+
+
+def _state(state: str) -> str:
+    style = _STYLE.get(state)
+    return f"[{style}]{state}[/]" if style else state
+
+
+def _notes(row: dict[str, Any]) -> str:
+    notes: list[str] = list(row["notes"])
+    if row["command"]:
+        notes.insert(0, f"command: {row['command']}")
+    return "; ".join(notes)
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("inventory")
+    def inventory_cmd(
+        bundles: Annotated[list[str], typer.Argument(help="Bundles: tarballs, directories, sosreports, loose files.")],
+        fmt: Annotated[OutputFormat, typer.Option("--format", help="text tables or stable JSON")] = OutputFormat.TEXT,
+    ) -> None:
+        """Show what each bundle holds: sources found, missing ones and why, and bundle problems."""
+        inventories = []
+        for path in bundles:
+            try:
+                inventories.append(inventory(open_bundle(path)))
+            except BundleError as exc:
+                fail(str(exc))
+        if fmt is OutputFormat.JSON:
+            typer.echo(json.dumps({"bundles": inventories}, indent=1, sort_keys=True))
+            return
+        console = Console(highlight=False)
+        for inv in inventories:
+            _text(console, inv)
