@@ -1,0 +1,269 @@
+"""`ip -d address` and `ip -d link show` (sources ip_addr and ip_link) -> Parsed[Interface].
+
+One Interface per `INDEX: NAME: <FLAGS> key value ...` line; `name` loses its `@peer` suffix
+(kept in `link`, except `@NONE`). The indented lines below it are read by their first word:
+`link/TYPE [MAC] brd ...` (mac, details), `inet`/`inet6` (addresses, with `valid_lft` lines
+folded into the address above), `altname`/`alias`, the `-d` kind line (`vxlan id 1 local A dev D
+... dstport P nolearning` -> VxlanInfo; `veth`, `bridge`, `tun`, `ipip`, `wireguard`, `dummy`,
+... -> kind), `<kind>_slave ...` (slave_kind), and `RX:`/`TX:` counter headers with the number
+row below them (also used by ip_link_stats). Detail words go to `details` as key -> value (flags
+get ""); words of a kind or slave line are prefixed with it (`bridge_slave.state`). Only indented
+lines belong to a link. `expected` is the number of link lines.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, ip_address, ip_interface
+from typing import Any
+
+from pydantic import ValidationError
+
+from netsnap.model.base import Parsed, Provenance
+from netsnap.model.interfaces import Counters, IfAddress, Interface, VxlanInfo
+from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+
+SOURCE = "ip_addr"
+LINK_LINE = re.compile(r"^\d+: \S+: <")
+ONE_LINE = re.compile(r"^\d+: \S+\s+(inet6?|link/\S+)\s")
+MAC = re.compile(r"^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+$")
+KINDS: frozenset[str] = frozenset({
+    "vxlan", "veth", "bridge", "tun", "ipip", "ip6tnl", "sit", "gre", "gretap", "ip6gre", "ip6gretap", "wireguard",
+    "dummy", "vlan", "macvlan", "macvtap", "ipvlan", "ipvtap", "geneve", "bond", "team", "vrf", "openvswitch",
+    "nlmon", "ifb", "xfrm", "vti", "vti6", "bareudp", "can", "netdevsim", "erspan", "ip6erspan", "hsr", "macsec",
+    "veth_pair", "tap",
+})
+# words that stand alone (no value) on link, kind and slave lines
+DETAIL_FLAGS: frozenset[str] = frozenset({
+    "learning", "nolearning", "proxy", "noproxy", "rsc", "norsc", "l2miss", "nol2miss", "l3miss", "nol3miss",
+    "udpcsum", "noudpcsum", "udp6zerocsumtx", "noudp6zerocsumtx", "udp6zerocsumrx", "noudp6zerocsumrx",
+    "external", "noexternal", "gbp", "gpe", "remcsumtx", "noremcsumtx", "remcsumrx", "noremcsumrx",
+    "localbypass", "nolocalbypass", "vnifilter", "pmtudisc", "nopmtudisc", "ignore-df", "noignore-df",
+    "icsum", "ocsum", "iseq", "oseq", "multi_queue", "ipip", "ip6ip6", "any", "inherit-dsfield",
+})
+TWO_VALUES: frozenset[str] = frozenset({"srcport"})
+# iproute2's generic -d keys: not prefixed with the kind
+GENERIC_KEYS: frozenset[str] = frozenset({
+    "promiscuity", "allmulti", "minmtu", "maxmtu", "addrgenmode", "numtxqueues", "numrxqueues", "gso_max_size",
+    "gso_max_segs", "gro_max_size", "tso_max_size", "tso_max_segs", "gso_ipv4_max_size", "gro_ipv4_max_size",
+    "parentbus", "parentdev", "link-netnsid", "link-netns", "brd", "permaddr",
+})
+ADDR_PAIRS: frozenset[str] = frozenset({"brd", "scope", "peer", "metric", "proto", "label"})
+ADDR_FLAGS: frozenset[str] = frozenset({
+    "secondary", "primary", "dynamic", "noprefixroute", "mngtmpaddr", "tentative", "deprecated", "dadfailed",
+    "temporary", "home", "nodad", "optimistic", "permanent", "stable-privacy", "autojoin",
+})
+COUNTER_FIELDS: frozenset[str] = frozenset({"bytes", "packets", "errors", "dropped"})
+
+
+class LineError(ValueError):
+    """A sub-line whose words do not make what its first word announces."""
+
+
+def detail_words(words: list[str], prefix: str = "") -> dict[str, str]:
+    """Key/value words of a link or `-d` detail line; flags get "" and `srcport A B` keeps both."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        key = word if (not prefix or word in GENERIC_KEYS) else f"{prefix}.{word}"
+        if word in TWO_VALUES and i + 2 < len(words):
+            out[key] = f"{words[i + 1]} {words[i + 2]}"
+            i += 3
+        elif word in DETAIL_FLAGS or word.startswith("<") or i + 1 >= len(words):
+            out[key] = ""
+            i += 1
+        else:
+            out[key] = words[i + 1]
+            i += 2
+    return out
+
+
+def _vxlan(details: dict[str, str], ln: int, file: str) -> VxlanInfo:
+    local = details.get("vxlan.local")
+    dstport = details.get("vxlan.dstport")
+    return VxlanInfo(
+        vni=int(details["vxlan.id"]),
+        local=ip_address(local) if local and local != "any" else None,
+        dev=details.get("vxlan.dev"),
+        dstport=int(dstport) if dstport else None,
+        learning="vxlan.nolearning" not in details,
+        src=Provenance(file=file, line=ln),
+    )
+
+
+def _address(family: str, words: list[str], line: str, ln: int, file: str) -> IfAddress:
+    if not words:
+        raise LineError(f"{family} without an address")
+    values: dict[str, str] = {}
+    flags: list[str] = []
+    extra: dict[str, str] = {}
+    label: str | None = None
+    i = 1
+    while i < len(words):
+        word = words[i]
+        if word in ADDR_PAIRS and i + 1 < len(words):
+            values[word] = words[i + 1]
+            i += 2
+            continue
+        if word in ADDR_FLAGS:
+            flags.append(word)
+        elif family == "inet" and i == len(words) - 1:
+            label = word
+        else:
+            extra[word] = ""
+        i += 1
+    for key in ("metric", "proto"):
+        if key in values:
+            extra[key] = values[key]
+    try:
+        brd = values.get("brd")
+        return IfAddress(
+            src=Provenance(file=file, line=ln), raw=line, address=ip_interface(words[0]),
+            peer=ip_interface(values["peer"]) if "peer" in values else None, scope=values.get("scope"),
+            secondary="secondary" in flags, label=values.get("label", label),
+            broadcast=IPv4Address(brd) if brd and family == "inet" else None,
+            flags=[f for f in flags if f != "secondary"], extra=extra,
+        )
+    except (ValueError, ValidationError) as exc:
+        raise LineError(str(exc).splitlines()[0]) from exc
+
+
+class _LinkBuilder:
+    """Collects one link's fields while its sub-lines are read."""
+
+    def __init__(self, rec: dict[str, Any], lines: list[str], file: str, notes: list[str]) -> None:
+        self.ln = int(rec["ln"])
+        self.file = file
+        self.lines = lines
+        self.notes = notes
+        self.consumed: set[int] = {self.ln}
+        name, _, peer = str(rec["ifname"]).partition("@")
+        self.fields: dict[str, Any] = {
+            "name": name, "index": int(rec["index"]), "link": peer if peer and peer != "NONE" else None,
+            "flags": [f for f in str(rec["flag_word"])[1:-1].split(",") if f],
+        }
+        self.details: dict[str, str] = {}
+        if peer == "NONE":
+            self.details["link"] = "NONE"
+        self.addresses: list[IfAddress] = []
+        self.counters: dict[str, int] = {}
+        self.counter_ln: int | None = None
+        self.pending_header: tuple[int, list[str]] | None = None
+        head = detail_words(str(rec.get("rest", "")).split())
+        for key, target in (("mtu", "mtu"), ("master", "master"), ("state", "state")):
+            if key in head:
+                self.fields[target] = head.pop(key)
+        self.details.update(head)
+
+    def sub(self, sub: dict[str, Any]) -> None:
+        ln = int(sub["sub_ln"])
+        line = self.lines[ln - 1]
+        if not line[:1].isspace():
+            return  # a line at column 0 is not part of this link
+        try:
+            if self._sub(sub, ln, line):
+                self.consumed.add(ln)
+        except (LineError, ValueError, KeyError, ValidationError) as exc:
+            self.notes.append(f"line {ln}: {str(exc).splitlines()[0]}")
+
+    def _sub(self, sub: dict[str, Any], ln: int, line: str) -> bool:
+        if "nums" in sub:
+            return self._numbers(str(sub["nums"]).split(), ln)
+        word = str(sub["word"])
+        words = str(sub.get("sub_rest", "")).split()
+        if word.startswith("link/"):
+            self.details["link_type"] = word[5:]
+            if words and words[0] not in GENERIC_KEYS:
+                if MAC.match(words[0]):
+                    self.fields["mac"] = words[0].lower()
+                else:
+                    self.details["link_addr"] = words[0]
+                words = words[1:]
+            self.details.update(detail_words(words))
+        elif word in ("inet", "inet6"):
+            self.addresses.append(_address(word, words, line, ln, self.file))
+        elif word == "valid_lft":
+            if not self.addresses:
+                return False
+            lft = detail_words(["valid_lft", *words])
+            self.addresses[-1].extra.update(lft)
+        elif word in ("altname", "alias"):
+            old = self.details.get(word)
+            self.details[word] = " ".join(filter(None, (old, *words)))
+        elif word in ("RX:", "TX:") or (word in ("RX", "TX") and words[:1] == ["errors:"]):
+            names = words[1:] if word in ("RX", "TX") else words
+            prefix = word.rstrip(":").lower() + ("_errors" if word in ("RX", "TX") else "")
+            self.pending_header = (ln, [f"{prefix}_{n.rstrip(':')}" for n in names])
+        elif word in KINDS and "kind" not in self.fields:
+            self.fields["kind"] = word
+            self.details.update(detail_words(words, word))
+            if word == "vxlan":
+                self.fields["vxlan"] = _vxlan(self.details, ln, self.file)
+        elif word.endswith("_slave"):
+            self.details["slave_kind"] = word
+            self.details.update(detail_words(words, word))
+        else:
+            self.details.update(detail_words(words, word) or {word: ""})
+        return True
+
+    def _numbers(self, values: list[str], ln: int) -> bool:
+        if self.pending_header is None:
+            return False
+        header_ln, names = self.pending_header
+        self.pending_header = None
+        if len(values) != len(names):
+            raise LineError(f"{len(values)} counters under a header of {len(names)} names")
+        for name, value in zip(names, values, strict=True):
+            field = name if name.split("_", 1)[1] in COUNTER_FIELDS else None
+            if field:
+                self.counters[field] = int(value)
+            else:
+                self.details[name] = value
+        self.consumed.add(header_ln)
+        if self.counter_ln is None:
+            self.counter_ln = header_ln
+        return True
+
+    def build(self, raw: str) -> Interface:
+        counters = None
+        if self.counter_ln is not None:
+            counters = Counters(src=Provenance(file=self.file, line=self.counter_ln), **self.counters)
+        return Interface(src=Provenance(file=self.file, line=self.ln), raw=raw, addresses=self.addresses,
+                         counters=counters, details=self.details, **self.fields)
+
+
+def parse_links(text: str, file: str, source: str, template: str) -> Parsed[Interface]:
+    """Parse `ip [-d] [-s] address|link` output with `template`; never raises."""
+    result: Parsed[Interface] = Parsed[Interface](source=source, file=file)
+    try:
+        records, _, lines = run_template(template, text, "links")
+    except Exception as exc:  # hostile input must not escape as a traceback
+        result.notes.append(f"template failed: {type(exc).__name__}")
+        _, lines = number_lines(text)
+        result.unparsed = unparsed_lines(lines, set())
+        return result
+    consumed: set[int] = set()
+    for rec in records:
+        ln = int(rec["ln"])
+        try:
+            builder = _LinkBuilder(rec, lines, file, result.notes)
+            for sub in rec.get("subs", []):
+                builder.sub(sub)
+            result.items.append(builder.build(lines[ln - 1]))
+        except (ValueError, ValidationError) as exc:
+            result.notes.append(f"line {ln}: {str(exc).splitlines()[0]}")
+            continue
+        consumed |= builder.consumed
+    result.expected = sum(1 for line in lines if LINK_LINE.match(line))
+    result.unparsed = unparsed_lines(lines, consumed)
+    if any(ONE_LINE.match(u.text) for u in result.unparsed):
+        result.notes.append("looks like `ip -o` one-line output, which is not supported; collect `ip -d address`")
+    if len(result.items) != result.expected:
+        result.notes.append(f"{result.expected} link lines, {len(result.items)} interfaces parsed")
+    return result
+
+
+def parse(text: str, file: str) -> Parsed[Interface]:
+    """Parse `ip -d address` or `ip -d link show`; never raises."""
+    return parse_links(text, file, SOURCE, "ip_addr")
