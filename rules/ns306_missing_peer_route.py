@@ -42,7 +42,10 @@ class MissingPeerRoute(Rule):
             "with a stale MAC) they are encapsulated to nowhere. Traffic to that one node's pods fails."
         ),
         example="```\nlease 10.244.2.0/24 (node2, VTEP 192.168.0.17): no route via flannel.1, no fdb entry\n```",
-        fix="Restart flannel on the node (`systemctl restart flanneld` or delete the kube-flannel pod); upgrade flannel.",
+        fix=(
+            "Restart flannel on the node (`systemctl restart flanneld` or delete the kube-flannel pod); upgrade "
+            "flannel."
+        ),
         references=("flannel.md C-23 (missing peer programming), C-17 (MAC overwritten), §6.1",),
     )
 
