@@ -18,6 +18,7 @@ Disposition = Literal[
     "neighbour-unreachable",
     "loop",
     "insufficient-info",
+    "mtu-exceeded",
 ]
 StepAction = Literal["permit", "deny", "forward", "encapsulate", "decapsulate", "deliver", "nat", "unknown", "info"]
 
@@ -44,6 +45,7 @@ class TraceResult(BaseModel):
     dst_ip: str
     proto: Literal["icmp", "tcp", "udp"] = "icmp"
     port: int | None = None
+    size: int | None = None
     verdict: Verdict
     disposition: Disposition
     reason: str = ""

@@ -1,0 +1,527 @@
+"""The packet trace: from a host to an IP, through netfilter, routing, VXLAN and security groups,
+and back (the reply), ending in a Batfish-style disposition and a three-valued verdict.
+
+`TraceEngine(snapshot, security_groups)` builds per-host indexes once; `.trace(...)` answers many
+queries. `trace(...)` is the one-shot form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address, ip_address
+from typing import Any
+
+from netsnap.engine.findings import Evidence
+from netsnap.model.host import Snapshot
+from netsnap.secgroups.evaluate import evaluate, required_rule
+from netsnap.secgroups.model import Direction, SecurityGroups
+from netsnap.trace import routing
+from netsnap.trace.index import HostIndex, evidence
+from netsnap.trace.netfilter import HookResult, Netfilter
+from netsnap.trace.packet import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, VXLAN_OVERHEAD, Packet
+from netsnap.trace.result import Disposition, StepAction, TraceResult, Verdict
+from netsnap.trace.run import Run, TooManyHops
+
+IPAddress = IPv4Address | IPv6Address
+DEFAULT_VXLAN_PORT = 8472  # Linux's default when a VXLAN device has no dstport
+EPHEMERAL_PORT = 40000
+MAX_BRANCHES = 64
+FAILED_NEIGH = frozenset({"FAILED", "INCOMPLETE"})
+
+
+class TraceError(ValueError):
+    """A query that cannot be traced (unknown host, bad address); str() is one line."""
+
+
+@dataclass
+class Outcome:
+    """How one direction of a run ended."""
+
+    disposition: Disposition
+    reason: str
+    host: str
+    pkt: Packet
+    local: bool = False
+    deliver_dev: str | None = None
+    consulted: list[Evidence] = field(default_factory=list)
+
+
+class TraceEngine:
+    """Reusable tracer over one Snapshot; indexes are built once in the constructor."""
+
+    def __init__(self, snapshot: Snapshot, security_groups: SecurityGroups | None = None) -> None:
+        self.snapshot = snapshot
+        self.security_groups = security_groups if security_groups is not None else SecurityGroups()
+        self.hosts: dict[str, HostIndex] = {h.name: HostIndex.build(h) for h in snapshot.hosts}
+        self.netfilters: dict[str, Netfilter] = {n: Netfilter(idx) for n, idx in self.hosts.items()}
+        self.owner: dict[IPAddress, tuple[str, str]] = {}
+        for name, idx in self.hosts.items():
+            for ip, dev in idx.local_ips.items():
+                if dev != "lo" and not ip.is_loopback:
+                    self.owner.setdefault(ip, (name, dev))
+        self._graph: Any = None
+
+    @property
+    def graph(self) -> Any:
+        """The networkx graph of the snapshot (built on first use)."""
+        if self._graph is None:
+            from netsnap.trace.graph import build_graph
+
+            self._graph = build_graph(self.snapshot, self.security_groups)
+        return self._graph
+
+    def host_of_ip(self, ip: str) -> str | None:
+        try:
+            found = self.owner.get(ip_address(ip))
+        except ValueError:
+            return None
+        return found[0] if found else None
+
+    # ------------------------------------------------------------------ public API
+
+    def trace(
+        self, src_host: str, dst_ip: str, proto: str = "icmp", port: int | None = None, size: int | None = None
+    ) -> TraceResult:
+        """Trace one flow; forks (statistic rules, multipath, equal defaults) become `branches`."""
+        host = self.snapshot.host(src_host)
+        if host is None or host.name not in self.hosts:
+            raise TraceError(f"host {src_host!r} is not in the snapshot")
+        try:
+            dst = ip_address(dst_ip)
+        except ValueError:
+            raise TraceError(f"{dst_ip!r} is not an IP address") from None
+        if dst.version != 4:
+            raise TraceError(f"{dst_ip}: only IPv4 is traced")
+        if proto not in ("icmp", "tcp", "udp"):
+            raise TraceError(f"protocol {proto!r} is not icmp, tcp or udp")
+        if proto in ("tcp", "udp") and port is None:
+            raise TraceError(f"--port is required for {proto}")
+        leaves: list[TraceResult] = []
+        pending: list[list[int]] = [[]]
+        truncated = False
+        while pending:
+            preset = pending.pop()
+            leaf, forks = self._run(preset, self.hosts[host.name], dst, proto, port, size)
+            leaves.append(leaf)
+            for k in range(len(preset), len(forks)):
+                prefix = [f.choice for f in forks[:k]]
+                for alt in range(forks[k].options - 1, 0, -1):
+                    pending.append([*prefix, alt])
+            if len(leaves) >= MAX_BRANCHES and pending:
+                truncated = True
+                break
+        leaves.sort(key=lambda r: -r.share)
+        if len(leaves) == 1 and not truncated:
+            return leaves[0]
+        return _combine(leaves, truncated)
+
+    # ------------------------------------------------------------------ one run
+
+    def _run(
+        self, preset: list[int], src: HostIndex, dst: IPAddress, proto: str, port: int | None, size: int | None
+    ) -> tuple[TraceResult, list[Any]]:
+        run = Run(preset)
+        pkt = Packet(
+            src=None, dst=dst, proto=proto, sport=EPHEMERAL_PORT if proto != "icmp" else None, dport=port,
+            icmp_type=ICMP_ECHO_REQUEST if proto == "icmp" else None, size=size,
+        )
+        out = self._guard(run, src.name, pkt, lambda: self._originate(run, src, pkt))
+        result = _result(run, out, src.name, pkt, 0)
+        if out.disposition == "delivered" and proto in ("icmp", "tcp"):
+            fwd_steps, mark = len(run.steps), len(run.taints)
+            d = out.pkt
+            assert d.src is not None
+            reply = Packet(
+                src=d.dst, dst=d.src, proto=proto, sport=d.dport, dport=d.sport,
+                icmp_type=ICMP_ECHO_REPLY if proto == "icmp" else None, size=d.size, ctstate="ESTABLISHED",
+            )
+            r = self.hosts[out.host]
+            if out.local:
+                rout = self._guard(run, r.name, reply, lambda: self._originate(run, r, reply))
+            else:
+                run.step(r.name, "reply", "info", f"reply {reply.describe()} from the container behind "
+                         f"{out.deliver_dev}")
+                rin = reply.with_(iif=out.deliver_dev)
+                rout = self._guard(run, r.name, reply, lambda: self._receive(run, r, rin))
+            reply_result = _result(run, rout, r.name, reply, mark, steps_from=fwd_steps)
+            result.reply = reply_result
+            if reply_result.verdict != "reachable" and result.verdict != "unknown":
+                result.verdict = reply_result.verdict
+                result.disposition = reply_result.disposition
+                result.reason = f"the request arrives but the reply fails: {reply_result.reason}"
+            elif reply_result.verdict == "unknown" and result.verdict == "reachable":
+                result.verdict = "unknown"
+                result.disposition = reply_result.disposition
+                result.reason = f"the request arrives; the reply: {reply_result.reason}"
+        result.share = run.share
+        if run.forks:
+            result.reason = (result.reason + "; branch: " + ", ".join(f.label for f in run.forks)).lstrip("; ")
+        return result, run.forks
+
+    def _guard(self, run: Run, host: str, pkt: Packet, fn: Any) -> Outcome:
+        try:
+            out: Outcome = fn()
+        except TooManyHops:
+            return Outcome("loop", "the packet visits more than 64 hops", host, pkt)
+        return out
+
+    # ------------------------------------------------------------------ stages
+
+    def _originate(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
+        run.step(h.name, "originate", "info", f"{pkt.describe()} leaves a local socket on {h.name}")
+        dec = routing.lookup(run, h, pkt, None)
+        fail = self._route_failure(run, h, pkt, dec)
+        if fail:
+            return fail
+        if pkt.src is None:
+            toward = dec.gateway or pkt.dst
+            src = dec.prefsrc or (pkt.dst if dec.kind == "local" else h.primary_address(dec.dev, toward))
+            if src is None:
+                return self._end(run, h, pkt, "insufficient-info", f"no source address on {dec.dev}")
+            pkt = pkt.with_(src=src)
+        if run.first_src is None:
+            run.first_src = str(pkt.src)
+        pkt = pkt.with_(oif=dec.dev if dec.kind != "local" else "lo", iif=None)
+        res = self._hook(run, h, "OUTPUT", pkt, dec)
+        if res.verdict != "ACCEPT":
+            return self._denied(run, h, pkt, res, "denied-out", "OUTPUT")
+        if res.pkt.dst != pkt.dst:
+            pkt = res.pkt
+            dec = routing.lookup(run, h, pkt, None)
+            fail = self._route_failure(run, h, pkt, dec)
+            if fail:
+                return fail
+            pkt = pkt.with_(oif=dec.dev if dec.kind != "local" else "lo")
+        else:
+            pkt = res.pkt
+        if dec.kind == "local":
+            return self._input(run, h, pkt.with_(iif="lo", oif=None))
+        return self._postrouting(run, h, pkt, dec)
+
+    def _receive(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
+        iif = pkt.iif or "?"
+        if not run.visit(h.name, str(pkt.dst), iif):
+            return self._end(run, h, pkt, "loop", f"{pkt.describe()} came back to {h.name} on {iif}")
+        run.step(h.name, "receive", "info", f"{pkt.describe()} arrives on {iif}")
+        if pkt.ctstate != "NEW":
+            orig = run.snat.get((h.name, str(pkt.dst)))
+            if orig:
+                run.step(h.name, "conntrack", "nat", f"reply: reverse SNAT, destination {pkt.dst} -> {orig}")
+                pkt = pkt.with_(dst=ip_address(orig))
+        res = self._hook(run, h, "PREROUTING", pkt, None)
+        if res.verdict != "ACCEPT":
+            return self._denied(run, h, pkt, res, "denied-in", "PREROUTING")
+        pkt = res.pkt
+        dec = routing.lookup(run, h, pkt, iif)
+        if dec.kind != "local":
+            fail = self._route_failure(run, h, pkt, dec)
+            if fail:
+                return fail
+        else:
+            run.step(h.name, "route", "forward", dec.detail, dec.consulted)
+        rp = self._rp_filter(run, h, pkt, iif)
+        if rp:
+            return rp
+        if dec.kind == "local":
+            return self._input(run, h, pkt)
+        fwd = h.sysctl_int("net.ipv4.ip_forward")
+        if fwd == 0:
+            return self._end(run, h, pkt, "denied-in", f"{h.name} does not forward (net.ipv4.ip_forward = 0)",
+                             [h.sysctl_evidence("net.ipv4.ip_forward")])
+        if fwd is None:
+            reason = f"{h.name}: net.ipv4.ip_forward not collected; forwarding assumed"
+            run.taint("deny", reason)
+            run.step(h.name, "forward", "unknown", reason)
+        pkt = pkt.with_(oif=dec.dev)
+        res = self._hook(run, h, "FORWARD", pkt, dec)
+        if res.verdict != "ACCEPT":
+            return self._denied(run, h, pkt, res, "denied-in", "FORWARD")
+        return self._postrouting(run, h, res.pkt, dec)
+
+    def _input(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
+        res = self._hook(run, h, "INPUT", pkt, None)
+        if res.verdict != "ACCEPT":
+            return self._denied(run, h, pkt, res, "denied-in", "INPUT")
+        pkt = res.pkt
+        if pkt.inner is not None:
+            return self._decapsulate(run, h, pkt)
+        if pkt.ctstate != "NEW":
+            run.step(h.name, "deliver", "deliver", f"reply delivered to the socket that sent the request ({pkt.dst})")
+        else:
+            run.step(h.name, "deliver", "deliver", f"delivered locally to {pkt.dst} on {h.name}")
+        return Outcome("delivered", f"delivered to {pkt.dst} on {h.name}", h.name, pkt, local=True)
+
+    def _postrouting(self, run: Run, h: HostIndex, pkt: Packet, dec: routing.RouteDecision) -> Outcome:
+        if pkt.ctstate != "NEW" and pkt.src is not None:
+            orig = run.dnat.get((h.name, str(pkt.src)))
+            if orig:
+                run.step(h.name, "conntrack", "nat", f"reply: reverse DNAT, source {pkt.src} -> {orig}")
+                pkt = pkt.with_(src=ip_address(orig))
+        res = self._hook(run, h, "POSTROUTING", pkt, dec)
+        if res.verdict != "ACCEPT":
+            return self._denied(run, h, pkt, res, "denied-out", "POSTROUTING")
+        return self._transmit(run, h, res.pkt, dec)
+
+    def _transmit(self, run: Run, h: HostIndex, pkt: Packet, dec: routing.RouteDecision) -> Outcome:
+        dev = dec.dev
+        iface = h.iface(dev)
+        nh = dec.gateway or pkt.dst
+        if pkt.size and iface is not None and iface.mtu and pkt.size > iface.mtu:
+            if pkt.inner is None:
+                return self._end(run, h, pkt, "mtu-exceeded",
+                                 f"{pkt.size}-byte packet with DF exceeds mtu {iface.mtu} of {dev} on {h.name} "
+                                 "(the sender gets 'message too long' / frag needed)",
+                                 [evidence(h.name, iface.src, iface.raw.splitlines()[0] if iface.raw else dev or "")])
+            run.step(h.name, "fragment", "info", f"outer packet of {pkt.size} bytes fragmented to mtu {iface.mtu} "
+                     f"of {dev} (VXLAN outer DF not set)")
+            pkt = pkt.with_(size=iface.mtu)
+        if dev in h.vxlan:
+            return self._encapsulate(run, h, pkt, dec)
+        owner = self.owner.get(nh)
+        if owner is not None and owner[0] == h.name:
+            owner = None
+        if owner is None:
+            if nh == pkt.dst and (h.is_bridge(dev) or (iface is not None and iface.master)):
+                n = h.neigh.get((dev or "", nh))
+                if n is not None and FAILED_NEIGH & set(n.states):
+                    return self._end(run, h, pkt, "neighbour-unreachable",
+                                     f"{nh} on {dev}: neighbour entry {'/'.join(n.states)}",
+                                     [evidence(h.name, n.src, n.raw)])
+                run.step(h.name, "deliver", "deliver", f"delivered to {nh} on bridge {dev} (a container; its own "
+                         "state is not in the snapshot)")
+                return Outcome("delivered", f"delivered to {nh} behind {dev} on {h.name}", h.name, pkt,
+                               deliver_dev=dev)
+            if h.crosses_cloud_port(dev):
+                fail = self._security_group(run, h, "egress", pkt, pkt.dst)
+                if fail:
+                    return fail
+            where = f"via gateway {nh}" if nh != pkt.dst else "on the attached network"
+            return self._end(run, h, pkt, "insufficient-info",
+                             f"{pkt.dst} is reached {where} out of {dev}, which is not one of the analysed hosts")
+        rname, rdev = owner
+        r = self.hosts[rname]
+        run.step(h.name, "transmit", "forward", f"out {dev} to next hop {nh} ({rname} {rdev})")
+        if h.crosses_cloud_port(dev):
+            fail = self._security_group(run, h, "egress", pkt, pkt.dst)
+            if fail:
+                return fail
+        if r.crosses_cloud_port(rdev):
+            assert pkt.src is not None
+            fail = self._security_group(run, r, "ingress", pkt, pkt.src)
+            if fail:
+                return fail
+        riface = r.iface(rdev)
+        if pkt.size and riface is not None and riface.mtu and pkt.size > riface.mtu:
+            return self._end(run, r, pkt, "mtu-exceeded",
+                             f"{pkt.size}-byte frame from {h.name} {dev} (mtu {iface.mtu if iface else '?'}) is "
+                             f"larger than mtu {riface.mtu} of {rdev} on {rname}: dropped on receive",
+                             [evidence(r.name, riface.src, riface.raw.splitlines()[0] if riface.raw else rdev)])
+        return self._receive(run, r, pkt.with_(iif=rdev, oif=None))
+
+    def _encapsulate(self, run: Run, h: HostIndex, pkt: Packet, dec: routing.RouteDecision) -> Outcome:
+        dev = dec.dev or ""
+        vx = h.vxlan[dev]
+        nh = dec.gateway or pkt.dst
+        n = h.neigh.get((dev, nh))
+        if n is None or not n.lladdr or FAILED_NEIGH & set(n.states):
+            return self._end(run, h, pkt, "neighbour-unreachable",
+                             f"no usable neighbour entry for {nh} on {dev} (flannel installs one per peer lease)",
+                             [evidence(h.name, n.src, n.raw)] if n else [])
+        fdbs = [f for f in h.fdb.get((dev, n.lladdr.lower()), []) if f.dst is not None]
+        if not fdbs:
+            return self._end(run, h, pkt, "neighbour-unreachable",
+                             f"no fdb entry for {n.lladdr} on {dev}: the peer VTEP is unknown",
+                             [evidence(h.name, n.src, n.raw)])
+        fdb = fdbs[0]
+        assert fdb.dst is not None
+        info = vx.vxlan
+        consulted = [evidence(h.name, n.src, n.raw), evidence(h.name, fdb.src, fdb.raw)]
+        if info is None:
+            reason = f"{h.name}: VXLAN details of {dev} not collected (ip -d link); port and VNI assumed"
+            run.taint("deny", reason)
+            port, vni, local = DEFAULT_VXLAN_PORT, 1, None
+        else:
+            port, vni, local = info.dstport or DEFAULT_VXLAN_PORT, info.vni, info.local
+            consulted.append(evidence(h.name, info.src, f"{dev}: vxlan id {vni} local {local} dstport {port}"))
+        outer = Packet(src=local, dst=fdb.dst, proto="udp", sport=EPHEMERAL_PORT, dport=port, icmp_type=None,
+                       size=pkt.size + VXLAN_OVERHEAD if pkt.size else None, inner=pkt, vni=vni)
+        run.step(h.name, "vxlan encap", "encapsulate",
+                 f"{dev}: {nh} lladdr {n.lladdr} -> fdb dst {fdb.dst}; outer udp {local or '?'} -> {fdb.dst}:{port} "
+                 f"vni {vni}", consulted)
+        return self._originate(run, h, outer)
+
+    def _decapsulate(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
+        inner = pkt.inner
+        assert inner is not None
+        for name, iface in h.vxlan.items():
+            info = iface.vxlan
+            port = (info.dstport or DEFAULT_VXLAN_PORT) if info else DEFAULT_VXLAN_PORT
+            if port == pkt.dport and (info is None or info.vni == pkt.vni):
+                ev = [evidence(h.name, info.src, f"{name}: vxlan id {info.vni} dstport {port}")] if info else []
+                run.step(h.name, "vxlan decap", "decapsulate", f"udp {pkt.dport} vni {pkt.vni} -> {name}", ev)
+                return self._receive(run, h, inner.with_(iif=name, oif=None))
+        return self._end(run, h, pkt, "denied-in",
+                         f"no VXLAN device on {h.name} listens on udp {pkt.dport} with vni {pkt.vni} "
+                         "(the kernel answers ICMP port unreachable)")
+
+    # ------------------------------------------------------------------ checks
+
+    def _hook(self, run: Run, h: HostIndex, hook: str, pkt: Packet, dec: routing.RouteDecision | None) -> HookResult:
+        def masq_source(p: Packet) -> IPv4Address | None:
+            return h.primary_address(p.oif, dec.gateway or p.dst if dec else p.dst)
+
+        res = self.netfilters[h.name].hook(run, hook, pkt, masq_source)
+        if res.verdict == "ACCEPT":
+            if res.pkt.src != pkt.src and res.pkt.src is not None and pkt.src is not None:
+                run.snat[(h.name, str(res.pkt.src))] = str(pkt.src)
+            if res.pkt.dst != pkt.dst:
+                run.dnat[(h.name, str(res.pkt.dst))] = str(pkt.dst)
+        return res
+
+    def _route_failure(self, run: Run, h: HostIndex, pkt: Packet, dec: routing.RouteDecision) -> Outcome | None:
+        if dec.kind in ("unicast", "local"):
+            if dec.kind == "unicast":
+                run.step(h.name, "route", "forward", dec.detail, dec.consulted)
+            return None
+        if dec.kind == "none":
+            return self._end(run, h, pkt, "no-route", f"{h.name}: {dec.detail}", dec.consulted)
+        if dec.kind == "blackhole":
+            return self._end(run, h, pkt, "null-routed", f"{h.name}: {dec.detail}", dec.consulted)
+        if dec.kind in ("unreachable", "prohibit"):
+            return self._end(run, h, pkt, "no-route", f"{h.name}: {dec.detail}", dec.consulted)
+        return self._end(run, h, pkt, "insufficient-info", f"{h.name}: {dec.detail}", dec.consulted)
+
+    def _rp_filter(self, run: Run, h: HostIndex, pkt: Packet, iif: str) -> Outcome | None:
+        if pkt.src is None or iif == "lo":
+            return None
+        mode, values = h.rp_filter(iif)
+        if not mode:
+            return None
+        back = routing.lookup(run, h, Packet(src=pkt.dst, dst=pkt.src, proto=pkt.proto, mark=pkt.mark), None,
+                              record=False)
+        ev = [h.sysctl_evidence("net.ipv4.conf.all.rp_filter"), *back.consulted[:2]]
+        if back.kind != "unicast" and back.kind != "local":
+            return self._end(run, h, pkt, "denied-in",
+                             f"rp_filter ({values}) drops it: no route back to {pkt.src} on {h.name}", ev)
+        if mode == 1 and back.dev != iif:
+            return self._end(run, h, pkt, "denied-in",
+                             f"strict rp_filter ({values}) drops it: it arrived on {iif} but the best route back to "
+                             f"{pkt.src} leaves via {back.dev}", ev)
+        return None
+
+    def _security_group(
+        self, run: Run, h: HostIndex, direction: Direction, pkt: Packet, remote: IPAddress
+    ) -> Outcome | None:
+        stage = f"security group {direction}"
+        sets = self.security_groups.for_host(h.name)
+        if pkt.ctstate != "NEW" and (sets is None or all(s.stateful for s in sets)):
+            if sets is not None or self.security_groups.default == "unknown":
+                run.step(h.name, stage, "permit", "reply of an allowed flow: security groups are stateful")
+            return None
+        port = pkt.dport if pkt.proto in ("tcp", "udp") else None
+        if sets is None:
+            if self.security_groups.default == "open":
+                return None
+            need = required_rule(direction, pkt.proto, port, str(remote))
+            reason = f"{h.name}: no security-group export; it passes only if {h.name}'s group has: {need}"
+            run.taint("deny", reason)
+            run.step(h.name, stage, "unknown", reason)
+            return None
+        dec = evaluate(sets, direction, pkt.proto, port, str(remote), icmp_type=pkt.icmp_type,
+                       groups=self.security_groups, host_of_ip=self.host_of_ip)
+        ev = [evidence(h.name, r.src, r.describe()) for r in dec.consulted]
+        if not ev:
+            ev = [Evidence(host=h.name, file=s.file, text=f"{s.provider} export, groups {', '.join(s.groups)}")
+                  for s in sets]
+        if dec.allowed is True:
+            run.step(h.name, stage, "permit", dec.reason, ev)
+            return None
+        if dec.allowed is None:
+            run.taint("deny", f"{h.name}: {dec.reason}")
+            run.step(h.name, stage, "unknown", dec.reason, ev)
+            return None
+        disp: Disposition = "denied-out" if direction == "egress" else "denied-in"
+        return self._end(run, h, pkt, disp, f"{h.name} security group {direction}: {dec.reason}", ev)
+
+    def _denied(self, run: Run, h: HostIndex, pkt: Packet, res: HookResult, disp: Disposition, hook: str) -> Outcome:
+        how = f"rejected ({res.reject_with})" if res.verdict == "REJECT" else "dropped"
+        return Outcome(disp, f"{h.name} {hook}: {how}: {res.detail}", h.name, pkt, consulted=res.consulted)
+
+    def _end(
+        self, run: Run, h: HostIndex, pkt: Packet, disp: Disposition, reason: str,
+        consulted: list[Evidence] | None = None,
+    ) -> Outcome:
+        action: StepAction = "unknown" if disp == "insufficient-info" else "deny"
+        run.step(h.name, disp, action, reason, consulted or [])
+        return Outcome(disp, reason, h.name, pkt, consulted=consulted or [])
+
+
+def _result(
+    run: Run, out: Outcome, src_host: str, pkt: Packet, taint_from: int, steps_from: int = 0
+) -> TraceResult:
+    taints = run.taints[taint_from:]
+    verdict: Verdict
+    disposition: Disposition = out.disposition
+    reason = out.reason
+    if out.disposition == "delivered":
+        doubts = [t.reason for t in taints if t.could == "deny"]
+        if doubts:
+            verdict, disposition = "unknown", "insufficient-info"
+            reason = f"{out.reason}, but only if: " + "; ".join(doubts)
+        else:
+            verdict = "reachable"
+    elif out.disposition == "insufficient-info":
+        verdict = "unknown"
+    else:
+        doubts = [t.reason for t in taints if t.could == "pass"]
+        if doubts:
+            verdict = "unknown"
+            reason = f"{out.reason}; undecided: " + "; ".join(doubts)
+        else:
+            verdict = "unreachable"
+    src_ip = run.first_src if taint_from == 0 and steps_from == 0 else (str(pkt.src) if pkt.src else None)
+    return TraceResult(
+        src_host=src_host, src_ip=src_ip, dst_ip=str(pkt.dst), proto=pkt.proto,
+        port=pkt.dport if pkt.proto != "icmp" else None, size=pkt.size, verdict=verdict, disposition=disposition,
+        reason=reason, hops=list(run.steps[steps_from:]),
+    )
+
+
+def _combine(leaves: list[TraceResult], truncated: bool) -> TraceResult:
+    verdicts = {leaf.verdict for leaf in leaves}
+    ok = sum(leaf.share for leaf in leaves if leaf.verdict == "reachable")
+    failing = [leaf for leaf in leaves if leaf.verdict != "reachable"]
+    verdict: Verdict
+    if verdicts == {"reachable"} and not truncated:
+        verdict, disposition, reason = "reachable", "delivered", f"all {len(leaves)} branches are delivered"
+    elif "unreachable" in verdicts:
+        worst = max((leaf for leaf in failing if leaf.verdict == "unreachable"), key=lambda x: x.share)
+        verdict, disposition = "unreachable", worst.disposition
+        reason = f"{ok:.0%} of the traffic is delivered; {1 - ok:.0%} fails ({worst.reason})"
+    else:
+        worst = max(failing, key=lambda x: x.share) if failing else leaves[0]
+        verdict, disposition = "unknown", worst.disposition if failing else "insufficient-info"
+        reason = f"{ok:.0%} of the traffic is certainly delivered; the rest is undecided ({worst.reason})"
+    if truncated:
+        reason += f"; only the first {len(leaves)} branches were explored"
+        if verdict == "reachable":
+            verdict, disposition = "unknown", "insufficient-info"
+    first = leaves[0]
+    return TraceResult(
+        src_host=first.src_host, src_ip=first.src_ip, dst_ip=first.dst_ip, proto=first.proto, port=first.port,
+        size=first.size, verdict=verdict, disposition=disposition, reason=reason, hops=first.hops,
+        branches=leaves,
+    )
+
+
+def trace(
+    snapshot: Snapshot,
+    src_host: str,
+    dst_ip: str,
+    proto: str = "icmp",
+    port: int | None = None,
+    security_groups: SecurityGroups | None = None,
+    size: int | None = None,
+) -> TraceResult:
+    """One-shot trace (builds the indexes; use TraceEngine for many queries)."""
+    return TraceEngine(snapshot, security_groups).trace(src_host, dst_ip, proto, port, size)

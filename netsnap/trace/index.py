@@ -1,0 +1,251 @@
+"""Per-host lookup structures, built once per host and shared by every trace query.
+
+Routing tables are bucketed by prefix length (longest-prefix match is at most 33 dict lookups);
+iptables chains index their rules by destination and source network so a packet only tests the
+rules that can match its addresses, in chain order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_network
+
+from netsnap.engine.findings import Evidence
+from netsnap.model.base import Provenance
+from netsnap.model.host import Host
+from netsnap.model.interfaces import Interface
+from netsnap.model.iptables import Chain, IptRule
+from netsnap.model.neighbours import FdbEntry, Neighbour
+from netsnap.model.routes import PolicyRule, Route
+
+IPAddress = IPv4Address | IPv6Address
+
+# Interfaces a packet crosses to leave the machine (a cloud port with security groups) are the
+# ones that are none of these kinds and not enslaved to a bridge.
+VIRTUAL_KINDS = frozenset({"bridge", "vxlan", "dummy", "tun", "tap", "ipip", "gre", "loopback", "wireguard"})
+DEFAULT_POLICY = (
+    (0, "local"),
+    (32766, "main"),
+    (32767, "default"),
+)
+
+
+def evidence(host: str, src: Provenance | None, text: str) -> Evidence:
+    return Evidence(host=host, file=src.file if src else "", line=src.line if src else 0, text=text)
+
+
+def _ip_int(ip: IPAddress) -> int:
+    return int(ip)
+
+
+class RouteTable:
+    """One routing table: routes bucketed by prefix length, dump order kept within a prefix."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.routes: list[Route] = []
+        self._buckets: dict[int, dict[int, list[Route]]] = {}
+        self._plens: list[int] = []
+
+    def add(self, route: Route) -> None:
+        if route.dst.version != 4:
+            return
+        self.routes.append(route)
+        bucket = self._buckets.setdefault(route.dst.prefixlen, {})
+        bucket.setdefault(int(route.dst.network_address), []).append(route)
+        self._plens = sorted(self._buckets, reverse=True)
+
+    def lookup(self, ip: IPAddress) -> list[Route]:
+        """All routes of the longest matching prefix, in dump order (metric not yet applied)."""
+        value = _ip_int(ip)
+        for plen in self._plens:
+            mask = ((1 << plen) - 1) << (32 - plen) if plen else 0
+            found = self._buckets[plen].get(value & mask)
+            if found:
+                return found
+        return []
+
+
+class ChainIndex:
+    """A chain's rules with a destination/source index; `candidates(src, dst)` keeps chain order."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.rules: list[IptRule] = list(chain.rules)
+        self._always: list[int] = []
+        self._by_dst: dict[int, dict[int, list[int]]] = {}
+        self._by_src: dict[int, dict[int, list[int]]] = {}
+        for i, rule in enumerate(self.rules):
+            dst = rule.destination
+            src = rule.source
+            if dst is not None and not dst.negated and dst.net.version == 4 and dst.net.prefixlen > 0:
+                self._by_dst.setdefault(dst.net.prefixlen, {}).setdefault(int(dst.net.network_address), []).append(i)
+            elif src is not None and not src.negated and src.net.version == 4 and src.net.prefixlen > 0:
+                self._by_src.setdefault(src.net.prefixlen, {}).setdefault(int(src.net.network_address), []).append(i)
+            else:
+                self._always.append(i)
+        self._indexed = bool(self._by_dst or self._by_src)
+
+    @staticmethod
+    def _hits(index: dict[int, dict[int, list[int]]], ip: IPAddress | None, out: list[list[int]]) -> None:
+        if ip is None or ip.version != 4:
+            return
+        value = int(ip)
+        for plen, table in index.items():
+            mask = ((1 << plen) - 1) << (32 - plen)
+            found = table.get(value & mask)
+            if found:
+                out.append(found)
+
+    def candidates(self, src: IPAddress | None, dst: IPAddress) -> list[int]:
+        if not self._indexed:
+            return self._always
+        lists: list[list[int]] = [self._always]
+        self._hits(self._by_dst, dst, lists)
+        self._hits(self._by_src, src, lists)
+        if len(lists) == 1:
+            return self._always
+        return list(heapq.merge(*lists))
+
+
+@dataclass
+class Connected:
+    """One connected network of a host: the interface and the address that makes it."""
+
+    network: IPv4Network
+    iface: str
+    address: IPv4Address
+
+
+@dataclass
+class HostIndex:
+    """Everything a trace asks of one host, precomputed."""
+
+    host: Host
+    local_ips: dict[IPAddress, str] = field(default_factory=dict)
+    connected: list[Connected] = field(default_factory=list)
+    tables: dict[str, RouteTable] = field(default_factory=dict)
+    policy: list[PolicyRule] = field(default_factory=list)
+    chains: dict[tuple[str, str], ChainIndex] = field(default_factory=dict)
+    neigh: dict[tuple[str, IPAddress], Neighbour] = field(default_factory=dict)
+    fdb: dict[tuple[str, str], list[FdbEntry]] = field(default_factory=dict)
+    vxlan: dict[str, Interface] = field(default_factory=dict)
+    has_iptables: bool = False
+    ruleset_file: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.host.name
+
+    @classmethod
+    def build(cls, host: Host) -> HostIndex:
+        idx = cls(host=host)
+        for iface in host.interfaces.values():
+            if iface.vxlan is not None or iface.kind == "vxlan":
+                idx.vxlan[iface.name] = iface
+            for a in iface.addresses:
+                if a.address.version != 4:
+                    continue
+                idx.local_ips.setdefault(a.address.ip, iface.name)
+                net = a.address.network
+                if net.prefixlen < 32:
+                    assert isinstance(net, IPv4Network) and isinstance(a.address.ip, IPv4Address)
+                    idx.connected.append(Connected(net, iface.name, a.address.ip))
+        for route in host.routes:
+            table = idx.tables.get(route.table)
+            if table is None:
+                table = idx.tables[route.table] = RouteTable(route.table)
+            table.add(route)
+            host_route = route.dst.version == 4 and route.dst.prefixlen == 32
+            if route.table == "local" and route.type == "local" and host_route:
+                idx.local_ips.setdefault(route.dst.network_address, route.dev or "lo")
+        if "local" not in idx.tables:
+            # route -n and /proc/net/route only show main: rebuild local from the owned addresses
+            local = idx.tables["local"] = RouteTable("local")
+            prov = Provenance(file=host.sources["ip_addr"].file or "") if "ip_addr" in host.sources else Provenance(
+                file="")
+            for ip, dev in idx.local_ips.items():
+                local.add(Route(origin="ip-route", table="local", type="local", dst=ip_network(f"{ip}/32"), dev=dev,
+                                src=prov, raw=f"local {ip} dev {dev} (from the interface addresses)"))
+            local.add(Route(origin="ip-route", table="local", type="local", dst=ip_network("127.0.0.0/8"), dev="lo",
+                            src=Provenance(file=""), raw="local 127.0.0.0/8 dev lo (implicit)"))
+        idx.policy = sorted(host.policy_rules, key=lambda r: r.priority)
+        ruleset = host.filter_ruleset
+        if ruleset is not None and ruleset.family == "ipv4":
+            idx.has_iptables = True
+            idx.ruleset_file = ruleset.file
+            for tname, ipt_table in ruleset.tables.items():
+                for cname, chain in ipt_table.chains.items():
+                    idx.chains[(tname, cname)] = ChainIndex(chain)
+        for n in host.neighbours:
+            if n.dev:
+                idx.neigh.setdefault((n.dev, n.address), n)
+        for f in host.fdb:
+            if f.dev:
+                idx.fdb.setdefault((f.dev, f.mac.lower()), []).append(f)
+        return idx
+
+    def iface(self, name: str | None) -> Interface | None:
+        return self.host.interfaces.get(name) if name else None
+
+    def crosses_cloud_port(self, name: str | None) -> bool:
+        """True when leaving/entering through `name` crosses the machine's cloud port."""
+        iface = self.iface(name)
+        if iface is None or name == "lo":
+            return False
+        if iface.master:
+            return False
+        return (iface.kind or "") not in VIRTUAL_KINDS
+
+    def is_bridge(self, name: str | None) -> bool:
+        iface = self.iface(name)
+        return iface is not None and iface.kind == "bridge"
+
+    def primary_address(self, dev: str | None, toward: IPAddress | None = None) -> IPv4Address | None:
+        """The source address the kernel would pick on `dev` (the one whose network holds `toward`)."""
+        iface = self.iface(dev)
+        if iface is None:
+            return None
+        first: IPv4Address | None = None
+        for a in iface.addresses:
+            if a.address.version != 4 or a.secondary:
+                continue
+            ip = a.address.ip
+            assert isinstance(ip, IPv4Address)
+            if toward is not None and toward in a.address.network:
+                return ip
+            if first is None:
+                first = ip
+        return first
+
+    def sysctl_int(self, key: str) -> int | None:
+        value = self.host.sysctl(key)
+        if value is None:
+            return None
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+
+    def rp_filter(self, dev: str) -> tuple[int | None, str]:
+        """max(all, dev) rp_filter, as the kernel uses it, and the keys it came from."""
+        all_v = self.sysctl_int("net.ipv4.conf.all.rp_filter")
+        dev_v = self.sysctl_int(f"net.ipv4.conf.{dev}.rp_filter")
+        if dev_v is None:
+            dev_v = self.sysctl_int(f"net.ipv4.conf.{dev.replace('.', '/')}.rp_filter")
+        values = [v for v in (all_v, dev_v) if v is not None]
+        if not values:
+            return None, ""
+        return max(values), f"all={all_v} {dev}={dev_v}"
+
+    def sysctl_evidence(self, key: str) -> Evidence:
+        s = self.host.sysctls.get(key)
+        if s is None:
+            return Evidence(host=self.name, file="", text=f"{key} not collected")
+        return evidence(self.name, s.src, s.raw or f"{key} = {s.value}")
+
+    def policy_or_default(self) -> list[tuple[int, PolicyRule | None, str]]:
+        if self.policy:
+            return [(r.priority, r, r.table or "") for r in self.policy]
+        return [(prio, None, table) for prio, table in DEFAULT_POLICY]

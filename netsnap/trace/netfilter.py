@@ -1,0 +1,270 @@
+"""Netfilter traversal of one hook, as the kernel does it: tables in priority order, chain
+policies, user chains with jump/goto/RETURN, the first terminal target wins, NAT and MARK applied.
+
+Each table leaves one Step naming the rule or policy that decided; undecidable matches are
+recorded as taints so the final verdict can say "unknown" when they could change the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, ip_address
+
+from netsnap.engine.findings import Evidence
+from netsnap.model.iptables import IptRule
+from netsnap.trace.index import ChainIndex, HostIndex, evidence
+from netsnap.trace.matching import Fork, RuleMatcher
+from netsnap.trace.packet import Packet
+from netsnap.trace.result import StepAction
+from netsnap.trace.run import Run
+
+HOOK_TABLES: dict[str, tuple[str, ...]] = {
+    "PREROUTING": ("raw", "mangle", "nat"),
+    "INPUT": ("mangle", "filter", "security", "nat"),
+    "FORWARD": ("mangle", "filter", "security"),
+    "OUTPUT": ("raw", "mangle", "nat", "filter", "security"),
+    "POSTROUTING": ("mangle", "nat"),
+}
+NON_TERMINAL = frozenset({
+    "LOG", "NFLOG", "ULOG", "TRACE", "CONNMARK", "CT", "NOTRACK", "CHECKSUM", "TCPMSS", "AUDIT", "CLASSIFY",
+    "DSCP", "TOS", "TTL", "SET", "CONNSECMARK", "SECMARK", "NETMAP", "IDLETIMER", "LED",
+})
+MAX_DEPTH = 32
+
+
+def rule_evidence(host: str, rule: IptRule) -> Evidence:
+    text = rule.raw or f"-A {rule.chain} ... (rule {rule.position})"
+    return Evidence.model_construct(host=host, file=rule.src.file, line=rule.src.line, text=text)
+
+
+def rule_ref(rule: IptRule) -> str:
+    return f"{rule.table} {rule.chain} rule {rule.position}"
+
+
+@dataclass
+class HookResult:
+    """The fate of a packet at one hook. `verdict` is ACCEPT, DROP or REJECT."""
+
+    verdict: str
+    pkt: Packet
+    detail: str = ""
+    reject_with: str | None = None
+    consulted: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class _TableOutcome:
+    verdict: str
+    pkt: Packet
+    detail: str
+    consulted: list[Evidence]
+    reject_with: str | None = None
+    nat: str | None = None
+
+
+def _mark(value: int, target_opts: dict[str, str]) -> int:
+    for key in ("set-xmark", "set-mark", "or-mark", "and-mark", "xor-mark"):
+        spec = target_opts.get(key)
+        if spec is None:
+            continue
+        v_s, _, m_s = spec.partition("/")
+        try:
+            v = int(v_s, 0)
+            m = int(m_s, 0) if m_s else 0xFFFFFFFF
+        except ValueError:
+            return value
+        if key == "set-xmark":
+            return (value & ~m & 0xFFFFFFFF) ^ v
+        if key == "set-mark":
+            return (value & ~m & 0xFFFFFFFF) | v
+        if key == "or-mark":
+            return value | v
+        if key == "and-mark":
+            return value & v
+        return value ^ v
+    return value
+
+
+def _addr_port(spec: str) -> tuple[str, int | None]:
+    """`10.0.0.1:80`, `10.0.0.1-10.0.0.5:80-90`, `:8080` -> (first address, first port)."""
+    addr, _, port = spec.partition(":")
+    addr = addr.split("-")[0]
+    try:
+        return addr, int(port.split("-")[0]) if port else None
+    except ValueError:
+        return addr, None
+
+
+class Netfilter:
+    """Runs hooks on one host. `egress_source` answers MASQUERADE's "address of the out interface"."""
+
+    def __init__(self, hidx: HostIndex) -> None:
+        self.hidx = hidx
+        self.matcher = RuleMatcher(hidx.local_ips)
+
+    def hook(
+        self, run: Run, hook: str, pkt: Packet, egress_source: Callable[[Packet], IPv4Address | None]
+    ) -> HookResult:
+        name = self.hidx.name
+        if not self.hidx.has_iptables:
+            if hook in ("INPUT", "FORWARD", "OUTPUT"):
+                reason = f"{name}: iptables rules not in the bundle; {hook} filtering unknown"
+                run.taint("deny", reason)
+                run.step(name, f"{hook} filter", "unknown", reason)
+            return HookResult("ACCEPT", pkt)
+        consulted: list[Evidence] = []
+        for table in HOOK_TABLES[hook]:
+            if table == "nat" and pkt.ctstate != "NEW":
+                continue  # nat sees only the first packet of a connection
+            ci = self.hidx.chains.get((table, hook))
+            if ci is None:
+                continue
+            out = self._table(run, table, hook, ci, pkt, egress_source)
+            pkt = out.pkt
+            consulted.extend(out.consulted)
+            if out.nat:
+                run.step(name, f"{hook} {table}", "nat", out.nat, out.consulted)
+            elif ci.rules or out.verdict != "ACCEPT":
+                action: StepAction = "permit" if out.verdict == "ACCEPT" else "deny"
+                run.step(name, f"{hook} {table}", action, out.detail, out.consulted)
+            if out.verdict != "ACCEPT":
+                return HookResult(out.verdict, pkt, out.detail, out.reject_with, consulted)
+        return HookResult("ACCEPT", pkt, "", None, consulted)
+
+    def _policy(self, ci: ChainIndex, pkt: Packet, consulted: list[Evidence]) -> _TableOutcome:
+        chain = ci.chain
+        policy = chain.policy or "ACCEPT"
+        consulted.append(evidence(self.hidx.name, chain.src, f":{chain.name} {policy}"))
+        verdict = "DROP" if policy == "DROP" else "ACCEPT"
+        return _TableOutcome(verdict, pkt, f"no rule decided; chain {chain.name} policy {policy}", consulted)
+
+    def _table(
+        self, run: Run, table: str, hook: str, start: ChainIndex, pkt: Packet,
+        egress_source: Callable[[Packet], IPv4Address | None],
+    ) -> _TableOutcome:
+        host = self.hidx.name
+        frames: list[list[object]] = [[start, start.candidates(pkt.src, pkt.dst), 0]]
+        unknown: list[tuple[IptRule, str]] = []
+        consulted: list[Evidence] = []
+        outcome: _TableOutcome | None = None
+        while frames:
+            frame = frames[-1]
+            ci, cands, pos = frame[0], frame[1], frame[2]
+            assert isinstance(ci, ChainIndex) and isinstance(cands, list) and isinstance(pos, int)
+            if pos >= len(cands):
+                frames.pop()
+                if not frames:
+                    outcome = self._policy(start, pkt, consulted)
+                continue
+            frame[2] = pos + 1
+            rule = ci.rules[cands[pos]]
+            res, why = self.matcher.match(rule, pkt)
+            if isinstance(res, Fork):
+                p = res.probability
+                choice = run.choose([(p, f"{rule_ref(rule)} matches"), (1.0 - p, f"{rule_ref(rule)} does not match")])
+                run.step(host, f"{hook} {table}", "info",
+                         f"-m statistic: {'matched' if choice == 0 else 'not matched'} "
+                         f"(share {p if choice == 0 else 1 - p:.3g}) at {rule_ref(rule)}", [rule_evidence(host, rule)])
+                res = choice == 0
+            if res is None:
+                if rule.target is not None:
+                    unknown.append((rule, why))
+                continue
+            if not res or rule.target is None:
+                continue
+            target = rule.target
+            tname = target.name
+            if tname in ("ACCEPT", "DROP", "REJECT"):
+                consulted.append(rule_evidence(host, rule))
+                reject = target.options.get("reject-with", "icmp-port-unreachable") if tname == "REJECT" else None
+                detail = f"{tname} by {rule_ref(rule)}" + (f" (--reject-with {reject})" if reject else "")
+                outcome = _TableOutcome(tname, pkt, detail, consulted, reject)
+                break
+            if tname == "RETURN":
+                frames.pop()
+                if not frames:
+                    consulted.append(rule_evidence(host, rule))
+                    outcome = self._policy(start, pkt, consulted)
+                continue
+            sub = self.hidx.chains.get((table, tname))
+            if sub is not None:
+                if target.goto:
+                    frames.pop()
+                if len(frames) >= MAX_DEPTH:
+                    unknown.append((rule, "chain nesting too deep (loop?)"))
+                    continue
+                frames.append([sub, sub.candidates(pkt.src, pkt.dst), 0])
+                continue
+            if tname in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
+                consulted.append(rule_evidence(host, rule))
+                new, note = self._nat(tname, target.options, pkt, egress_source)
+                if new is None:
+                    unknown.append((rule, note))
+                    continue
+                outcome = _TableOutcome("ACCEPT", new, f"{tname} by {rule_ref(rule)}: {note}", consulted, nat=note)
+                outcome.detail = f"{tname} by {rule_ref(rule)}: {note}"
+                outcome.nat = outcome.detail
+                break
+            if tname == "MARK":
+                pkt = pkt.with_(mark=_mark(pkt.mark, target.options))
+                continue
+            if tname in NON_TERMINAL:
+                continue
+            unknown.append((rule, f"target {tname} is neither a chain in {table} nor simulated"))
+        if outcome is None:  # pragma: no cover - the loop always decides
+            outcome = self._policy(start, pkt, consulted)
+        self._settle_unknowns(run, host, table, hook, outcome, unknown)
+        return outcome
+
+    def _settle_unknowns(
+        self, run: Run, host: str, table: str, hook: str, outcome: _TableOutcome, unknown: list[tuple[IptRule, str]]
+    ) -> None:
+        relevant: list[tuple[IptRule, str]] = []
+        for rule, why in unknown:
+            tname = rule.target.name if rule.target else ""
+            if outcome.verdict == "ACCEPT" and tname == "ACCEPT" and not outcome.nat:
+                continue  # it could only have accepted too
+            if outcome.verdict in ("DROP", "REJECT") and tname in ("DROP", "REJECT"):
+                continue  # it could only have denied too
+            relevant.append((rule, why))
+        if not relevant:
+            return
+        could = "deny" if outcome.verdict == "ACCEPT" else "pass"
+        for rule, why in relevant:
+            reason = f"{host}: {rule_ref(rule)} may match ({why}); target {rule.target.name if rule.target else '-'}"
+            run.taint(could, reason)
+        rule, why = relevant[0]
+        more = f" (and {len(relevant) - 1} more)" if len(relevant) > 1 else ""
+        run.step(host, f"{hook} {table}", "unknown", f"undecidable: {rule_ref(rule)}: {why}{more}",
+                 [rule_evidence(host, r) for r, _ in relevant[:5]])
+
+    def _nat(
+        self, tname: str, opts: dict[str, str], pkt: Packet, egress_source: Callable[[Packet], IPv4Address | None]
+    ) -> tuple[Packet | None, str]:
+        try:
+            if tname == "DNAT":
+                spec = opts.get("to-destination") or opts.get("to")
+                if not spec:
+                    return None, "DNAT without --to-destination"
+                addr, port = _addr_port(spec)
+                new = pkt.with_(dst=ip_address(addr), dport=port or pkt.dport)
+                return new, f"destination {pkt.dst}{f':{pkt.dport}' if pkt.dport else ''} -> {spec}"
+            if tname == "REDIRECT":
+                port_s = opts.get("to-ports")
+                local = self.hidx.primary_address(pkt.iif) if pkt.iif else None
+                new_dst = local or ip_address("127.0.0.1")
+                port = int(port_s.split("-")[0]) if port_s else pkt.dport
+                return pkt.with_(dst=new_dst, dport=port), f"redirected to {new_dst}:{port}"
+            if tname == "SNAT":
+                spec = opts.get("to-source") or opts.get("to")
+                if not spec:
+                    return None, "SNAT without --to-source"
+                addr, _ = _addr_port(spec)
+                return pkt.with_(src=ip_address(addr)), f"source {pkt.src} -> {addr}"
+            src = egress_source(pkt)
+            if src is None:
+                return None, f"MASQUERADE: no address on {pkt.oif}"
+            return pkt.with_(src=src), f"source {pkt.src} -> {src} (MASQUERADE on {pkt.oif})"
+        except ValueError as exc:
+            return None, f"{tname} target not understood ({exc})"

@@ -1,0 +1,50 @@
+"""The packet a trace carries from hop to hop (immutable; NAT and encapsulation make new ones)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
+
+IPAddress = IPv4Address | IPv6Address
+
+ICMP_ECHO_REQUEST = 8
+ICMP_ECHO_REPLY = 0
+VXLAN_OVERHEAD = 50  # outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14)
+
+
+@dataclass(frozen=True)
+class Packet:
+    """IPv4 header fields a trace needs. `src` is None until routing picks it for local output.
+
+    `ctstate` is what conntrack would say (NEW for the request, ESTABLISHED for the reply);
+    `size` is the IP packet length (None: not checked against MTUs; set: DF is assumed, as
+    `ping -M do` and TCP do). `inner`/`vni` are set on an outer VXLAN packet.
+    """
+
+    src: IPAddress | None
+    dst: IPAddress
+    proto: str = "icmp"
+    sport: int | None = None
+    dport: int | None = None
+    icmp_type: int | None = ICMP_ECHO_REQUEST
+    size: int | None = None
+    mark: int = 0
+    ctstate: str = "NEW"
+    iif: str | None = None
+    oif: str | None = None
+    inner: Packet | None = None
+    vni: int | None = None
+
+    def with_(self, **changes: Any) -> Packet:
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        ports = ""
+        if self.proto in ("tcp", "udp"):
+            ports = f" {self.sport or '*'}->{self.dport or '*'}"
+        elif self.proto == "icmp" and self.icmp_type is not None:
+            ports = " echo-request" if self.icmp_type == ICMP_ECHO_REQUEST else (
+                " echo-reply" if self.icmp_type == ICMP_ECHO_REPLY else f" type {self.icmp_type}")
+        size = f" {self.size}B" if self.size else ""
+        return f"{self.proto} {self.src or '?'} -> {self.dst}{ports}{size} [{self.ctstate}]"
