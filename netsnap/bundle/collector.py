@@ -73,9 +73,8 @@ def _host(members: Members, manifest: dict[str, Any], fallback: str) -> str:
     raw = members.data.get(BY_ID["hostname"].path)
     if raw and raw.strip():
         return raw.decode("utf-8", errors="replace").split()[0]
-    if members.top and (m := _TOP_DIR.match(members.top)):
-        return m.group("host")
-    return fallback
+    m = _TOP_DIR.match(members.top or fallback)
+    return m.group("host") if m else fallback
 
 
 def read_collector(members: Members, path: str, fallback_host: str) -> Bundle:

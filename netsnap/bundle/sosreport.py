@@ -141,9 +141,8 @@ def _host(members: Members, fallback: str) -> str:
         rel = resolve(members, path)
         if rel and members.data[rel].strip():
             return members.data[rel].decode("utf-8", errors="replace").split()[0]
-    if members.top and (m := _TOP_DIR.match(members.top)):
-        return m.group("host")
-    return fallback
+    m = _TOP_DIR.match(members.top or fallback)
+    return m.group("host") if m else fallback
 
 
 def read_sosreport(members: Members, path: str, fallback_host: str) -> Bundle:
