@@ -140,6 +140,7 @@ def analyze(
     ] = None,
     rules_dir: Annotated[list[str] | None, typer.Option("--rules-dir", help="Extra directory of rule files.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or hints on stderr.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
 ) -> None:
     """Find why traffic between the hosts breaks: ranked causes with evidence, why and fix.
 
@@ -161,6 +162,11 @@ def analyze(
             result = analyse(snapshot, groups, list(rules_dir or []), only_t, skip_t)
     except InputError as exc:
         raise _fail(str(exc)) from None
+    except Exception as exc:
+        if debug:
+            raise
+        first = (str(exc).splitlines() or [""])[0]
+        raise _fail(f"internal error: {type(exc).__name__}: {first} (--debug shows the traceback)") from None
     result = filter_result(result, only=only_t, skip=skip_t,
                            min_severity=Severity(min_severity.value) if min_severity else None)
     if fmt is Format.TEXT and output is None:
