@@ -1,0 +1,137 @@
+"""flanneld logs: the journal (short, short-precise, short-iso), pod logs (CRI format) and bare lines.
+
+TTP recognises the line shapes (journal prefix, journal markers `-- ... --`, `==> path <==` pod-log
+headers, CRI lines, bare klog and k3s logrus lines); Python then reads the klog header
+`Lmmdd hh:mm:ss.uuuuuu PID file:line] msg` or the logrus `time=... level=... msg="..."` fields, and
+`netsnap.flannel.log_catalog` classifies the message.
+
+Events: only lines from flannel's journal identifiers (`flanneld`, `flanneld-start`, `sdnotify-proxy`,
+`flannel-wrapper`, `rkt`, `kube-flannel`) and every line without a journal prefix (pod logs and
+`kubectl logs` hold flannel's lines only) become `FlannelEvent`s; `k3s`/`rke2` lines only when they
+are flannel's (a catalog message, or mentioning flannel). Other well-formed journal lines (systemd,
+other daemons) are understood but not events.
+
+Timestamps: a journal short-iso or CRI timestamp (it has a year and a zone) is used as is (aware
+datetime); the short format and the klog header have no year, and guessing one would invent data,
+so `timestamp` is None and the year-less text is kept in `fields["time"]` (and in `raw`).
+
+Version hints: the catalog's message ranges first, then the klog source file family (§7.4), then
+the PID field width (zero-padded 5 digits: "<=v0.6.2"; space-padded to 7: ">=v0.7.0").
+
+`expected` stays None: a log has no count to check against (lines of other processes are dropped on
+purpose); every non-blank line is an event, understood, or unparsed. Passwords in the `CLI flags
+config` line, `-etcd-password` and `FLANNELD_ETCD_PASSWORD` are redacted in `raw` and `message`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from netsnap.flannel.log_catalog import REDACTED, classify, file_hint
+from netsnap.model.base import Parsed, Provenance, UnparsedLine
+from netsnap.model.flannel import FlannelEvent
+from netsnap.parsers.ttp_runner import run_template
+
+SOURCE = "flannel_journal"
+FLANNEL_IDENTS = {"flanneld", "flanneld-start", "sdnotify-proxy", "flannel-wrapper", "rkt", "kube-flannel", "flannel"}
+EMBEDDING_IDENTS = {"k3s", "rke2", "k3s-agent", "k3s-server", "rke2-agent", "rke2-server"}
+
+_KLOG = re.compile(r"^([IWEF])(\d\d)(\d\d) (\d\d:\d\d:\d\d\.\d+)(\s+)(\d+) ([^\s\]]+)\] ?(.*)$")
+_LOGRUS = re.compile(r'time="?([^"\s]*)"? level=(\w+) msg="((?:[^"\\]|\\.)*)"')
+_IDENT = re.compile(r"^([^\[]+)(?:\[(\d+)\])?$")
+_LOGRUS_LEVEL = {"info": "I", "warning": "W", "warn": "W", "error": "E", "fatal": "F", "panic": "F"}
+_PASSWORD = re.compile(r"((?:etcdPassword:|-etcd-password[= ]|FLANNELD_ETCD_PASSWORD=))(?!\*\*\*REDACTED)(\S+)")
+
+Level = Literal["I", "W", "E", "F", "?"]
+
+
+def _iso(text: str) -> datetime | None:
+    """An ISO timestamp with a zone (`+0000`, `+00:00`, `Z`, nanoseconds truncated to microseconds)."""
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$", text)
+    if not m:
+        return None
+    base, frac, zone = m.group(1), m.group(2), m.group(3)
+    if frac:
+        base += "." + frac[:6].ljust(6, "0")
+    if zone:
+        base += "+00:00" if zone == "Z" else (zone if ":" in zone else zone[:3] + ":" + zone[3:])
+    try:
+        return datetime.fromisoformat(base)
+    except ValueError:
+        return None
+
+
+def _redact(text: str) -> str:
+    return _PASSWORD.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def parse(text: str, file: str) -> Parsed[FlannelEvent]:
+    """Parse a flanneld log into events; never raises."""
+    result: Parsed[FlannelEvent] = Parsed(source=SOURCE, file=file)
+    try:
+        records, unparsed, lines = run_template("flannel_journal", text, "lines")
+    except Exception as exc:  # a parser never raises on bad input
+        result.notes.append(f"{file}: could not be parsed ({type(exc).__name__}: {exc})")
+        result.unparsed = [UnparsedLine(line=i, text=t) for i, t in enumerate(text.splitlines(), 1) if t.strip()]
+        return result
+    result.unparsed = list(unparsed)
+    for rec in sorted(records, key=lambda r: int(r.get("ln", 0))):
+        ln = int(rec["ln"])
+        raw = _redact(lines[ln - 1]) if 0 < ln <= len(lines) else ""
+        event = _event(rec, raw, Provenance(file=file, line=ln))
+        if event is not None:
+            result.items.append(event)
+    return result
+
+
+def _event(rec: dict[str, Any], raw: str, src: Provenance) -> FlannelEvent | None:
+    if "marker" in rec or "pod_log_path" in rec:
+        return None
+    timestamp: datetime | None = None
+    time_text: str | None = None
+    identifier: str | None = None
+    journal_pid: int | None = None
+    if "month" in rec:
+        time_text = f"{rec['month']} {rec['day']} {rec['clock']}"
+    elif "iso_ts" in rec:
+        timestamp = _iso(rec["iso_ts"])
+    elif "cri_ts" in rec:
+        timestamp = _iso(rec["cri_ts"])
+        identifier = "kube-flannel"
+    if "ident" in rec:
+        m = _IDENT.match(rec["ident"])
+        identifier = m.group(1) if m else rec["ident"]
+        journal_pid = int(m.group(2)) if m and m.group(2) else None
+    body = _redact(rec.get("msg") or rec.get("klog_line") or rec.get("logrus_line") or "")
+    level: Level = "?"
+    pid = journal_pid
+    source_file: str | None = None
+    pid_hint: str | None = None
+    message = body
+    k = _KLOG.match(body)
+    if k:
+        level = k.group(1)  # type: ignore[assignment]  # the regex allows I, W, E, F only
+        time_text = time_text or f"{k.group(2)}-{k.group(3)} {k.group(4)}"
+        pid = int(k.group(6))
+        source_file = k.group(7)
+        message = k.group(8)
+        width = len(k.group(5)) + len(k.group(6))
+        pid_hint = ">=v0.7.0" if width == 8 else ("<=v0.6.2" if len(k.group(5)) == 1 else None)
+    else:
+        lr = _LOGRUS.search(body)
+        if lr:
+            timestamp = timestamp or _iso(lr.group(1))
+            level = _LOGRUS_LEVEL.get(lr.group(2), "?")  # type: ignore[assignment]
+            message = lr.group(3).replace('\\"', '"')
+    kind, fields, hint = classify(message, level)
+    if identifier is not None and identifier not in FLANNEL_IDENTS:
+        flannelish = identifier in EMBEDDING_IDENTS and (kind != "other" or "flannel" in message.lower())
+        if not flannelish:
+            return None
+    if time_text and timestamp is None:
+        fields["time"] = time_text
+    return FlannelEvent(src=src, raw=raw, timestamp=timestamp, level=level, pid=pid, source_file=source_file,
+                        identifier=identifier, kind=kind, message=message, fields=fields,
+                        version_hint=hint or file_hint(source_file) or pid_hint)
