@@ -82,8 +82,10 @@ def test_json_to_stdout_validates(pipeline: dict[str, object]) -> None:
     assert [f["rule"] for f in doc["findings"]] == ["NS201"]
 
 
-@pytest.mark.parametrize(("name", "marker"), [("r.html", "<!DOCTYPE html>"), ("r.json", '"format": "netsnap-analyze/1"'),
-                                              ("r.txt", "3 causes block")])
+@pytest.mark.parametrize(
+    ("name", "marker"),
+    [("r.html", "<!DOCTYPE html>"), ("r.json", '"format": "netsnap-analyze/1"'), ("r.txt", "3 causes block")],
+)
 def test_format_inferred_from_output_suffix(pipeline: dict[str, object], tmp_path: Path, name: str,
                                             marker: str) -> None:
     res = runner.invoke(app, ["analyze", "m.tgz", "-o", name, "--fail-on", "none"])
