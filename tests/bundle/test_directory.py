@@ -1,0 +1,60 @@
+"""Directory bundles: symlinks are not followed out of the directory; special files are skipped; limits apply."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from netsnap.bundle.model import BundleError, Limits
+from netsnap.bundle.reader import open_bundle
+from tests.bundle.tarbuild import write_dir
+
+ROUTE = "Kernel IP routing table\nDestination     Gateway         Genmask         Flags Metric Ref    Use Iface\n"
+
+
+def test_symlinks_are_not_followed(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "shadow").write_text("root:$6$hash\n")
+    root = write_dir(tmp_path / "node", {"route.txt": ROUTE})
+    (root / "link-file").symlink_to(secret / "shadow")
+    (root / "link-dir").symlink_to(secret)
+    bundle = open_bundle(root)
+    assert "skipped link-file: symlink" in bundle.problems
+    assert "skipped link-dir: symlink" in bundle.problems
+    assert "root:$6$hash" not in "".join(bundle.members.values())
+    assert set(bundle.members) == {"route.txt"}
+
+
+def test_fifo_is_skipped_without_blocking(tmp_path: Path) -> None:
+    root = write_dir(tmp_path / "node", {"route.txt": ROUTE})
+    os.mkfifo(root / "pipe")
+    assert "skipped pipe: fifo" in open_bundle(root).problems
+
+
+def test_limits_apply_to_directories(tmp_path: Path) -> None:
+    root = write_dir(tmp_path / "node", {"route.txt": ROUTE, "big.log": "z" * 3000,
+                                         **{f"n{i}.txt": "x\n" for i in range(5)}})
+    bundle = open_bundle(root, Limits(max_member_size=2048, max_members=4))  # sorted: big.log n0 n1 n2 | n3
+    assert "skipped big.log: too large (2.9 KiB > 2 KiB)" in bundle.problems
+    assert any(p.startswith("stopped reading at n3.txt: more than 4 members") for p in bundle.problems)
+
+
+def test_empty_directory_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BundleError, match=r"empty: no readable files$"):
+        open_bundle(tmp_path / "empty")
+
+
+def test_unreadable_directory_is_a_one_line_error(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads everything")
+    root = tmp_path / "locked"
+    root.mkdir(mode=0)
+    try:
+        with pytest.raises(BundleError, match="cannot read directory"):
+            open_bundle(root)
+    finally:
+        root.chmod(0o755)
