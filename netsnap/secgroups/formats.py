@@ -60,7 +60,7 @@ def _int(value: object, what: str) -> int | None:
 def _ports_text(text: str, sep: str = "-") -> list[PortRange] | None:
     """`80`, `1-30`, `22,3389,80` (Huawei multiport; `sep` is the range separator)."""
     text = text.strip()
-    if text in ("", "-1", "any", "all"):
+    if text in ("", "-1", "-1/-1", "-1:-1", "any", "all"):
         return None
     out: list[PortRange] = []
     for part in text.split(","):
@@ -90,6 +90,16 @@ def _line_of(text: str, needle: str) -> int:
         return 0
     pos = text.find(needle)
     return text.count("\n", 0, pos) + 1 if pos >= 0 else 0
+
+
+def _nth_line(text: str, needle: str, n: int) -> int:
+    """1-based line of the n-th (0-based) occurrence of `needle`, 0 if there are fewer."""
+    pos = -1
+    for _ in range(n + 1):
+        pos = text.find(needle, pos + 1)
+        if pos < 0:
+            return 0
+    return text.count("\n", 0, pos) + 1
 
 
 def _ethertype(value: object) -> int:
@@ -208,6 +218,7 @@ def _huawei_v3(text: str, file: str, rules: list[Any]) -> SecurityGroupSet:
 def _aws(text: str, file: str, data: dict[str, Any]) -> SecurityGroupSet:
     out: list[SGRule] = []
     groups: list[str] = []
+    perm_no = 0
     sgs = data.get("SecurityGroups")
     if not isinstance(sgs, list):
         raise _Bad("SecurityGroups is not a list")
@@ -220,6 +231,8 @@ def _aws(text: str, file: str, data: dict[str, Any]) -> SecurityGroupSet:
             for perm in sg.get(key) or []:
                 if not isinstance(perm, dict):
                     raise _Bad(f"{key} entry is not an object")
+                line = _nth_line(text, '"IpProtocol"', perm_no)
+                perm_no += 1
                 proto = _proto(perm.get("IpProtocol"))
                 ports: list[PortRange] | None = None
                 icmp_type = icmp_code = None
@@ -242,7 +255,7 @@ def _aws(text: str, file: str, data: dict[str, Any]) -> SecurityGroupSet:
                     out.append(_rule(
                         text, file, len(out), perm, provider="aws", group_id=gid,
                         group_name=str(sg.get("GroupName") or ""), direction=direction, protocol=proto,
-                        ports=ports, icmp_type=icmp_type, icmp_code=icmp_code, line=_line_of(text, gid),
+                        ports=ports, icmp_type=icmp_type, icmp_code=icmp_code, line=line,
                         **remote,
                     ))
     return SecurityGroupSet(provider="aws", file=file, groups=groups, rules=out)
