@@ -122,23 +122,34 @@ def _fail(message: str) -> typer.Exit:
 
 
 def analyze(
-    bundles: Annotated[list[str], typer.Argument(help="Bundles: collector tarballs or directories, sosreports.")],
+    bundles: Annotated[
+        list[str], typer.Argument(metavar="BUNDLE", help="Bundles: collector tarballs or directories, sosreports.")
+    ],
     security_group: Annotated[
-        list[str] | None, typer.Option("--security-group", help="HOST=FILE: a security-group export for a host.")
+        list[str] | None,
+        typer.Option("--security-group", metavar="HOST=FILE", help="A security-group export for a host (repeat)."),
     ] = None,
     fmt: Annotated[
         Format | None, typer.Option("--format", "-f", help="Output format (default: from -o suffix, else text).")
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file.")
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
     ] = FailOn.WARNING,
-    only: Annotated[list[str] | None, typer.Option("--only", help="Rule IDs or causes to keep (comma list).")] = None,
-    skip: Annotated[list[str] | None, typer.Option("--skip", help="Rule IDs or causes to drop (comma list).")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", metavar="ID|CAUSE", help="Rule IDs or causes to keep (commas ok).")
+    ] = None,
+    skip: Annotated[
+        list[str] | None, typer.Option("--skip", metavar="ID|CAUSE", help="Rule IDs or causes to drop (commas ok).")
+    ] = None,
     min_severity: Annotated[
         MinSeverity | None, typer.Option("--min-severity", help="Hide findings below this severity.")
     ] = None,
-    rules_dir: Annotated[list[str] | None, typer.Option("--rules-dir", help="Extra directory of rule files.")] = None,
+    rules_dir: Annotated[
+        list[str] | None, typer.Option("--rules-dir", metavar="DIR", help="Extra directory of rule files (repeat).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or hints on stderr.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
 ) -> None:
