@@ -45,7 +45,8 @@ def test_osc_rule_list_normalises_ports_and_any_protocol() -> None:
 
 
 def test_osc_icmp_type_code_and_missing_remote_defaults_to_any() -> None:
-    text = '[{"ID": "x", "IP Protocol": "icmp", "Port Range": "type=8:code=0", "Direction": "ingress", "IP Range": null}]'
+    text = ('[{"ID": "x", "IP Protocol": "icmp", "Port Range": "type=8:code=0", "Direction": "ingress", '
+            '"IP Range": null}]')
     rule = load_text(text, "sg.json").rules[0]
     assert (rule.icmp_type, rule.icmp_code) == (8, 0)
     assert rule.remote_cidr == ip_network("0.0.0.0/0")
@@ -132,8 +133,8 @@ def test_bad_exports_give_one_line_errors_naming_the_file(text: str, message: st
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(SecGroupError, match="missing.json: cannot read"):
+    with pytest.raises(SecGroupError, match=r"missing\.json: cannot read"):
         load_file(str(tmp_path / "missing.json"))
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(SecGroupError, match="bin.json"):
+    with pytest.raises(SecGroupError, match=r"bin\.json"):
         load_file(str(tmp_path / "bin.json"))
