@@ -27,6 +27,7 @@ from netsnap.flannel.goflag import Arg, FlagParse, parse_flags
 from netsnap.flannel.systemd_exec import Expansion, expand_exec_start
 from netsnap.model.base import Provenance
 from netsnap.model.flannel import FlagValue, FlannelConfig, FlannelEvent, ProcessArgv, SystemdUnit
+from netsnap.model.host import Host
 
 SYSCONFIG = "/etc/sysconfig/flanneld"
 DEFAULT = "/etc/default/flanneld"
@@ -43,8 +44,34 @@ _KEY_NOT_FOUND = re.compile(r"Key not found \((/[^)\s]*)\)")
 _SEVERAL_FLAGS = re.compile(r"\s-")
 
 
+_PATH_SUFFIXES = (("sysconfig/flanneld", SYSCONFIG), ("sysconfig-flanneld", SYSCONFIG),
+                  ("default/flanneld", DEFAULT), ("default-flanneld", DEFAULT), ("options.env", OPTIONS_ENV))
+
+
 def _host_path(key: str) -> str:
-    return SOURCE_PATHS.get(key, key)
+    """A source id, a bundle member path (`flannel/etc-sysconfig-flanneld`, sos `etc/sysconfig/flanneld`)
+    or a host path, as the path on the host."""
+    if key in SOURCE_PATHS:
+        return SOURCE_PATHS[key]
+    for suffix, path in _PATH_SUFFIXES:
+        if key.endswith(suffix):
+            return path
+    return key
+
+
+def files_config_for(host: Host) -> FlannelConfig | None:
+    """`files_config` from what the loader put in `host.flannel` (None when no flannel file was captured).
+
+    `host.flannel.env_files` is keyed by bundle member path; the source statuses map those to source ids.
+    """
+    fl = host.flannel
+    by_file = {st.file: sid for sid, st in host.sources.items() if st.file}
+    env_files: dict[str, list[FlagValue]] = {}
+    for key, values in fl.env_files.items():
+        env_files[SOURCE_PATHS.get(by_file.get(key, ""), _host_path(key))] = list(values.values())
+    if not env_files and fl.unit is None and not fl.options_env:
+        return None
+    return files_config(env_files, fl.unit, list(fl.options_env.values()), events=fl.events)
 
 
 def _later_wins(values: Sequence[FlagValue]) -> dict[str, FlagValue]:
@@ -181,7 +208,7 @@ def _ignored_problem(cfg: FlannelConfig, parsed: FlagParse) -> None:
     if stop is None or not parsed.ignored:
         return
     rest = [a.text for a in parsed.ignored if a is not stop] if stop.text != "--" else [a.text for a in parsed.ignored]
-    where = f"{stop.via}, {stop.src}"
+    where = f"from {stop.via} ({stop.src})"
     if stop.text == "--":
         why = "`--` ends the flags"
     elif stop.text == "":
@@ -192,9 +219,9 @@ def _ignored_problem(cfg: FlannelConfig, parsed: FlagParse) -> None:
     else:
         why = f"the word {stop.text!r} is not a flag and Go's flag parser stops there"
     if rest:
-        cfg.problems.append(f"flanneld ignores {' '.join(rest)!r}: {why} ({where})")
+        cfg.problems.append(f"flanneld ignores {' '.join(rest)!r}: {why}; {where}")
     elif stop.text not in ("--",):
-        cfg.problems.append(f"flanneld ignores the stray argument {stop.text!r} ({where})")
+        cfg.problems.append(f"flanneld ignores the stray argument {stop.text!r} {where}")
 
 
 def _one_argument_problems(cfg: FlannelConfig) -> None:

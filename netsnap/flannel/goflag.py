@@ -39,7 +39,8 @@ class FlagParse:
 
 
 def _where(arg: Arg) -> str:
-    return f"{arg.via}, {arg.src}" if str(arg.src) else arg.via
+    """`from $FLANNEL_OPTS (file:line)`: the provenance in its own parentheses, so it can be quoted."""
+    return f"from {arg.via} ({arg.src})"
 
 
 def parse_flags(args: list[Arg]) -> FlagParse:
@@ -61,7 +62,7 @@ def parse_flags(args: list[Arg]) -> FlagParse:
             break
         name = s[minuses:]
         if not name or name[0] in "-=":
-            out.problems.append(f"bad flag syntax {s!r} ({_where(arg)}): flanneld prints its usage and exits")
+            out.problems.append(f"bad flag syntax {s!r} {_where(arg)}: flanneld prints its usage and exits")
             out.fatal = True
             out.ignored = args[i:]
             break
@@ -73,7 +74,7 @@ def parse_flags(args: list[Arg]) -> FlagParse:
         i += 1
         if kind is None:
             out.problems.append(
-                f"unknown flag {s!r} ({_where(arg)}): flanneld prints its usage and exits unless its version "
+                f"unknown flag {s!r} {_where(arg)}: flanneld prints its usage and exits unless its version "
                 "defines this flag")
             _set(out, name, value if has_value else "true", arg, repeat=False)
             continue
@@ -81,7 +82,7 @@ def parse_flags(args: list[Arg]) -> FlagParse:
             if has_value:
                 parsed = go_bool(value)
                 if parsed is None:
-                    out.problems.append(f"invalid boolean value {value!r} for -{name} ({_where(arg)}): "
+                    out.problems.append(f"invalid boolean value {value!r} for -{name} {_where(arg)}: "
                                         "flanneld prints its usage and exits")
                     out.fatal = True
                     out.ignored = args[i:]
@@ -91,7 +92,7 @@ def parse_flags(args: list[Arg]) -> FlagParse:
                 value = "true"
         elif not has_value:
             if i >= len(args):
-                out.problems.append(f"flag needs an argument: -{name} ({_where(arg)}): flanneld prints its usage "
+                out.problems.append(f"flag needs an argument: -{name} {_where(arg)}: flanneld prints its usage "
                                     "and exits")
                 out.fatal = True
                 break
@@ -99,7 +100,7 @@ def parse_flags(args: list[Arg]) -> FlagParse:
             arg = Arg(f"{s} {value}", arg.src, arg.via)
             i += 1
         if kind == "int" and go_int(value) is None:
-            out.problems.append(f"invalid value {value!r} for -{name} ({_where(arg)}): not an integer; flanneld "
+            out.problems.append(f"invalid value {value!r} for -{name} {_where(arg)}: not an integer; flanneld "
                                 "prints its usage and exits")
             out.fatal = True
             out.ignored = args[i:]
