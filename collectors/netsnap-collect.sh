@@ -148,7 +148,7 @@ LOG=$BUNDLE/collector.log
 REDACTIONS=0
 
 # --- redaction -------------------------------------------------------------------------------
-# Values of keys ending in password/passwd/secret/token/private key (case-insensitive), given as
+# Values of keys containing password/passwd/secret/token/private key (case-insensitive), given as
 # KEY=V, KEY:V, KEY="V", KEY='V', "KEY": "V", --KEY V, or as the argv line after --KEY; URL
 # credentials (scheme://user:PASS@); Bearer tokens; PEM private key blocks.
 write_redact_sed() {
@@ -158,12 +158,12 @@ write_redact_sed() {
     for w in '[Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]' '[Pp][Aa][Ss][Ss][Ww][Dd]' '[Ss][Ee][Cc][Rr][Ee][Tt]' \
         '[Tt][Oo][Kk][Ee][Nn]' '[Pp][Rr][Ii][Vv][Aa][Tt][Ee][-_]*[Kk][Ee][Yy]'; do
         printf '%s\n' \
-            "s/\\($k*$w\\)\\([=:]\\)\"[^\"][^\"]*\"/\\1\\2\"$m\"/g" \
-            "s/\\($k*$w\\)\\([=:]\\)'[^'][^']*'/\\1\\2'$m'/g" \
-            "s/\\($k*$w\\)\\([=:]\\)$v/\\1\\2$m/g" \
-            "s/\\($k*$w\"[[:space:]]*:[[:space:]]*\"\\)[^\"][^\"]*\"/\\1$m\"/g" \
-            "s/\\(--*$k*$w\\)\\([[:space:]][[:space:]]*\\)$v/\\1\\2$m/g" \
-            "/^--*$k*$w\$/{" \
+            "s/\\($k*$w$k*\\)\\([=:]\\)\"[^\"][^\"]*\"/\\1\\2\"$m\"/g" \
+            "s/\\($k*$w$k*\\)\\([=:]\\)'[^'][^']*'/\\1\\2'$m'/g" \
+            "s/\\($k*$w$k*\\)\\([=:]\\)$v/\\1\\2$m/g" \
+            "s/\\($k*$w$k*\"[[:space:]]*:[[:space:]]*\"\\)[^\"][^\"]*\"/\\1$m\"/g" \
+            "s/\\(--*$k*$w$k*\\)\\([[:space:]][[:space:]]*\\)$v/\\1\\2$m/g" \
+            "/^--*$k*$w$k*\$/{" \
             "n" \
             "s/..*/$m/" \
             "}"
@@ -551,10 +551,11 @@ gen_unit_files() {
     for gu_unit in flanneld.service flannel.service; do
         for gu_dir in $UNIT_DIRS; do
             if [ -f "$ROOT$gu_dir/$gu_unit" ]; then
-                printf '%s# %s\n' "$gu_sep" "$gu_dir/$gu_unit"
+                [ -n "$gu_sep" ] && echo
+                printf '# %s\n' "$gu_dir/$gu_unit"
                 limited 5 cat "$ROOT$gu_dir/$gu_unit"
                 gen_rc $?
-                gu_sep='\n'
+                gu_sep=1
                 break
             fi
         done
@@ -566,10 +567,11 @@ gen_unit_files() {
             gu_seen="$gu_seen $gu_real"
             for gu_conf in "$ROOT$gu_dir/$gu_unit.d"/*.conf; do
                 [ -f "$gu_conf" ] || continue
-                printf '%s# %s\n' "$gu_sep" "${gu_conf#"$ROOT"}"
+                [ -n "$gu_sep" ] && echo
+                printf '# %s\n' "${gu_conf#"$ROOT"}"
                 limited 5 cat "$gu_conf"
                 gen_rc $?
-                gu_sep='\n'
+                gu_sep=1
             done
         done
     done
