@@ -19,6 +19,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from netsnap.bundle.journal_filter import filter_flannel, split_lines
@@ -136,6 +137,19 @@ def _timeouts_from_log(members: Members) -> set[str]:
     return {mangle(m.group("cmd")) for m in _TIMED_OUT.finditer(raw.decode("utf-8", errors="replace"))}
 
 
+def _iso_time(value: object) -> str | None:
+    """sos's start time as ISO 8601 (sos writes ISO or ctime-style `Thu Nov 26 10:00:00 2026`)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    for parse in (datetime.fromisoformat, lambda t: datetime.strptime(t, "%a %b %d %H:%M:%S %Y")):
+        try:
+            return parse(text).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
 def _host(members: Members, fallback: str) -> str:
     for path in ("hostname", "sos_commands/general/hostname", "sos_commands/host/hostname", "etc/hostname"):
         rel = resolve(members, path)
@@ -159,8 +173,7 @@ def read_sosreport(members: Members, path: str, fallback_host: str) -> Bundle:
         bundle.manifest = manifest
         version = manifest.get("version")
         bundle.collector_version = f"sos {version}" if isinstance(version, str) else None
-        start = manifest.get("start_time")
-        bundle.collected_at = start if isinstance(start, str) else None
+        bundle.collected_at = _iso_time(manifest.get("start_time"))
     index = _index(commands)
     log_timeouts = set() if manifest is not None else _timeouts_from_log(members)
     used: list[str] = []

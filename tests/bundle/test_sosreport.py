@@ -31,7 +31,7 @@ def test_kind_host_and_run_data(sos: Bundle) -> None:
     assert sos.kind == "sosreport"
     assert sos.host == "worker2.example.com"  # root `hostname` symlink resolved inside the archive
     assert sos.collector_version == "sos 4.6.1"
-    assert sos.collected_at == "Thu Nov 26 10:00:00 2026"
+    assert sos.collected_at == "2026-11-26T10:00:00"  # ctime-style start_time made ISO
 
 
 def test_usable_sources(sos: Bundle) -> None:
