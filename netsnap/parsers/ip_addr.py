@@ -33,14 +33,27 @@ KINDS: frozenset[str] = frozenset({
     "nlmon", "ifb", "xfrm", "vti", "vti6", "bareudp", "can", "netdevsim", "erspan", "ip6erspan", "hsr", "macsec",
     "veth_pair", "tap",
 })
-# words that stand alone (no value) on link, kind and slave lines
-DETAIL_FLAGS: frozenset[str] = frozenset({
-    "learning", "nolearning", "proxy", "noproxy", "rsc", "norsc", "l2miss", "nol2miss", "l3miss", "nol3miss",
+# words that stand alone (no value) on a kind's detail line; other words are key/value pairs
+_UDP_TUNNEL_FLAGS = frozenset({
     "udpcsum", "noudpcsum", "udp6zerocsumtx", "noudp6zerocsumtx", "udp6zerocsumrx", "noudp6zerocsumrx",
-    "external", "noexternal", "gbp", "gpe", "remcsumtx", "noremcsumtx", "remcsumrx", "noremcsumrx",
-    "localbypass", "nolocalbypass", "vnifilter", "pmtudisc", "nopmtudisc", "ignore-df", "noignore-df",
-    "icsum", "ocsum", "iseq", "oseq", "multi_queue", "ipip", "ip6ip6", "any", "inherit-dsfield",
+    "external", "noexternal", "innerprotoinherit",
 })
+_IP_TUNNEL_FLAGS = frozenset({
+    "pmtudisc", "nopmtudisc", "ignore-df", "noignore-df", "icsum", "ocsum", "iseq", "oseq", "external",
+    "ipip", "ip6ip6", "any", "gre", "noencap-csum", "encap-csum", "noencap-remcsum", "encap-remcsum",
+})
+KIND_FLAGS: dict[str, frozenset[str]] = {
+    "vxlan": _UDP_TUNNEL_FLAGS | frozenset({
+        "learning", "nolearning", "proxy", "noproxy", "rsc", "norsc", "l2miss", "nol2miss", "l3miss", "nol3miss",
+        "gbp", "gpe", "remcsumtx", "noremcsumtx", "remcsumrx", "noremcsumrx", "localbypass", "nolocalbypass",
+        "vnifilter",
+    }),
+    "geneve": _UDP_TUNNEL_FLAGS,
+    "bareudp": _UDP_TUNNEL_FLAGS,
+    "ipip": _IP_TUNNEL_FLAGS, "sit": _IP_TUNNEL_FLAGS, "ip6tnl": _IP_TUNNEL_FLAGS, "gre": _IP_TUNNEL_FLAGS,
+    "gretap": _IP_TUNNEL_FLAGS, "ip6gre": _IP_TUNNEL_FLAGS, "ip6gretap": _IP_TUNNEL_FLAGS,
+    "tun": frozenset({"multi_queue"}),
+}
 TWO_VALUES: frozenset[str] = frozenset({"srcport"})
 # iproute2's generic -d keys: not prefixed with the kind
 GENERIC_KEYS: frozenset[str] = frozenset({
@@ -61,16 +74,18 @@ class LineError(ValueError):
 
 
 def detail_words(words: list[str], prefix: str = "") -> dict[str, str]:
-    """Key/value words of a link or `-d` detail line; flags get "" and `srcport A B` keeps both."""
+    """Key/value words of a link or `-d` detail line; flags get "" and `srcport A B` (or the old
+    vxlan `port A B`) keeps both."""
     out: dict[str, str] = {}
+    flags = KIND_FLAGS.get(prefix, frozenset())
     i = 0
     while i < len(words):
         word = words[i]
         key = word if (not prefix or word in GENERIC_KEYS) else f"{prefix}.{word}"
-        if word in TWO_VALUES and i + 2 < len(words):
+        if (word in TWO_VALUES or (prefix == "vxlan" and word == "port")) and i + 2 < len(words):
             out[key] = f"{words[i + 1]} {words[i + 2]}"
             i += 3
-        elif word in DETAIL_FLAGS or word.startswith("<") or i + 1 >= len(words):
+        elif word in flags or word.startswith("<") or i + 1 >= len(words):
             out[key] = ""
             i += 1
         else:
@@ -195,11 +210,13 @@ class _LinkBuilder:
             names = words[1:] if word in ("RX", "TX") else words
             prefix = word.rstrip(":").lower() + ("_errors" if word in ("RX", "TX") else "")
             self.pending_header = (ln, [f"{prefix}_{n.rstrip(':')}" for n in names])
+            return False  # consumed with the number row under it
         elif word in KINDS and "kind" not in self.fields:
-            self.fields["kind"] = word
-            self.details.update(detail_words(words, word))
+            kind_details = detail_words(words, word)
             if word == "vxlan":
-                self.fields["vxlan"] = _vxlan(self.details, ln, self.file)
+                self.fields["vxlan"] = _vxlan(kind_details, ln, self.file)
+            self.fields["kind"] = word
+            self.details.update(kind_details)
         elif word.endswith("_slave"):
             self.details["slave_kind"] = word
             self.details.update(detail_words(words, word))
@@ -251,7 +268,11 @@ def parse_links(text: str, file: str, source: str, template: str) -> Parsed[Inte
             for sub in rec.get("subs", []):
                 builder.sub(sub)
             result.items.append(builder.build(lines[ln - 1]))
-        except (ValueError, ValidationError) as exc:
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            result.notes.append(f"line {ln}: {'.'.join(map(str, err['loc']))}: {err['msg']}")
+            continue
+        except ValueError as exc:
             result.notes.append(f"line {ln}: {str(exc).splitlines()[0]}")
             continue
         consumed |= builder.consumed

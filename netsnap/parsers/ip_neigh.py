@@ -2,11 +2,12 @@
 
 Words: `dev X`, `lladdr M`, `router`, NUD states in capitals (several may appear, e.g. `DELAY
 PROBE`), and the rest into `extra` (`proxy`, `extern_learn`, `offload`, `ref N`, `used A/B/C`,
-`probes N`, `protocol P`). `expected` is the number of non-blank lines.
+`probes N`, `proto P`). A truncated `lladdr` makes the line unparsed. `expected` is the number of non-blank lines.
 """
 
 from __future__ import annotations
 
+import re
 from ipaddress import ip_address
 
 from pydantic import ValidationError
@@ -19,7 +20,9 @@ SOURCE = "ip_neigh"
 STATES: frozenset[str] = frozenset(
     {"PERMANENT", "NOARP", "REACHABLE", "STALE", "NONE", "INCOMPLETE", "DELAY", "PROBE", "FAILED"}
 )
-PAIRS: frozenset[str] = frozenset({"dev", "lladdr", "ref", "used", "probes", "protocol", "nud", "vrf"})
+PAIRS: frozenset[str] = frozenset({"dev", "lladdr", "ref", "used", "probes", "proto", "protocol", "nud", "vrf"})
+# a link-layer address: hex octets (Ethernet, InfiniBand) or an IPv4 address (ipip/gre neighbours)
+LLADDR = re.compile(r"^(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5,}|\d{1,3}(?:\.\d{1,3}){3})$")
 
 
 class LineError(ValueError):
@@ -47,9 +50,12 @@ def _neighbour(rec: dict[str, str], line: str, file: str) -> Neighbour:
         else:
             extra[word] = ""
         i += 1
+    lladdr = values.get("lladdr")
+    if lladdr is not None and not LLADDR.match(lladdr):
+        raise LineError(f"line {ln}: lladdr {lladdr!r} is not a link-layer address")
     try:
         return Neighbour(src=Provenance(file=file, line=ln), raw=line, address=ip_address(rec["addr"].split("%")[0]),
-                         dev=values.get("dev"), lladdr=values.get("lladdr"), router=router, states=states,
+                         dev=values.get("dev"), lladdr=lladdr, router=router, states=states,
                          extra=extra)
     except (ValueError, ValidationError) as exc:
         raise LineError(f"line {ln}: {str(exc).splitlines()[0]}") from exc
