@@ -32,17 +32,21 @@ def _summary(result: AnalysisResult) -> Table:
 
 def _hosts(result: AnalysisResult) -> Table:
     table = Table(title="Bundles analysed", title_justify="left")
-    for col in ("host", "collected", "kind", "collector", "sha256", "sources ok", "missing", "unparsed"):
-        table.add_column(col)
+    table.add_column("host", overflow="fold")
+    table.add_column("collected", overflow="fold")
+    table.add_column("collector", overflow="fold")
+    table.add_column("sha256", no_wrap=True)
+    table.add_column("sources ok", justify="right")
+    table.add_column("missing", justify="right")
+    table.add_column("unparsed lines", justify="right")
     for h in result.hosts:
         table.add_row(
             Text(h.name),
             Text(h.collected_at or "?"),
-            Text(h.kind),
             Text(h.collector_version or "?"),
-            Text((h.sha256 or "?")[:16]),
+            Text((h.sha256 or "?")[:12]),
             str(h.sources_ok),
-            Text(", ".join(h.sources_missing) or "-"),
+            str(len(h.sources_missing)),
             str(h.unparsed_lines),
         )
     return table

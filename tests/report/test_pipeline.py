@@ -1,0 +1,91 @@
+"""The real pipeline (reader -> parsers -> rules -> report) on the demo and hostile fixtures.
+
+The incident A golden is regenerated with NETSNAP_REGEN_GOLDEN=1 (review the diff before committing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from netsnap.cli.app import app
+from netsnap.report.json_output import analyze_schema
+from tests.report.cdp import CHROMIUM, open_page
+from tests.report.png import distinct_colours
+
+REPO = Path(__file__).resolve().parents[2]
+INCIDENT_A = REPO / "fixtures" / "incident-a"
+HOSTILE = REPO / "fixtures" / "hostile"
+GOLDEN = Path(__file__).parent / "golden" / "incident-a.html"
+DEMO_ARGS = ["fixtures/incident-a/master", "fixtures/incident-a/node1",
+             "--security-group", "master=fixtures/incident-a/sg-master.json"]
+runner = CliRunner()
+
+needs_incident_a = pytest.mark.skipif(
+    not (INCIDENT_A / "master").is_dir() or not (INCIDENT_A / "sg-master.json").is_file(),
+    reason="fixtures/incident-a (master, node1, sg-master.json) not present yet",
+)
+
+
+def _analyze(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    monkeypatch.chdir(REPO)
+    res = runner.invoke(app, ["analyze", *args])
+    return res.exit_code, res.stdout, res.stderr
+
+
+@needs_incident_a
+def test_incident_a_golden_html(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    code, _, err = _analyze([*DEMO_ARGS, "-o", str(out), "--quiet"], monkeypatch)
+    assert code == 1, err
+    html = out.read_text(encoding="utf-8")
+    if os.environ.get("NETSNAP_REGEN_GOLDEN"):
+        GOLDEN.write_text(html, encoding="utf-8")
+    assert GOLDEN.exists(), "golden missing: run with NETSNAP_REGEN_GOLDEN=1"
+    assert html == GOLDEN.read_text(encoding="utf-8"), "report changed: regenerate with NETSNAP_REGEN_GOLDEN=1"
+
+
+@needs_incident_a
+def test_incident_a_twice_gives_identical_bytes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    outs = []
+    for name in ("a.html", "b.html"):
+        _analyze([*DEMO_ARGS, "-o", str(tmp_path / name), "--quiet"], monkeypatch)
+        outs.append((tmp_path / name).read_bytes())
+    assert outs[0] == outs[1]
+
+
+@needs_incident_a
+def test_incident_a_json_names_the_three_causes(monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = _analyze([*DEMO_ARGS, "--format", "json"], monkeypatch)
+    assert code == 1, err
+    doc = json.loads(out)
+    jsonschema.validate(doc, analyze_schema())
+    causes = {f["cause"] for f in doc["findings"] if f["severity"] == "error"}
+    assert {"iptables-reject", "flannel-wrong-iface", "vxlan-port-blocked"} <= causes
+
+
+def test_hostile_bundle_report_is_inert(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    out = tmp_path / "hostile.html"
+    code, _, err = _analyze([str(HOSTILE), "-o", str(out), "--fail-on", "none", "--quiet"], monkeypatch)
+    assert code == 0, err
+    html = out.read_text(encoding="utf-8")
+    for payload in ("<script>document.title='PWNED'", '"><img src=x onerror="document.title', "<script>x</script>"):
+        assert payload not in html
+    assert "&lt;script&gt;document.title=&#39;PWNED&#39;" in html
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    page = open_page(out, {"title": "document.title", "pwned": "document.body.getAttribute('data-pwned')",
+                           "js": "document.documentElement.getAttribute('data-js')",
+                           "text": "document.body.innerText", "images": "document.images.length"})
+    assert page.requests == [out.resolve().as_uri()]
+    assert page.errors == []
+    assert page.values["js"] == "on"
+    assert page.values["pwned"] is None and page.values["images"] == 0
+    assert not str(page.values["title"]).endswith("PWNED")
+    assert "<script>document.title='PWNED'" in str(page.values["text"])  # visible as text
+    assert distinct_colours(page.screenshot) > 20
