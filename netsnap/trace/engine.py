@@ -208,6 +208,10 @@ class TraceEngine:
             if orig:
                 run.step(h.name, "conntrack", "nat", f"reply: reverse SNAT, destination {pkt.dst} -> {orig}")
                 pkt = pkt.with_(dst=ip_address(orig))
+            orig = run.dnat.get((h.name, str(pkt.src)))
+            if orig:
+                run.step(h.name, "conntrack", "nat", f"reply: reverse DNAT, source {pkt.src} -> {orig}")
+                pkt = pkt.with_(src=ip_address(orig))
         res = self._hook(run, h, "PREROUTING", pkt, None)
         if res.verdict != "ACCEPT":
             return self._denied(run, h, pkt, res, "denied-in", "PREROUTING")
