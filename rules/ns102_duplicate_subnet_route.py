@@ -8,7 +8,7 @@ from ipaddress import IPv4Interface, IPv4Network
 from netsnap.engine.cluster import connected_networks
 from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
-from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
+from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at, iface_sysctl
 from netsnap.model import Host, Route
 
 ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
@@ -19,7 +19,8 @@ def _arp_mitigated(host: Host, ifaces: list[str]) -> bool:
     """arp_ignore>=1 and arp_announce>=2 (effective: max of all and the interface), or arp_filter=1."""
 
     def eff(key: str, name: str) -> int:
-        vals = [host.sysctl(f"net.ipv4.conf.all.{key}"), host.sysctl(f"net.ipv4.conf.{name}.{key}")]
+        per_iface = iface_sysctl(host, name, key)
+        vals = [host.sysctl(f"net.ipv4.conf.all.{key}"), per_iface.value if per_iface else None]
         return max((int(v) for v in vals if v is not None and v.strip().isdigit()), default=0)
 
     return all(
@@ -114,7 +115,8 @@ class DuplicateSubnetRoute(Rule):
                 continue
             ev = [evidence(host, records[m]) for m in members if m in records]
             for n in names:
-                val = host.sysctl(f"net.ipv4.conf.{n}.arp_ignore") or host.sysctl("net.ipv4.conf.all.arp_ignore")
+                per = iface_sysctl(host, n, "arp_ignore")
+                val = per.value if per else host.sysctl("net.ipv4.conf.all.arp_ignore")
                 if val is not None:
                     ev.append(evidence_at(host, None, f"arp_ignore for {n} = {val}", "sysctl"))
             yield self.finding(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
-from netsnap.engine.rule import Rule, RuleContext, evidence
+from netsnap.engine.rule import Rule, RuleContext, evidence, iface_sysctl
 
 
 class IpForwardDisabled(Rule):
@@ -42,12 +42,11 @@ class IpForwardDisabled(Rule):
         if not f.has_flannel and not any(n in host.interfaces for n in ("cni0", "docker0")):
             return
         off: list[Evidence] = []
-        keys = ["net.ipv4.ip_forward"]
+        settings = [host.sysctls.get("net.ipv4.ip_forward")]
         for iface in (f.device, f.bridge):
             if iface is not None:
-                keys.append(f"net.ipv4.conf.{iface.name}.forwarding")
-        for key in keys:
-            s = host.sysctls.get(key)
+                settings.append(iface_sysctl(host, iface.name, "forwarding"))
+        for s in settings:
             if s is not None and s.value.strip() == "0":
                 off.append(evidence(host, s))
         if not off:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from netsnap.engine.cluster import connected_networks, lookup_route
 from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
-from netsnap.engine.rule import Rule, RuleContext, evidence
+from netsnap.engine.rule import Rule, RuleContext, evidence, iface_sysctl
 from netsnap.model import Host
 
 ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
@@ -17,8 +17,7 @@ VIRTUAL = ("flannel", "cni", "docker", "veth", "lo", "cali", "kube-ipvs", "virbr
 def effective_rp_filter(host: Host, iface: str) -> tuple[int, list[Evidence]]:
     """The kernel uses max(conf.all.rp_filter, conf.<iface>.rp_filter)."""
     best, ev = 0, []
-    for key in ("net.ipv4.conf.all.rp_filter", f"net.ipv4.conf.{iface}.rp_filter"):
-        s = host.sysctls.get(key)
+    for s in (host.sysctls.get("net.ipv4.conf.all.rp_filter"), iface_sysctl(host, iface, "rp_filter")):
         if s is not None and s.value.strip().isdigit():
             best = max(best, int(s.value.strip()))
             ev.append(evidence(host, s))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.meta import RuleMeta
-from netsnap.model import Host, Provenance, Record, Snapshot
+from netsnap.model import Host, Provenance, Record, Snapshot, Sysctl
 from netsnap.secgroups.model import SecurityGroups
 
 if TYPE_CHECKING:
@@ -43,6 +43,19 @@ class RuleContext:
         if self.host is None:
             raise RuntimeError("the_host used in a snapshot-scoped rule")
         return self.host
+
+
+def available(host: Host, source: str) -> bool:
+    """A source the rules can rely on: usable (ok/truncated) and actually read by a parser."""
+    st = host.sources.get(source)
+    return host.has(source) and not (st is not None and any("no parser" in n for n in st.notes))
+
+
+def iface_sysctl(host: Host, iface: str, key: str) -> Sysctl | None:
+    """`net.ipv4.conf.<iface>.<key>`; sysctl -a writes dots in interface names as slashes (flannel/1)."""
+    return host.sysctls.get(f"net.ipv4.conf.{iface}.{key}") or host.sysctls.get(
+        f"net.ipv4.conf.{iface.replace('.', '/')}.{key}"
+    )
 
 
 def evidence(host: Host, item: Record, text: str | None = None) -> Evidence:
