@@ -70,18 +70,29 @@ have() {
 }
 
 # --- clock -----------------------------------------------------------------------------------
-case $(date +%N 2>/dev/null) in
-    ''|*[!0-9]*) NANO=0 ;;
-    *) NANO=1 ;;
-esac
+# Milliseconds from date +%s%N where supported (GNU), else /proc/uptime (10 ms, busybox), else seconds.
+if case $(date +%N 2>/dev/null) in ''|*[!0-9]*) false ;; esac; then
+    CLOCK=nano
+elif [ -r /proc/uptime ]; then
+    CLOCK=uptime
+else
+    CLOCK=seconds
+fi
 
 now_ms() {
-    if [ "$NANO" = 1 ]; then
-        n_t=$(date +%s%N)
-        echo "${n_t%??????}"
-    else
-        echo "$(($(date +%s) * 1000))"
-    fi
+    case $CLOCK in
+        nano)
+            n_t=$(date +%s%N)
+            echo "${n_t%??????}"
+            ;;
+        uptime)
+            IFS=' ' read -r n_t _ </proc/uptime
+            n_f=${n_t#*.}
+            n_f=${n_f#0}
+            echo "$((${n_t%.*} * 1000 + n_f * 10))"
+            ;;
+        *) echo "$(($(date +%s) * 1000))" ;;
+    esac
 }
 
 # --- time limits -----------------------------------------------------------------------------
@@ -463,7 +474,8 @@ collect_fw() {
     fw_skip=
     if [ "$fw_backend" = nft ]; then
         kmod_present nf_tables || fw_skip="nf_tables is not loaded"
-    elif [ "$fw_backend" = legacy ]; then
+    else
+        # legacy, or an iptables older than 1.8 that does not say (legacy only)
         fw_names=/proc/net/ip_tables_names
         [ "$fw_family" = 6 ] && fw_names=/proc/net/ip6_tables_names
         [ -e "$fw_names" ] || fw_skip="$fw_names does not exist (no legacy tables loaded)"
@@ -483,7 +495,7 @@ collect_fw() {
 sysctl_emit() {
     [ -f "$2" ] || return 0
     se_v=
-    IFS= read -r se_v <"$2" 2>/dev/null || [ -n "$se_v" ] || return 0
+    IFS= read -r se_v 2>/dev/null <"$2" || [ -n "$se_v" ] || return 0
     printf '%s = %s\n' "$1" "$se_v"
 }
 
@@ -535,10 +547,10 @@ gen_ethtool() {
 gen_cmdline() {
     for gc_dir in /proc/[0-9]*; do
         gc_comm=
-        IFS= read -r gc_comm <"$gc_dir/comm" 2>/dev/null || continue
+        IFS= read -r gc_comm 2>/dev/null <"$gc_dir/comm" || continue
         [ "$gc_comm" = flanneld ] || continue
         echo "# pid ${gc_dir##*/}"
-        limited 5 tr '\000' '\n' <"$gc_dir/cmdline"
+        limited 5 tr '\000' '\n' 2>/dev/null <"$gc_dir/cmdline"
         gen_rc $?
     done
 }

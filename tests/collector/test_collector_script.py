@@ -302,3 +302,34 @@ def test_nothing_written_outside_output(tmp_path: Path) -> None:
     assert list(cwd.iterdir()) == [] and list(tmpdir.iterdir()) == []
     assert [p.name for p in out.iterdir()] == [run.tarball.name]
     assert oct(run.tarball.stat().st_mode & 0o777) == "0o600"
+
+
+def test_busybox_only_host(tmp_path: Path) -> None:
+    """A minimal host: busybox ash and busybox applets only (its sed, tail, awk, tar, gzip, ip...)."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        pytest.skip("busybox is not installed")
+    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for applet in applets:
+        (bindir / applet).symlink_to(busybox)
+    root = make_flannel_sysroot(tmp_path / "root")
+    log = root / "var/log/pods/kube-system_kube-flannel-x/kube-flannel/1.log"
+    log.write_text("".join(f"line {i}\n" for i in range(2100)))
+    out = tmp_path / "out"
+    out.mkdir()
+    run = run_collector(out, sysroot=root, shell=[busybox, "sh"], env={"PATH": str(bindir)})
+    m = run.manifest
+    assert {e["id"] for e in m["sources"]} == HOST_SOURCES
+    for e in m["sources"]:
+        if e["path"] in run.members:
+            assert e["sha256"] == hashlib.sha256(run.members[e["path"]]).hexdigest(), e
+    assert run.entry("ethtool")["status"] == "command-missing"
+    assert run.entry("proc_net_route")["status"] == "ok"
+    assert run.entry("uname")["status"] == "ok"
+    assert all(SECRET.encode() not in data for data in run.members.values())
+    assert m["redactions"] >= 3
+    pods = run.text("flannel/pod-logs")
+    assert run.entry("flannel_pod_logs")["status"] == "truncated"
+    assert pods.endswith("line 2099\n") and "\nline 99\n" not in pods and "\nline 100\n" in pods
