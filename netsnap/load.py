@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.model.base import Parsed, Provenance
-from netsnap.model.flannel import FlagValue, FlannelConfig, FlannelEvent, NetConf, SubnetEnv, SystemdUnit
+from netsnap.flannel import effective
+from netsnap.model.flannel import FlagValue, FlannelEvent, NetConf, ProcessArgv, SubnetEnv, SystemdUnit
 from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
 from netsnap.model.interfaces import Interface
 from netsnap.model.iptables import Ruleset
@@ -173,15 +174,12 @@ def _flannel(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
         result = parsed.get(source)
         if result:
             fl.events.extend(e for e in result.items if isinstance(e, FlannelEvent))
-    try:
-        from netsnap.flannel import effective
-    except ModuleNotFoundError:
-        return
     fl.files_config = effective.files_config_for(host)
     cmdline = parsed.get("flannel_cmdline")
     if cmdline and cmdline.items:
-        process: FlannelConfig | None = effective.process_config(cmdline.items)
-        fl.process_config = process
+        fl.process_config = effective.process_config(
+            [p for p in cmdline.items if isinstance(p, ProcessArgv)], events=fl.events
+        )
 
 
 def build_host(bundle: Bundle) -> Host:
@@ -250,7 +248,7 @@ def build_host(bundle: Bundle) -> Host:
         host.kernel_events = list(parsed["dmesg"].items)
     if "ethtool" in parsed:
         host.ethtool = list(parsed["ethtool"].items)
-    if "ipset" in parsed and hasattr(host, "ipsets"):
+    if "ipset" in parsed:
         host.ipsets = {s.name: s for s in parsed["ipset"].items}
     _flannel(host, parsed)
     return host
