@@ -1,0 +1,73 @@
+"""`netsnap trace`: simulate one packet (and its reply) across the hosts of the given bundles."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from netsnap.cli.common import fail, load_snapshot_or_exit
+
+
+class Proto(StrEnum):
+    ICMP = "icmp"
+    TCP = "tcp"
+    UDP = "udp"
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def trace_command(
+    bundles: Annotated[list[str], typer.Argument(metavar="BUNDLE", help="Host bundles (tarballs or directories).")],
+    src: Annotated[str, typer.Option("--from", metavar="HOST", help="Source host: name or one of its IPs.")],
+    dst: Annotated[str, typer.Option("--to", metavar="IP", help="Destination IP address.")],
+    proto: Annotated[Proto, typer.Option("--proto", help="Protocol.")] = Proto.ICMP,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Destination port (tcp/udp).")] = None,
+    size: Annotated[
+        int | None, typer.Option("--size", min=28, max=65535, help="IP packet size with DF set (ping -M do -s N+28).")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+    security_group: Annotated[
+        list[str] | None,
+        typer.Option("--security-group", metavar="HOST=FILE", help="A security-group export for a host (repeat)."),
+    ] = None,
+    no_security_groups: Annotated[
+        bool, typer.Option("--no-security-groups", help="Hosts without an export have no security group (lab, bare "
+                                                         "metal) instead of an unknown one.")
+    ] = False,
+) -> None:
+    """Trace a packet hop by hop: firewall, routes, VXLAN, security groups, and the reply.
+
+    Exit codes: 0 reachable, 1 unreachable or unknown, 2 usage error or unreadable input.
+    """
+    from netsnap.secgroups import SecGroupError, SecurityGroups, attach
+    from netsnap.trace.engine import TraceEngine, TraceError
+    from netsnap.trace.render import render_text
+
+    if proto in (Proto.TCP, Proto.UDP) and port is None:
+        fail(f"--port is required with --proto {proto.value}")
+    snapshot = load_snapshot_or_exit(bundles)
+    groups = SecurityGroups(default="open" if no_security_groups else "unknown")
+    for spec in security_group or []:
+        try:
+            groups = attach(snapshot, spec, groups)
+        except SecGroupError as exc:
+            fail(str(exc).splitlines()[0])
+    try:
+        result = TraceEngine(snapshot, groups).trace(src, dst, proto.value, port, size)
+    except TraceError as exc:
+        fail(str(exc))
+    if fmt is Format.JSON:
+        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+    else:
+        typer.echo(render_text(result), nl=False)
+    raise typer.Exit(code=0 if result.verdict == "reachable" else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("trace")(trace_command)
