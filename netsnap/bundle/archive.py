@@ -117,6 +117,8 @@ def _read_members(name: str, reader: _HashingReader, limits: Limits, members: Me
         members.problems.append(str(exc))
     except _CORRUPT as exc:
         detail = str(exc) or type(exc).__name__
+        if not members.data and seen == 0 and isinstance(exc, tarfile.ReadError) and "header" in detail:
+            raise BundleError(f"{name}: not a tar archive inside the compressed stream ({detail})") from None
         if not members.data:
             raise BundleError(f"{name}: corrupt or truncated archive ({detail})") from None
         members.problems.append(
