@@ -80,7 +80,7 @@ _CATALOG: list[tuple[str, re.Pattern[str], FlannelEventKind, Handler, str | None
     ("Determining IP address of default interface", re.compile(r"Determining IP address of default interface"),
      "iface-auto", _groups(), None),
     ("Searching for interface using", re.compile(r"Searching for interface using (\S+)"),
-     "iface-search", _groups("address"), ">=v0.7.0"),
+     "iface-search", _groups("candidate"), ">=v0.7.0"),
     ("ifcanreach", re.compile(r"Determining interface to use based on given ifcanreach: (\S+)"),
      "iface-search", _groups("can_reach"), ">=v0.18.0"),
     ("Could not find valid interface matching", re.compile(r"Could not find valid interface matching (\S+): (.*)"),
