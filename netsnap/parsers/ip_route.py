@@ -5,7 +5,8 @@ Keywords are read with a grammar of known arity (`dev X`, `via [inet|inet6] X`, 
 so a flag in mid-line never shifts the pairs that follow it (the insights-core pitfall). Unknown
 words go to `extra`: followed by a known keyword or the end of the line they are a flag (value
 ""), otherwise a pair. `default` is 0.0.0.0/0 or ::/0 by the line's address family (its addresses,
-an IPv6-only keyword such as `pref`, else the previous route's family). A prefix without a length
+an IPv6-only keyword such as `pref`; if other lines carry `pref`, as modern iproute2 prints on
+every IPv6 route, a line without it is IPv4; else the previous route's family). A prefix without a length
 is a host route. A route line followed by indented `nexthop` lines (tab or spaces) becomes one
 Route with `nexthops`. `expected` is the number of non-blank lines that are not `nexthop` lines.
 """
@@ -85,7 +86,7 @@ def read_words(words: list[str]) -> tuple[dict[str, str], list[str]]:
     return values, flags
 
 
-def _family(dst: str, values: dict[str, str], previous: Family) -> Family:
+def _family(dst: str, values: dict[str, str], previous: Family, pref_seen: bool) -> Family:
     for text in (dst, values.get("via", ""), values.get("src", ""), values.get("from", "")):
         if ":" in text:
             return 6
@@ -93,6 +94,8 @@ def _family(dst: str, values: dict[str, str], previous: Family) -> Family:
             return 4
     if IPV6_ONLY & values.keys():
         return 6
+    if pref_seen:
+        return 4  # this iproute2 prints `pref` on every IPv6 route, and this line has none
     return previous
 
 
@@ -117,12 +120,12 @@ def _nexthop(rest: str, extra: dict[str, str], index: int) -> NextHop:
                    dead="dead" in flags, linkdown="linkdown" in flags)
 
 
-def _route(rec: dict[str, Any], line: str, file: str, family: Family) -> tuple[Route, Family]:
+def _route(rec: dict[str, Any], line: str, file: str, family: Family, pref_seen: bool) -> tuple[Route, Family]:
     ln = int(rec["ln"])
     rtype = str(rec.get("rtype") or "unicast")
     dst_text = str(rec["dst"])
     values, flags = read_words(str(rec.get("rest", "")).split())
-    fam = _family(dst_text, values, family)
+    fam = _family(dst_text, values, family, pref_seen)
     extra: dict[str, str] = {}
     nexthops: list[NextHop] = []
     try:
@@ -164,12 +167,13 @@ def parse(text: str, file: str) -> Parsed[Route]:
         return result
     consumed: set[int] = set()
     family: Family = 4
+    pref_seen = any(" pref " in f" {line} " for line in lines)
     for rec in records:
         if rec.get("rtype") is None and rec.get("dst") in ROUTE_TYPES:
             continue  # a bare type word with no prefix is not a route
         ln = int(rec["ln"])
         try:
-            route, family = _route(rec, lines[ln - 1], file, family)
+            route, family = _route(rec, lines[ln - 1], file, family, pref_seen)
         except LineError as exc:
             result.notes.append(str(exc))
             continue
