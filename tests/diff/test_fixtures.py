@@ -1,0 +1,79 @@
+"""diff on real bundles: the one meaningful difference comes first; same-role hosts compare clean.
+
+Variants are derived from the healthy fixtures in a temp dir (addresses renumbered, one rule added),
+so each pair differs in exactly one known way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from netsnap.cli.app import app
+from netsnap.diff.compare import diff_snapshots
+from netsnap.engine.run import run_rules
+from netsnap.load import load_snapshot
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+NODE1 = FIXTURES / "healthy" / "node1"
+
+
+def _derive(src: Path, dst: Path, subs: list[tuple[str, str]]) -> Path:
+    shutil.copytree(src, dst)
+    for f in dst.rglob("*"):
+        if f.is_file() and f.name != "manifest.json":
+            text = f.read_text()
+            for pattern, repl in subs:
+                text = re.sub(pattern, repl, text)
+            f.write_text(text)
+    return dst
+
+
+def _node2(tmp: Path) -> Path:
+    return _derive(NODE1, tmp / "node2", [
+        (r"\bnode1\b", "node2"),
+        (r"\b192\.168\.122\.11\b", "192.168.122.12"),
+        (r"\b10\.10\.0\.12\b", "10.10.0.13"),
+        (r"\b10\.244\.1\.", "10.244.2."),
+    ])
+
+
+def _diff(good: Path, bad: Path) -> list[tuple[str, str, str | None, str | None, list[str]]]:
+    g, b = load_snapshot([good]), load_snapshot([bad])
+    result = diff_snapshots(g.hosts, b.hosts, run_rules(g).findings, run_rules(b).findings)
+    return [(d.kind, d.key, d.good, d.bad, d.explains) for d in result.differences]
+
+
+def test_two_healthy_nodes_of_the_same_role_show_no_meaningful_difference(tmp_path: Path) -> None:
+    assert _diff(NODE1, _node2(tmp_path)) == []
+
+
+def test_reject_rule_is_the_first_difference_and_explains_the_finding(tmp_path: Path) -> None:
+    bad = _derive(NODE1, tmp_path / "node1-reject", [])
+    ipt = bad / "firewall" / "iptables-save"
+    text = ipt.read_text()
+    # append the RHEL default REJECT as the last INPUT rule of the filter table
+    filt_start = text.index("*filter")
+    commit = text.index("COMMIT", filt_start)
+    ipt.write_text(text[:commit] + "[0:0] -A INPUT -j REJECT --reject-with icmp-host-prohibited\n" + text[commit:])
+    diffs = _diff(NODE1, bad)
+    assert diffs, "the REJECT rule must show"
+    kind, key, good, bad_value, explains = diffs[0]
+    assert (kind, key, good) == ("iptables-rules", "filter INPUT", None)
+    assert bad_value == "-j REJECT --reject-with icmp-host-prohibited"
+    assert explains, "the REJECT difference must explain the firewall finding on the bad node"
+    # nothing else of substance differs: the only other entries are findings that fire on one side
+    assert all(d[0] in ("iptables-rules", "finding") for d in diffs)
+
+
+def test_diff_cli_json_shape_and_exit_code(tmp_path: Path) -> None:
+    runner = CliRunner()
+    same = runner.invoke(app, ["diff", str(NODE1), str(_node2(tmp_path)), "--format", "json"])
+    assert same.exit_code == 0, same.output
+    assert json.loads(same.stdout)["differences"] == []
+    usage = runner.invoke(app, ["diff", str(NODE1)])
+    assert usage.exit_code == 2
