@@ -3,6 +3,7 @@ the same routes; random text and bytes never make any of the route/link/neighbou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
@@ -132,8 +133,10 @@ def test_multipath_round_trip(legs: list[tuple[str, int, int]], indent: str) -> 
     assert got == [(dev, IPv4Address(gw), w) for dev, gw, w in legs]
 
 
-PARSERS = [route_n.parse, proc_net_route.parse, ip_route.parse, ip_rule.parse, ip_addr.parse,
-           ip_link_stats.parse, ip_neigh.parse, bridge_fdb.parse]
+PARSERS: list[Callable[[str, str], Parsed[Any]]] = [
+    route_n.parse, proc_net_route.parse, ip_route.parse, ip_rule.parse, ip_addr.parse, ip_link_stats.parse,
+    ip_neigh.parse, bridge_fdb.parse,
+]
 SHAPED = st.lists(st.sampled_from([
     "1: eth0: <UP> mtu 1500", "    inet 10.0.0.1/24 scope global eth0", "    RX: bytes packets", "    1 2 3",
     "default via 10.0.0.1 dev eth0", "\tnexthop via", "0:\tfrom all lookup", "Kernel IP routing table",
