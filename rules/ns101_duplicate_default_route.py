@@ -93,6 +93,7 @@ class DuplicateDefaultRoute(Rule):
                     *[_del_cmd(r) for r in rs[1:]],
                     "# then remove the second gateway from the interface configuration so it does not return",
                 ],
+                path=f"{host.name} → everything behind the default route",
                 impact=60,
             )
             return

@@ -95,6 +95,7 @@ class DuplicateSubnetRoute(Rule):
                     *[f"ip route del {dst} dev {r.dev}" + (f" metric {metric}" if metric else "") for r in rs[1:]],
                     "# and remove the address/route from that interface's configuration (ifcfg/netplan)",
                 ],
+                path=f"{host.name} → {dst}",
                 impact=55,
             )
         # two physical NICs with addresses in one subnet
@@ -137,6 +138,7 @@ class DuplicateSubnetRoute(Rule):
                     "> /etc/sysctl.d/90-arp.conf",
                     f"# or remove the {net} address from one of {', '.join(names)}",
                 ],
+                path=f"{host.name} → {net}",
                 impact=40,
             )
 
