@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from netsnap.model import FlannelConfig, Host
 
 MAX_RULES_PER_CHAIN = 500
+MAX_RULE_ROWS_PER_HOST = 3000
 MAX_RAW_CHARS = 256 * 1024
+MAX_RAW_CHARS_PER_HOST = 2 * 1024 * 1024
 
 Row = tuple[str, ...]
 
@@ -130,26 +132,31 @@ def host_inventory(index: int, host: Host, raw: Mapping[str, str] | None = None)
         )
     for p in host.policy_rules:
         inv.policy_rules.append((str(p.priority), p.raw or f"{p.action} {p.table or ''}", str(p.src)))
+    budget = MAX_RULE_ROWS_PER_HOST
     for variant in sorted(host.iptables):
         rs = host.iptables[variant]
         for tname in sorted(rs.tables):
             table = rs.tables[tname]
             for cname in sorted(table.chains):
                 c = table.chains[cname]
+                shown = c.rules[: max(0, min(MAX_RULES_PER_CHAIN, budget))]
+                budget -= len(shown)
                 rules: list[Row] = [
-                    (str(r.position), "" if r.packets is None else str(r.packets), r.raw, str(r.src))
-                    for r in c.rules[:MAX_RULES_PER_CHAIN]
+                    (str(r.position), "" if r.packets is None else str(r.packets), r.raw, str(r.src)) for r in shown
                 ]
                 counters = "" if c.packets is None else f"{c.packets} pkts / {c.bytes} bytes"
                 inv.chains.append(
                     ChainView(variant, tname, cname, c.policy or "-", counters, rules,
-                              max(0, len(c.rules) - MAX_RULES_PER_CHAIN), str(c.src))
+                              len(c.rules) - len(shown), str(c.src))
                 )
     _flannel(host, inv)
     for key in sorted(host.sysctls):
         s = host.sysctls[key]
         inv.sysctls.append((key, s.value, str(s.src)))
+    room = MAX_RAW_CHARS_PER_HOST
     for name in sorted(raw or {}):
         text = (raw or {})[name]
-        inv.raw_files.append(RawFile(name, len(text), text[:MAX_RAW_CHARS], len(text) > MAX_RAW_CHARS))
+        keep = text[: max(0, min(MAX_RAW_CHARS, room))]
+        room -= len(keep)
+        inv.raw_files.append(RawFile(name, len(text), keep, len(keep) < len(text)))
     return inv

@@ -1,0 +1,47 @@
+"""Per-host appendix tables: flannel files vs process, unparsed lines, caps on rules and raw text."""
+
+from __future__ import annotations
+
+from netsnap.model import FlagValue, IptRule, Provenance, Target
+from netsnap.report import inventory
+from netsnap.report.inventory import host_inventory
+from tests.report import builders
+
+
+def test_flannel_flags_side_by_side_and_differences() -> None:
+    host = builders.master()
+    proc = host.flannel.process_config
+    assert proc is not None
+    src = Provenance(file="flannel/cmdline", line=2)
+    proc.flags["iface"] = FlagValue(name="iface", value="eth0", via="argv", src=src)
+    inv = host_inventory(1, host)
+    rows = {r[0]: r for r in inv.flannel_flags}
+    assert rows["etcd-endpoints"][3] == ""
+    assert rows["iface"][1] == "(default)" and rows["iface"][2].startswith("eth0  [argv, flannel/cmdline:2]")
+    assert rows["iface"][3] == "differs"
+    assert ("flannel/subnet.env", "FLANNEL_SUBNET", "172.18.100.1/24", "2") in inv.flannel_files
+
+
+def test_unparsed_lines_and_sources_are_listed() -> None:
+    inv = host_inventory(1, builders.master(payload="garbage line"))
+    assert ("flannel_journal", "flannel/journal", "5", "garbage line") in inv.unparsed
+    states = {r[0]: r[1] for r in inv.sources}
+    assert states["ethtool"] == "command missing"
+
+
+def test_rule_rows_and_raw_text_are_capped(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(inventory, "MAX_RULES_PER_CHAIN", 3)
+    monkeypatch.setattr(inventory, "MAX_RULE_ROWS_PER_HOST", 4)
+    monkeypatch.setattr(inventory, "MAX_RAW_CHARS", 10)
+    monkeypatch.setattr(inventory, "MAX_RAW_CHARS_PER_HOST", 15)
+    host = builders.master()
+    chain = host.iptables["iptables"].tables["filter"].chains["INPUT"]
+    chain.rules = [IptRule(table="filter", chain="INPUT", position=k, target=Target(name="ACCEPT"),
+                           src=Provenance(file="f", line=k), raw=f"-A INPUT {k}") for k in range(1, 8)]
+    inv = host_inventory(1, host, {"a": "x" * 12, "b": "y" * 12, "c": "z"})
+    by_chain = {c.chain: c for c in inv.chains}
+    assert len(by_chain["FORWARD"].rules) == 1 and by_chain["FORWARD"].hidden == 0
+    assert len(by_chain["INPUT"].rules) == 3 and by_chain["INPUT"].hidden == 4
+    assert sum(len(c.rules) for c in inv.chains) == 4
+    assert [(f.name, f.text, f.truncated) for f in inv.raw_files] == [
+        ("a", "x" * 10, True), ("b", "y" * 5, True), ("c", "", True)]
