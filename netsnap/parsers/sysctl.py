@@ -1,0 +1,63 @@
+"""`sysctl -a` (or selected keys) -> Parsed[Sysctl], via templates/sysctl.ttp.
+
+`key = value` and `key=value` lines; values keep inner spaces and tabs (`32768\t60999`); an empty
+value (`kernel.domainname =`) is kept as "". `sysctl: ...` / `error: ...` lines are understood noise;
+"permission denied on key K" becomes the note "key not readable: K" (a key that could not be read
+is not the same as an absent key). `expected` is the number of key lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import ValidationError
+
+from netsnap.model.base import Parsed, Provenance, UnparsedLine
+from netsnap.model.kernel import Sysctl
+from netsnap.parsers.ttp_runner import run_template
+
+SOURCE = "sysctl"
+_DENIED = re.compile(r"permission denied on key '?\"?([^'\"\s,]+)")
+
+
+def parse(text: str, file: str) -> Parsed[Sysctl]:
+    """Parse sysctl output; never raises."""
+    try:
+        return _parse(text, file)
+    except Exception as exc:  # a bug must not lose the file
+        return Parsed[Sysctl](source=SOURCE, file=file, notes=[f"sysctl parser failed: {type(exc).__name__}: {exc}"],
+                              unparsed=[UnparsedLine(line=i, text=t) for i, t in enumerate(text.splitlines(), 1)
+                                        if t.strip()])
+
+
+def _parse(text: str, file: str) -> Parsed[Sysctl]:
+    records, unparsed, lines = run_template("sysctl", text, "entries")
+    items: list[Sysctl] = []
+    notes: list[str] = []
+    expected = 0
+    for rec in records:
+        ln = int(rec["ln"])
+        raw = lines[ln - 1] if 0 < ln <= len(lines) else ""
+        if "error" in rec:
+            m = _DENIED.search(str(rec["error"]))
+            notes.append(f"key not readable: {m.group(1)}" if m else f"line {ln}: {rec['error']}")
+            continue
+        expected += 1
+        if "pair" in rec:
+            key, _, value = str(rec["pair"]).partition("=")
+        elif "empty_key" in rec:
+            key, value = str(rec["empty_key"]), ""
+        else:
+            key, value = str(rec.get("key", "")), _value_of(raw)
+        try:
+            items.append(Sysctl(key=key.strip(), value=value.strip(), src=Provenance(file=file, line=ln), raw=raw))
+        except ValidationError as exc:
+            unparsed.append(UnparsedLine(line=ln, text=raw))
+            notes.append(f"line {ln}: {exc.errors()[0]['msg']}")
+    unparsed.sort(key=lambda u: u.line)
+    return Parsed[Sysctl](source=SOURCE, file=file, items=items, unparsed=unparsed, expected=expected, notes=notes)
+
+
+def _value_of(raw: str) -> str:
+    """The value after the first ` = ` of the original line (TTP may fold tabs; the line does not)."""
+    return raw.partition("=")[2].strip()
