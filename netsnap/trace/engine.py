@@ -281,16 +281,22 @@ class TraceEngine:
             pkt = pkt.with_(size=iface.mtu)
         if dev in h.vxlan:
             return self._encapsulate(run, h, pkt, dec)
+        n = h.neigh.get((dev or "", nh))
+        if n is not None and FAILED_NEIGH & set(n.states):
+            return self._end(run, h, pkt, "neighbour-unreachable",
+                             f"{nh} on {dev}: neighbour entry {'/'.join(n.states)} (no ARP answer there)",
+                             [evidence(h.name, n.src, n.raw)])
+        same_net = sorted({c.iface for c in h.connected if nh in c.network})
+        if len(same_net) > 1 and (n is None or not n.lladdr):
+            reason = (f"{h.name}: {nh} is in a subnet on {', '.join(same_net)}; whether {dev} reaches it at L2 is "
+                      "not in the bundle (no neighbour entry)")
+            run.taint("deny", reason)
+            run.step(h.name, "neighbour", "unknown", reason)
         owner = self.owner.get(nh)
         if owner is not None and owner[0] == h.name:
             owner = None
         if owner is None:
             if nh == pkt.dst and (h.is_bridge(dev) or (iface is not None and iface.master)):
-                n = h.neigh.get((dev or "", nh))
-                if n is not None and FAILED_NEIGH & set(n.states):
-                    return self._end(run, h, pkt, "neighbour-unreachable",
-                                     f"{nh} on {dev}: neighbour entry {'/'.join(n.states)}",
-                                     [evidence(h.name, n.src, n.raw)])
                 run.step(h.name, "deliver", "deliver", f"delivered to {nh} on bridge {dev} (a container; its own "
                          "state is not in the snapshot)")
                 return Outcome("delivered", f"delivered to {nh} behind {dev} on {h.name}", h.name, pkt,

@@ -13,7 +13,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_network
 
 from netsnap.engine.findings import Evidence
 from netsnap.model.base import Provenance
-from netsnap.model.host import Host
+from netsnap.model.host import Host, SourceState
 from netsnap.model.interfaces import Interface
 from netsnap.model.iptables import Chain, IptRule
 from netsnap.model.neighbours import FdbEntry, Neighbour
@@ -132,6 +132,7 @@ class HostIndex:
     fdb: dict[tuple[str, str], list[FdbEntry]] = field(default_factory=dict)
     vxlan: dict[str, Interface] = field(default_factory=dict)
     has_iptables: bool = False
+    no_rules: bool = False  # iptables-save ran and printed nothing: no table is loaded, all is accepted
     ruleset_file: str = ""
 
     @property
@@ -178,6 +179,11 @@ class HostIndex:
             for tname, ipt_table in ruleset.tables.items():
                 for cname, chain in ipt_table.chains.items():
                     idx.chains[(tname, cname)] = ChainIndex(chain)
+        else:
+            idx.no_rules = any(
+                st.state == SourceState.EMPTY and st.exit_code == 0
+                for key, st in host.sources.items() if key in ("iptables_save", "iptables_nft_save")
+            )
         for n in host.neighbours:
             if n.dev:
                 idx.neigh.setdefault((n.dev, n.address), n)

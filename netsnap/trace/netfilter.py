@@ -108,6 +108,8 @@ class Netfilter:
     ) -> HookResult:
         name = self.hidx.name
         if not self.hidx.has_iptables:
+            if self.hidx.no_rules:
+                return HookResult("ACCEPT", pkt)
             if hook in ("INPUT", "FORWARD", "OUTPUT"):
                 reason = f"{name}: iptables rules not in the bundle; {hook} filtering unknown"
                 run.taint("deny", reason)
