@@ -1,0 +1,102 @@
+"""`ip -d address` / `ip -d link`: names, peers, addresses, kinds, VXLAN details, line ownership."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Interface
+
+from netsnap.parsers import ip_addr
+
+FLANNEL = """\
+4: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN group default
+    link/ether 6e:8f:30:1a:2b:3c brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68 maxmtu 65535
+    vxlan id 1 local 192.168.0.15 dev eth1 srcport 0 0 dstport 8472 nolearning ttl auto ageing 300 udpcsum
+    inet 10.244.0.0/32 scope global flannel.1
+       valid_lft forever preferred_lft forever
+"""
+
+
+def test_vxlan_details_are_structured() -> None:
+    parsed = ip_addr.parse(FLANNEL, "links/ip-d-address")
+    (iface,) = parsed.items
+    assert iface.vxlan is not None
+    assert (iface.vxlan.vni, iface.vxlan.local, iface.vxlan.dev, iface.vxlan.dstport, iface.vxlan.learning) == (
+        1, IPv4Address("192.168.0.15"), "eth1", 8472, False)
+    assert iface.vxlan.src.line == 3
+    assert (iface.kind, iface.mtu, iface.state, iface.mac) == ("vxlan", 1450, "UNKNOWN", "6e:8f:30:1a:2b:3c")
+    assert iface.details["vxlan.srcport"] == "0 0" and iface.details["vxlan.ttl"] == "auto"
+    assert iface.addresses[0].extra == {"valid_lft": "forever", "preferred_lft": "forever"}
+    assert parsed.unparsed == [] and parsed.expected == 1
+
+
+def test_learning_when_nolearning_absent() -> None:
+    (iface,) = ip_addr.parse(FLANNEL.replace(" nolearning", ""), "x").items
+    assert iface.vxlan is not None and iface.vxlan.learning
+
+
+def test_names_containing_vxlan_keep_their_addresses() -> None:
+    text = ("9: vxlan.calico: <UP> mtu 1410 qdisc noqueue state UNKNOWN\n"
+            "    link/ether 66:aa:bb:cc:dd:ee brd ff:ff:ff:ff:ff:ff\n"
+            "    inet 192.168.97.128/32 scope global vxlan.calico\n")
+    (iface,) = ip_addr.parse(text, "x").items
+    assert iface.name == "vxlan.calico" and iface.kind is None
+    assert [a.address for a in iface.addresses] == [IPv4Interface("192.168.97.128/32")]
+
+
+def test_peer_suffixes() -> None:
+    text = ("7: veth1234@if3: <UP> mtu 1450 master cni0 state UP\n"
+            "8: eth0.100@eth0: <UP> mtu 1500\n"
+            "9: tunl0@NONE: <NOARP> mtu 1480\n")
+    items = ip_addr.parse(text, "x").items
+    assert [(i.name, i.link) for i in items] == [("veth1234", "if3"), ("eth0.100", "eth0"), ("tunl0", None)]
+    assert items[0].master == "cni0" and items[2].details["link"] == "NONE"
+
+
+def test_secondary_label_peer_and_flags() -> None:
+    text = ("2: eth0: <BROADCAST,UP> mtu 1500 state UP\n"
+            "    inet 10.0.0.1/24 brd 10.0.0.255 scope global dynamic noprefixroute eth0\n"
+            "    inet 10.0.0.2/24 brd 10.0.0.255 scope global secondary eth0:1\n"
+            "    inet 10.8.0.1 peer 10.8.0.2/32 scope global eth0\n"
+            "    inet6 fe80::1/64 scope link dadfailed tentative\n")
+    first, second, third, fourth = ip_addr.parse(text, "x").items[0].addresses
+    assert (first.label, first.flags, first.broadcast, first.secondary) == (
+        "eth0", ["dynamic", "noprefixroute"], IPv4Address("10.0.0.255"), False)
+    assert (second.secondary, second.label) == (True, "eth0:1")
+    assert third.peer == IPv4Interface("10.8.0.2/32")
+    assert (fourth.scope, fourth.flags, fourth.label) == ("link", ["dadfailed", "tentative"], None)
+
+
+def test_kind_and_slave_lines() -> None:
+    text = ("6: veth0@if2: <UP> mtu 1450 master cni0 state UP\n"
+            "    link/ether 86:1d:2e:3f:40:51 brd ff:ff:ff:ff:ff:ff link-netnsid 0 promiscuity 1\n"
+            "    veth\n"
+            "    bridge_slave state forwarding priority 32 learning on hold_timer    0.00 addrgenmode eui64\n"
+            "    altname enp9s0\n")
+    (iface,) = ip_addr.parse(text, "x").items
+    assert iface.kind == "veth" and iface.details["slave_kind"] == "bridge_slave"
+    assert iface.details["bridge_slave.state"] == "forwarding"
+    assert iface.details["bridge_slave.learning"] == "on" and iface.details["bridge_slave.hold_timer"] == "0.00"
+    assert iface.details["addrgenmode"] == "eui64" and iface.details["altname"] == "enp9s0"
+    assert iface.details["link-netnsid"] == "0"
+
+
+def test_bad_kind_line_sets_no_kind() -> None:
+    text = "2: eth0: <UP> mtu 1500\n    vxlan id x local 1.2.3.4\n"
+    parsed = ip_addr.parse(text, "x")
+    assert parsed.items[0].kind is None and parsed.items[0].vxlan is None
+    assert [u.line for u in parsed.unparsed] == [2]
+
+
+def test_unindented_garbage_does_not_join_a_link() -> None:
+    parsed = ip_addr.parse("2: eth0: <UP> mtu 1500\ngarbage words here\n", "x")
+    assert parsed.items[0].details == {} and [u.line for u in parsed.unparsed] == [2]
+
+
+def test_one_line_format_is_reported() -> None:
+    parsed = ip_addr.parse("2: eth0    inet 10.0.0.1/24 scope global eth0\\       valid_lft forever\n", "x")
+    assert parsed.items == [] and any("ip -o" in n for n in parsed.notes)
+
+
+def test_broken_link_line_counts_against_expected() -> None:
+    parsed = ip_addr.parse("1: lo: <UP> mtu abc\n2: eth0: <UP> mtu 1500\n", "x")
+    assert parsed.expected == 2 and [i.name for i in parsed.items] == ["eth0"]
+    assert "2 link lines, 1 interfaces parsed" in parsed.notes
