@@ -121,16 +121,22 @@ limited() {
 }
 
 # --- work area -------------------------------------------------------------------------------
-STAMP_ISO=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-STAMP=$(echo "$STAMP_ISO" | tr -d ':-')
 if have hostname; then
     HOST=$(limited 5 hostname 2>/dev/null)
 fi
 [ -n "${HOST:-}" ] || HOST=$(uname -n 2>/dev/null)
 [ -n "$HOST" ] || HOST=unknown
 HOST_SAFE=$(printf '%s' "$HOST" | tr '\n' '_' | sed 's/[^A-Za-z0-9._-]/_/g')
-NAME=netsnap-$HOST_SAFE-$STAMP
-TARBALL=$OUTPUT/$NAME.tar.gz
+# Never overwrite an earlier bundle of the same second: wait for the next one.
+for _ in 1 2 3; do
+    STAMP_ISO=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    STAMP=$(echo "$STAMP_ISO" | tr -d ':-')
+    NAME=netsnap-$HOST_SAFE-$STAMP
+    TARBALL=$OUTPUT/$NAME.tar.gz
+    [ -e "$TARBALL" ] || break
+    sleep 1
+done
+[ -e "$TARBALL" ] && die "$TARBALL already exists"
 
 if have mktemp; then
     WORK=$(mktemp -d "$OUTPUT/.netsnap-work.XXXXXX") || die "$OUTPUT: cannot create a temporary directory"

@@ -7,8 +7,12 @@ temporary --sysroot whose env file, unit and pod log carry a planted etcd passwo
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
+import socket
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +21,14 @@ import pytest
 from netsnap.sources import BY_ID, SOURCES
 
 from .conftest import (
+    SCRIPT,
     SECRET,
     STATUSES,
     Run,
     Topology,
     make_flannel_sysroot,
     ns_snapshot,
+    read_bundle,
     run_collector,
     tree_snapshot,
 )
@@ -131,3 +137,21 @@ def test_missing_iptables_and_route_are_recorded(topology: Topology, tmp_path: P
     assert run.entry("proc_net_route")["status"] == "ok"
     assert re.search(r"^va1\t00000000\t0201E70A\t", run.text("routes/proc-net-route"), re.M)
     assert run.entry("ip_route")["status"] == "ok"
+
+
+def test_odd_hostname_is_escaped(tmp_path: Path) -> None:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare for a private UTS namespace")
+    odd = 'we"ird\\host name'
+    # A private UTS namespace: the machine's own host name is never touched.
+    script = 'printf %s "$1" >/proc/sys/kernel/hostname && sh "$2" --output "$3"'
+    proc = subprocess.run(["unshare", "--uts", "sh", "-c", script, "sh", odd, str(SCRIPT), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    tarball = Path(proc.stdout.strip().splitlines()[-1])
+    assert tarball.name.startswith("netsnap-we_ird_host_name-")
+    top, members = read_bundle(tarball)
+    assert top == tarball.name.removesuffix(".tar.gz")
+    assert json.loads(members["manifest.json"])["hostname"] == odd
+    assert members["identity/hostname"] == (odd + "\n").encode()
+    assert socket.gethostname() != odd

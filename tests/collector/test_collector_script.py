@@ -333,3 +333,29 @@ def test_busybox_only_host(tmp_path: Path) -> None:
     pods = run.text("flannel/pod-logs")
     assert run.entry("flannel_pod_logs")["status"] == "truncated"
     assert pods.endswith("line 2099\n") and "\nline 99\n" not in pods and "\nline 100\n" in pods
+
+
+def test_odd_sysroot_path_gives_valid_json(tmp_path: Path) -> None:
+    root = make_flannel_sysroot(tmp_path / 'root dir "q" \\b\tc')
+    out = tmp_path / "out"
+    out.mkdir()
+    run = run_collector(out, sysroot=root)
+    assert run.manifest["sysroot"] == str(root.resolve()).replace("\t", " ")
+    assert run.entry("flannel_env_default")["status"] == "ok"
+    assert run.entry("flannel_pod_logs")["status"] == "ok"
+
+
+def test_second_run_in_the_same_second_keeps_the_first_bundle(tmp_path: Path) -> None:
+    first = run_collector(tmp_path)
+    second = run_collector(tmp_path)
+    assert first.tarball != second.tarball
+    assert first.tarball.is_file() and second.tarball.is_file()
+
+
+def test_docs_list_every_source() -> None:
+    doc = (SCRIPT.parents[1] / "docs" / "bundle-format.md").read_text()
+    doc = doc.split("## Bundle layout", 1)[1].split("\n#", 1)[0]
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[2].strip(" `")
+            for line in doc.splitlines() if line.startswith("| `")}
+    for sid in HOST_SOURCES:
+        assert rows.get(sid) == BY_ID[sid].path, sid
