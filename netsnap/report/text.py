@@ -33,18 +33,18 @@ def _summary(result: AnalysisResult) -> Table:
 def _hosts(result: AnalysisResult) -> Table:
     table = Table(title="Bundles analysed", title_justify="left")
     table.add_column("host", overflow="fold")
-    table.add_column("collected", overflow="fold")
+    table.add_column("collected", no_wrap=True)
     table.add_column("collector", overflow="fold")
     table.add_column("sha256", no_wrap=True)
-    table.add_column("sources ok", justify="right")
+    table.add_column("ok", justify="right")
     table.add_column("missing", justify="right")
-    table.add_column("unparsed lines", justify="right")
+    table.add_column("unparsed", justify="right")
     for h in result.hosts:
         table.add_row(
             Text(h.name),
             Text(h.collected_at or "?"),
             Text(h.collector_version or "?"),
-            Text((h.sha256 or "?")[:12]),
+            Text((h.sha256 or "?")[:8]),
             str(h.sources_ok),
             str(len(h.sources_missing)),
             str(h.unparsed_lines),
