@@ -359,3 +359,20 @@ def test_docs_list_every_source() -> None:
             for line in doc.splitlines() if line.startswith("| `")}
     for sid in HOST_SOURCES:
         assert rows.get(sid) == BY_ID[sid].path, sid
+
+
+def test_journal_of_a_sysroot_is_read_from_its_directory(tmp_path: Path) -> None:
+    if shutil.which("journalctl") is None:
+        pytest.skip("journalctl is not installed")
+    root = tmp_path / "root"
+    (root / "var/log/journal").mkdir(parents=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    run = run_collector(out, sysroot=root)
+    e = run.entry("flannel_journal")
+    assert e["command"].endswith(f" -D {root.resolve()}/var/log/journal")
+    assert "-o short-iso" in e["command"] and "--since -7d" in e["command"] and "-u flanneld" in e["command"]
+    assert e["status"] in ("empty", "ok", "failed"), e
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert run_collector(out, sysroot=bare).entry("flannel_journal")["status"] == "absent"
