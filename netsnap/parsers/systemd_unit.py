@@ -22,13 +22,15 @@ _UNIT_SUFFIXES = (".service", ".conf")
 
 
 def _joined(lines: list[str], start: int) -> tuple[str, int]:
-    """Setting text from 0-based line `start`, joining backslash continuations; returns (text, last index)."""
+    """Setting text from 0-based line `start`, joining backslash continuations with one space (systemd
+    replaces the backslash-newline by a space; the extra indentation only separates words); returns
+    (text, last index)."""
     parts: list[str] = []
     i = start
     while True:
         line = lines[i].rstrip()
         if line.endswith("\\") and i + 1 < len(lines):
-            parts.append(line[:-1])
+            parts.append(line[:-1].rstrip())
             i += 1
             continue
         parts.append(line)
