@@ -404,6 +404,7 @@ run_gen() {
     g_t1=$(now_ms)
     C_DUR=$((g_t1 - g_t0))
     read -r C_RC <"$RCF"
+    [ "$C_RC" = 124 ] && C_TIMED=true
     [ -s "$TRF" ] && C_TRUNC=true
     return 0
 }

@@ -376,3 +376,29 @@ def test_journal_of_a_sysroot_is_read_from_its_directory(tmp_path: Path) -> None
     bare = tmp_path / "bare"
     bare.mkdir()
     assert run_collector(out, sysroot=bare).entry("flannel_journal")["status"] == "absent"
+
+
+def test_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
+    real_ip = shutil.which("ip")
+    if real_ip is None:
+        pytest.skip("iproute2 (ip) is not installed")
+    path = restricted_bin(tmp_path / "bin", drop=set(),
+                          fakes={"ip": f'case "$1" in route) exec sleep 30 ;; esac\nexec {real_ip} "$@"'})
+    out = tmp_path / "out"
+    out.mkdir()
+    root = make_flannel_sysroot(tmp_path / "root")
+    proc = subprocess.Popen(["sh", str(SCRIPT), "--output", str(out), "--sysroot", str(root), "--timeout", "2"],
+                            env={"PATH": str(path)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while not list(out.glob(".netsnap-work.*/*/routes")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert list(out.glob(".netsnap-work.*")), "the run never started"
+        proc.terminate()
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode != 0
+    assert list(out.iterdir()) == []
