@@ -27,7 +27,12 @@ KINDS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("peer-programming", re.compile(r"vxlanRoute|adding route|AddFDB|AddARP", re.I), "systemctl restart flanneld"),
 )
 _NOISE = re.compile(r"\d+\.\d+\.\d+\.\d+(/\d+)?|0x[0-9a-f]+|\b\d+\b|[0-9a-f]{2}(:[0-9a-f]{2}){5}", re.I)
-_RECOVERY = ("lease", "subnet-file", "backend", "start")
+_RECOVERY = ("lease", "subnet-file", "backend")
+_RECOVERY_TEXT = re.compile(
+    r"Wrote subnet file|Running backend|lease acquired|Found lease|bootstrap done|flannel is ready"
+    r"|Found network config",
+    re.I,
+)
 
 
 @dataclass
@@ -86,7 +91,10 @@ class FlannelError(Rule):
             last_error_idx = idx
         if not groups:
             return
-        recovered = any(e.kind in _RECOVERY and e.level == "I" for e in events[last_error_idx + 1:])
+        recovered = any(
+            e.level in ("I", "?") and (e.kind in _RECOVERY or _RECOVERY_TEXT.search(e.message))
+            for e in events[last_error_idx + 1:]
+        )
         by_kind: dict[str, list[Group]] = {}
         for g in groups.values():
             by_kind.setdefault(g.kind, []).append(g)
