@@ -46,7 +46,7 @@ SOURCE = "iptables_list"
 BUILTIN_CHAINS = frozenset({"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"})
 _SUFFIX = {"K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4, "P": 1000**5}
 _OPT = frozenset({"--", "-f", "!f"})
-_TABLE_IN_NAME = re.compile(r"(?:^|[_\s])-t[_\s]+(\w+)")
+_TABLE_IN_NAME = re.compile(r"(?:^|[_\s])-t[_\s]+([A-Za-z0-9]+)")
 _COMMENT = re.compile(r"/\* (.*?) \*/")
 _PORT = re.compile(r"^(spts?|dpts?):(!?)(\S+)$")
 _ANY_NET = {"0.0.0.0/0", "::/0"}
@@ -130,6 +130,7 @@ def _parse(text: str, file: str) -> Parsed[Ruleset]:
             continue
         if line.startswith(("Chain ", "# Table:", "Table:")):
             st.bad(ln, raw, "malformed chain header")
+            st.chain = None  # the rows that follow belong to a chain we cannot name
             continue
         words = line.split()
         if words[0] in ("pkts", "target"):
@@ -208,7 +209,8 @@ def _row(st: _State, ln: int, raw: str, words: list[str], line: str) -> IptRule 
     pkts = byts = None
     i = 0
     if verbose:
-        pkts, byts = counter(words[0]), counter(words[1])
+        pkts = counter(words[0])
+        byts = counter(words[1]) if len(words) > 1 else None
         if pkts is None or byts is None:
             st.bad(ln, raw, "rule row without counters")
             return None

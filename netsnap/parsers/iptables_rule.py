@@ -97,9 +97,12 @@ def split_tokens(text: str) -> list[str]:
     """Split a rule on whitespace, keeping double-quoted strings (with `\\"` escapes) in one token.
 
     Quotes stay in the tokens (use `unquote`), so a quoted `"-j"` is never taken for an option.
+    Raises RuleSyntaxError on an unterminated quote.
     """
     if '"' not in text:
         return text.split()
+    if (text.count('"') - text.count('\\"')) % 2:
+        raise RuleSyntaxError("unterminated quote")
     return _TOKEN.findall(text)
 
 

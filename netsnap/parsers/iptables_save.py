@@ -31,10 +31,10 @@ TABLES = ("filter", "nat", "mangle", "raw", "security")
 
 def variant_for(file: str) -> str:
     """Ruleset variant from the bundle file name (see module docstring)."""
-    base = file.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    if "legacy" in base:
+    base = file.replace("\\", "/").rsplit("/", 1)[-1].lower().replace("_", "-")
+    if "iptables-legacy" in base:
         return "iptables-legacy"
-    if "nft" in base:
+    if "iptables-nft" in base:
         return "iptables-nft"
     if "ip6tables" in base:
         return "ip6tables"
@@ -186,7 +186,7 @@ def _chain(st: _State, ln: int, raw: str, line: str) -> None:
     """`:NAME POLICY [p:b]` (policy `-` for user chains; counters optional)."""
     st.chain_lines += 1
     parts = line[1:].split()
-    if st.table is None or not parts or len(parts) > 3:
+    if st.table is None or len(parts) < 2 or len(parts) > 3:
         st.bad(ln, raw, "chain line outside a table" if st.table is None else "malformed chain line")
         return
     name = parts[0]
