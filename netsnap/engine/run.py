@@ -132,13 +132,12 @@ def verdict_sentence(findings: list[Finding], not_evaluated: list[NotEvaluated],
         if f.path:
             by_path.setdefault(f.path, []).append(f)
     head = f"{len(errors)} errors, {len(warnings)} warnings"
-    if by_path:
-        path, on_path = max(by_path.items(), key=lambda kv: (len(kv[1]), -min(serious.index(f) for f in kv[1])))
-        causes = ", ".join(dict.fromkeys(f.cause for f in on_path))
-        n = len(dict.fromkeys(f.cause for f in on_path))
-        return f"{head}. {n} cause{'s' if n != 1 else ''} on {path}: {causes}; {tail}."
-    causes = ", ".join(dict.fromkeys(f.cause for f in serious))
-    return f"{head}: {causes}; {tail}."
+    shared = {p: fs for p, fs in by_path.items() if len(dict.fromkeys(f.cause for f in fs)) > 1}
+    if shared:
+        path, on_path = max(shared.items(), key=lambda kv: (len(kv[1]), -min(serious.index(f) for f in kv[1])))
+        shared_causes = list(dict.fromkeys(f.cause for f in on_path))
+        return f"{head}. {len(shared_causes)} causes on {path}: {', '.join(shared_causes)}; {tail}."
+    return f"{head}: {', '.join(dict.fromkeys(f.cause for f in serious))}; {tail}."
 
 
 def run_rules(
