@@ -108,10 +108,11 @@ class FlannelLab:
     def sh(self, host: str, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.lab.sh(host, script, check=check)
 
-    def ping(self, host: str, ip: str, size: int | None = None) -> bool:
-        """The kernel's answer: does `ping -c 2 -W 1` from `host` get any reply?"""
+    def ping(self, host: str, ip: str, size: int | None = None, count: int = 2) -> bool:
+        """The kernel's answer: does every echo of `ping -c COUNT -W 1` from `host` get a reply?"""
         opts = f"-M do -s {size - 28} " if size else ""
-        return self.lab.sh(host, f"ping -n -q -c 2 -i 0.2 -W 1 {opts}{ip}", check=False).returncode == 0
+        res = self.lab.sh(host, f"ping -n -q -c {count} -i 0.2 -W 1 {opts}{ip}", check=False)
+        return res.returncode == 0 and " 0% packet loss" in res.stdout
 
     def collect(self, out: Path, names: list[str] | None = None) -> list[str]:
         """Run the collector in each host namespace (in parallel); return the bundle paths."""
