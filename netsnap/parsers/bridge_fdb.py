@@ -53,14 +53,17 @@ def _entry(rec: dict[str, str], line: str, file: str) -> FdbEntry:
 
 def parse(text: str, file: str) -> Parsed[FdbEntry]:
     """Parse `bridge fdb show`; never raises."""
-    result: Parsed[FdbEntry] = Parsed[FdbEntry](source=SOURCE, file=file)
     try:
-        records, _, lines = run_template(SOURCE, text, "entries")
-    except Exception as exc:  # hostile input must not escape as a traceback
-        result.notes.append(f"template failed: {type(exc).__name__}")
+        return _parse(text, file)
+    except Exception as exc:  # hostile input must never escape as a traceback
         _, lines = number_lines(text)
-        result.unparsed = unparsed_lines(lines, set())
-        return result
+        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
+        return Parsed[FdbEntry](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
+
+
+def _parse(text: str, file: str) -> Parsed[FdbEntry]:
+    result: Parsed[FdbEntry] = Parsed[FdbEntry](source=SOURCE, file=file)
+    records, _, lines = run_template(SOURCE, text, "entries")
     consumed: set[int] = set()
     for rec in records:
         ln = int(rec["ln"])

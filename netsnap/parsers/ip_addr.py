@@ -252,14 +252,17 @@ class _LinkBuilder:
 
 def parse_links(text: str, file: str, source: str, template: str) -> Parsed[Interface]:
     """Parse `ip [-d] [-s] address|link` output with `template`; never raises."""
-    result: Parsed[Interface] = Parsed[Interface](source=source, file=file)
     try:
-        records, _, lines = run_template(template, text, "links")
-    except Exception as exc:  # hostile input must not escape as a traceback
-        result.notes.append(f"template failed: {type(exc).__name__}")
+        return _parse_links(text, file, source, template)
+    except Exception as exc:  # hostile input must never escape as a traceback
         _, lines = number_lines(text)
-        result.unparsed = unparsed_lines(lines, set())
-        return result
+        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
+        return Parsed[Interface](source=source, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
+
+
+def _parse_links(text: str, file: str, source: str, template: str) -> Parsed[Interface]:
+    result: Parsed[Interface] = Parsed[Interface](source=source, file=file)
+    records, _, lines = run_template(template, text, "links")
     consumed: set[int] = set()
     for rec in records:
         ln = int(rec["ln"])

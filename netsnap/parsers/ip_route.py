@@ -157,14 +157,17 @@ def _route(rec: dict[str, Any], line: str, file: str, family: Family, pref_seen:
 
 def parse(text: str, file: str) -> Parsed[Route]:
     """Parse `ip route show table all`; never raises."""
-    result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
     try:
-        records, _, lines = run_template(SOURCE, text, "routes")
-    except Exception as exc:  # hostile input must not escape as a traceback
-        result.notes.append(f"template failed: {type(exc).__name__}")
+        return _parse(text, file)
+    except Exception as exc:  # hostile input must never escape as a traceback
         _, lines = number_lines(text)
-        result.unparsed = unparsed_lines(lines, set())
-        return result
+        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
+        return Parsed[Route](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
+
+
+def _parse(text: str, file: str) -> Parsed[Route]:
+    result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
+    records, _, lines = run_template(SOURCE, text, "routes")
     consumed: set[int] = set()
     family: Family = 4
     pref_seen = any(" pref " in f" {line} " for line in lines)

@@ -90,14 +90,17 @@ def _row_to_route(rec: dict[str, str], order: ByteOrder, line: str, file: str, n
 
 def parse(text: str, file: str) -> Parsed[Route]:
     """Parse `/proc/net/route`; never raises."""
-    result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
     try:
-        records, _, lines = run_template(SOURCE, text, "rows")
-    except Exception as exc:  # hostile input must not escape as a traceback
-        result.notes.append(f"template failed: {type(exc).__name__}")
+        return _parse(text, file)
+    except Exception as exc:  # hostile input must never escape as a traceback
         _, lines = number_lines(text)
-        result.unparsed = unparsed_lines(lines, set())
-        return result
+        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
+        return Parsed[Route](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
+
+
+def _parse(text: str, file: str) -> Parsed[Route]:
+    result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
+    records, _, lines = run_template(SOURCE, text, "rows")
     headers = {int(r["ln"]) for r in records if "hdr_cols" in r and r["hdr_cols"].split()[:1] == ["Destination"]}
     rows = [r for r in records if "dest_hex" in r]
     masks = [c[3] for c in (r["cols"].split() for r in rows) if len(c) == 7]

@@ -81,14 +81,17 @@ def _columns(hdr_cols: str) -> tuple[str, ...] | None:
 
 def parse(text: str, file: str) -> Parsed[Route]:
     """Parse `route -n` output; never raises."""
-    result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
     try:
-        records, _, lines = run_template(SOURCE, text, "rows")
-    except Exception as exc:  # hostile input must not escape as a traceback
-        result.notes.append(f"template failed: {type(exc).__name__}")
+        return _parse(text, file)
+    except Exception as exc:  # hostile input must never escape as a traceback
         _, lines = number_lines(text)
-        result.unparsed = unparsed_lines(lines, set())
-        return result
+        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
+        return Parsed[Route](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
+
+
+def _parse(text: str, file: str) -> Parsed[Route]:
+    result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
+    records, _, lines = run_template(SOURCE, text, "rows")
     header_at: dict[int, tuple[str, ...]] = {}
     rows_by_ln: dict[int, dict[str, str]] = {}
     for rec in records:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -166,3 +167,15 @@ def test_huge_line_and_truncation_never_raise() -> None:
     for parse in PARSERS:
         for text in (huge, huge[:1000], "\x00" * 5000, "1: eth0: <UP> mtu 1500\n" * 3 + "    inet 10.0.0."):
             _check(parse(text, "big"), text)
+
+
+def test_an_internal_failure_leaves_every_line_unparsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_args: object) -> None:
+        raise RuntimeError("template exploded")
+
+    for module in (route_n, proc_net_route, ip_route, ip_rule, ip_addr, ip_neigh, bridge_fdb):
+        monkeypatch.setattr(module, "run_template", boom)
+    for parse in PARSERS:
+        result = parse("line one\n\nline three\n", "f")
+        assert [u.line for u in result.unparsed] == [1, 3] and result.items == []
+        assert result.notes == ["parser failed (RuntimeError); every line is left unparsed"]
