@@ -155,3 +155,17 @@ def test_odd_hostname_is_escaped(tmp_path: Path) -> None:
     assert json.loads(members["manifest.json"])["hostname"] == odd
     assert members["identity/hostname"] == (odd + "\n").encode()
     assert socket.gethostname() != odd
+
+
+def test_reader_accepts_the_bundle(ns_run: NsRun) -> None:
+    """The contract with netsnap's bundle reader: manifest, paths and checksums are understood as-is."""
+    from netsnap.bundle.reader import open_bundle
+
+    bundle = open_bundle(ns_run.run.tarball)
+    assert bundle.kind == "collector"
+    assert bundle.problems == []
+    assert bundle.collector_version == "0.1.0"
+    assert bundle.redactions == ns_run.run.manifest["redactions"]
+    for sid in ("ip_route", "ip_addr", "ip_link", "iptables_save", "sysctl", "flannel_env_default"):
+        assert sid in bundle.files, sid
+    assert "etcd-password=***REDACTED***" in bundle.files["flannel_env_default"].text
