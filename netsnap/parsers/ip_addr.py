@@ -74,8 +74,8 @@ class LineError(ValueError):
 
 
 def detail_words(words: list[str], prefix: str = "") -> dict[str, str]:
-    """Key/value words of a link or `-d` detail line; flags get "" and `srcport A B` (or the old
-    vxlan `port A B`) keeps both."""
+    """Key/value words of a link or `-d` detail line; flags get "", `<A,B>` becomes `flags` = "A,B",
+    and `srcport A B` (or the old vxlan `port A B`) keeps both values."""
     out: dict[str, str] = {}
     flags = KIND_FLAGS.get(prefix, frozenset())
     i = 0
@@ -85,7 +85,10 @@ def detail_words(words: list[str], prefix: str = "") -> dict[str, str]:
         if (word in TWO_VALUES or (prefix == "vxlan" and word == "port")) and i + 2 < len(words):
             out[key] = f"{words[i + 1]} {words[i + 2]}"
             i += 3
-        elif word in flags or word.startswith("<") or i + 1 >= len(words):
+        elif word.startswith("<") and word.endswith(">"):
+            out[f"{prefix}.flags" if prefix else "flags"] = word[1:-1]
+            i += 1
+        elif word in flags or i + 1 >= len(words):
             out[key] = ""
             i += 1
         else:

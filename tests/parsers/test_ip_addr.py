@@ -100,3 +100,12 @@ def test_broken_link_line_counts_against_expected() -> None:
     parsed = ip_addr.parse("1: lo: <UP> mtu abc\n2: eth0: <UP> mtu 1500\n", "x")
     assert parsed.expected == 2 and [i.name for i in parsed.items] == ["eth0"]
     assert "2 link lines, 1 interfaces parsed" in parsed.notes
+
+
+def test_detail_words_arity() -> None:
+    words = ["protocol", "802.1Q", "id", "100", "<REORDER_HDR,GVRP>", "addrgenmode", "eui64"]
+    assert ip_addr.detail_words(words, "vlan") == {
+        "vlan.protocol": "802.1Q", "vlan.id": "100", "vlan.flags": "REORDER_HDR,GVRP", "addrgenmode": "eui64"}
+    vx = ["id", "1", "port", "32768", "61000", "nolearning", "learning2", "x"]
+    assert ip_addr.detail_words(vx, "vxlan") == {
+        "vxlan.id": "1", "vxlan.port": "32768 61000", "vxlan.nolearning": "", "vxlan.learning2": "x"}
