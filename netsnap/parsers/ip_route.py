@@ -53,8 +53,9 @@ class LineError(ValueError):
 def read_words(words: list[str]) -> tuple[dict[str, str], list[str]]:
     """Split keyword words into (key -> value, bare flags), by known arity.
 
-    `via inet6 X` keeps X; `mtu lock 1400` gives mtu = "lock 1400"; `encap ...` takes the rest of
-    the line as one value. Unknown words are flags when followed by a known keyword or nothing.
+    `via inet6 X` keeps X (and via_family = "inet6"); `mtu lock 1400` gives mtu = "lock 1400";
+    `encap ...` takes the rest of the line as one value. Unknown words are flags when followed by a
+    known keyword or nothing.
     """
     values: dict[str, str] = {}
     flags: list[str] = []
@@ -68,6 +69,7 @@ def read_words(words: list[str]) -> tuple[dict[str, str], list[str]]:
         if word in ONE_VALUE and nxt is not None:
             if word == "via" and nxt in ("inet", "inet6") and i + 2 < len(words):
                 values[word] = words[i + 2]
+                values["via_family"] = nxt
                 i += 3
                 continue
             if word in LOCKABLE and nxt == "lock" and i + 2 < len(words):
@@ -87,6 +89,8 @@ def read_words(words: list[str]) -> tuple[dict[str, str], list[str]]:
 
 
 def _family(dst: str, values: dict[str, str], previous: Family, pref_seen: bool) -> Family:
+    if "via_family" in values:  # iproute2 names the gateway family only when it differs (RFC 5549)
+        return 4 if values["via_family"] == "inet6" else 6
     for text in (dst, values.get("via", ""), values.get("src", ""), values.get("from", "")):
         if ":" in text:
             return 6

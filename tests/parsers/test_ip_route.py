@@ -64,7 +64,7 @@ def test_unknown_words_go_to_extra() -> None:
 
 def test_read_words_via_inet6() -> None:
     values, flags = ip_route.read_words(["via", "inet6", "fe80::1", "dev", "eth0", "onlink"])
-    assert values == {"via": "fe80::1", "dev": "eth0"} and flags == ["onlink"]
+    assert values == {"via": "fe80::1", "via_family": "inet6", "dev": "eth0"} and flags == ["onlink"]
 
 
 def test_bad_lines_are_unparsed_and_counted() -> None:
@@ -73,3 +73,9 @@ def test_bad_lines_are_unparsed_and_counted() -> None:
     assert [r.src.line for r in parsed.items] == [3]
     assert [u.line for u in parsed.unparsed] == [1, 2]
     assert parsed.expected == 3 and "3 route lines, 1 routes parsed" in parsed.notes
+
+
+def test_ipv4_route_with_ipv6_gateway() -> None:
+    (route,) = ip_route.parse("default via inet6 fe80::1 dev eth0 proto bgp metric 20\n", "r").items
+    assert route.dst == IPv4Network("0.0.0.0/0") and str(route.gateway) == "fe80::1"
+    assert route.extra == {"via_family": "inet6"}
