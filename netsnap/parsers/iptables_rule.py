@@ -59,7 +59,6 @@ _NAME = {"-i": "in_iface", "--in-interface": "in_iface", "-o": "out_iface", "--o
 _MODULE = frozenset({"-m", "--match"})
 _JUMP = frozenset({"-j", "--jump"})
 _GOTO = frozenset({"-g", "--goto"})
-_FRAGMENT = frozenset({"-f", "--fragment"})
 
 _TOKEN = re.compile(r'(?:"(?:[^"\\]|\\.)*(?:"|$)|[^\s"])+')
 _ESCAPE = re.compile(r"\\(.)")
@@ -252,7 +251,7 @@ def parse_spec(tokens: list[str], start: int = 0) -> RuleSpec:
                 cur = None
             spec.target = _target(tokens, i, n)
             break
-        if tok in _FRAGMENT and cur is None:
+        if tok == "-f" or (tok == "--fragment" and cur is None):
             spec.fragment = not negate
             negate = False
             i += 1
