@@ -70,7 +70,8 @@ have() {
 }
 
 # --- clock -----------------------------------------------------------------------------------
-# Milliseconds from date +%s%N where supported (GNU), else /proc/uptime (10 ms, busybox), else seconds.
+# now_ms: sets NOW to milliseconds: date +%s%N where supported (GNU), else /proc/uptime (10 ms,
+# busybox), else seconds.
 if case $(date +%N 2>/dev/null) in ''|*[!0-9]*) false ;; esac; then
     CLOCK=nano
 elif [ -r /proc/uptime ]; then
@@ -82,16 +83,16 @@ fi
 now_ms() {
     case $CLOCK in
         nano)
-            n_t=$(date +%s%N)
-            echo "${n_t%??????}"
+            NOW=$(date +%s%N)
+            NOW=${NOW%??????}
             ;;
         uptime)
             IFS=' ' read -r n_t _ </proc/uptime
             n_f=${n_t#*.}
             n_f=${n_f#0}
-            echo "$((${n_t%.*} * 1000 + n_f * 10))"
+            NOW=$((${n_t%.*} * 1000 + n_f * 10))
             ;;
-        *) echo "$(($(date +%s) * 1000))" ;;
+        *) NOW=$(($(date +%s) * 1000)) ;;
     esac
 }
 
@@ -163,6 +164,8 @@ LOG=$BUNDLE/collector.log
 : >"$ENTRIES"
 : >"$LOG"
 REDACTIONS=0
+HAVE_SHA=0
+have sha256sum && HAVE_SHA=1
 
 # --- redaction -------------------------------------------------------------------------------
 # Values of keys containing password/passwd/secret/token/private key (case-insensitive), given as
@@ -222,48 +225,54 @@ count_markers() {
 }
 
 # --- bundle paths (the contract with netsnap/sources.py) -------------------------------------
+# src_path ID: sets SP to the bundle path of source ID (no subshell: this runs for every source).
 src_path() {
     case $1 in
-        hostname) echo identity/hostname ;;
-        uname) echo identity/uname ;;
-        os_release) echo identity/os-release ;;
-        date) echo identity/date ;;
-        uptime) echo identity/uptime ;;
-        route_n) echo routes/route-n ;;
-        proc_net_route) echo routes/proc-net-route ;;
-        ip_route) echo routes/ip-route ;;
-        ip_rule) echo routes/ip-rule ;;
-        ip_addr) echo links/ip-d-address ;;
-        ip_link) echo links/ip-d-link ;;
-        ip_link_stats) echo links/ip-s-link ;;
-        ip_neigh) echo neigh/ip-neigh ;;
-        bridge_fdb) echo neigh/bridge-fdb ;;
-        iptables_save) echo firewall/iptables-save ;;
-        ip6tables_save) echo firewall/ip6tables-save ;;
-        iptables_legacy_save) echo firewall/iptables-legacy-save ;;
-        iptables_nft_save) echo firewall/iptables-nft-save ;;
-        ipset) echo firewall/ipset-save ;;
-        sysctl) echo kernel/sysctl ;;
-        lsmod) echo kernel/lsmod ;;
-        dmesg) echo kernel/dmesg ;;
-        ethtool) echo kernel/ethtool-k ;;
-        flannel_journal) echo flannel/journal ;;
-        flannel_env_default) echo flannel/etc-default-flanneld ;;
-        flannel_env_sysconfig) echo flannel/etc-sysconfig-flanneld ;;
-        subnet_env) echo flannel/subnet.env ;;
-        options_env) echo flannel/options.env ;;
-        net_conf) echo flannel/net-conf.json ;;
-        flannel_unit) echo flannel/systemctl-cat ;;
-        flannel_cmdline) echo flannel/cmdline ;;
-        flannel_pod_logs) echo flannel/pod-logs ;;
-        *) echo "unknown/$1" ;;
+        hostname) SP=identity/hostname ;;
+        uname) SP=identity/uname ;;
+        os_release) SP=identity/os-release ;;
+        date) SP=identity/date ;;
+        uptime) SP=identity/uptime ;;
+        route_n) SP=routes/route-n ;;
+        proc_net_route) SP=routes/proc-net-route ;;
+        ip_route) SP=routes/ip-route ;;
+        ip_rule) SP=routes/ip-rule ;;
+        ip_addr) SP=links/ip-d-address ;;
+        ip_link) SP=links/ip-d-link ;;
+        ip_link_stats) SP=links/ip-s-link ;;
+        ip_neigh) SP=neigh/ip-neigh ;;
+        bridge_fdb) SP=neigh/bridge-fdb ;;
+        iptables_save) SP=firewall/iptables-save ;;
+        ip6tables_save) SP=firewall/ip6tables-save ;;
+        iptables_legacy_save) SP=firewall/iptables-legacy-save ;;
+        iptables_nft_save) SP=firewall/iptables-nft-save ;;
+        ipset) SP=firewall/ipset-save ;;
+        sysctl) SP=kernel/sysctl ;;
+        lsmod) SP=kernel/lsmod ;;
+        dmesg) SP=kernel/dmesg ;;
+        ethtool) SP=kernel/ethtool-k ;;
+        flannel_journal) SP=flannel/journal ;;
+        flannel_env_default) SP=flannel/etc-default-flanneld ;;
+        flannel_env_sysconfig) SP=flannel/etc-sysconfig-flanneld ;;
+        subnet_env) SP=flannel/subnet.env ;;
+        options_env) SP=flannel/options.env ;;
+        net_conf) SP=flannel/net-conf.json ;;
+        flannel_unit) SP=flannel/systemctl-cat ;;
+        flannel_cmdline) SP=flannel/cmdline ;;
+        flannel_pod_logs) SP=flannel/pod-logs ;;
+        *) SP="unknown/$1" ;;
     esac
 }
 
 # --- manifest --------------------------------------------------------------------------------
 # json_str TEXT: TEXT as a JSON string literal (non-printable bytes become "?").
 json_str() {
-    printf '"%s"' "$(printf '%s' "$1" | tr '\n\r\t' '   ' | sed 's/\\/\\\\/g; s/"/\\"/g; s/[^ -~]/?/g')"
+    case $1 in
+        *[!\ -~]*|*\\*|*\"*)
+            printf '"%s"' "$(printf '%s' "$1" | tr '\n\r\t' '   ' | sed 's/\\/\\\\/g; s/"/\\"/g; s/[^ -~]/?/g')"
+            ;;
+        *) printf '"%s"' "$1" ;;
+    esac
 }
 
 # State of the source being collected, set by run_cmd/run_gen and read by finish.
@@ -289,15 +298,18 @@ finish() {
     f_cmd=$2
     f_red=$3
     f_status=${4:-}
-    f_rel=$(src_path "$f_id")
+    src_path "$f_id"
+    f_rel=$SP
     f_file=$BUNDLE/$f_rel
     f_size=0
     f_sha=null
     f_n=0
     if [ -f "$f_file" ]; then
-        f_size=$(wc -c <"$f_file" | tr -d ' ')
-        if have sha256sum; then
-            f_sha=\"$(sha256sum "$f_file" | cut -d ' ' -f 1)\"
+        f_size=$(wc -c <"$f_file")
+        f_size=${f_size##* }
+        if [ "$HAVE_SHA" = 1 ]; then
+            f_sha=$(sha256sum "$f_file")
+            f_sha=\"${f_sha%% *}\"
         fi
         if [ "$f_red" = 1 ]; then
             f_n=$(count_markers "$f_file")
@@ -339,8 +351,10 @@ keep_last() {
 # trim_to ID N: if the output has more than N lines (see keep_last), drop the extra first line.
 trim_to() {
     [ "$2" -gt 0 ] || return 0
-    t_file=$BUNDLE/$(src_path "$1")
-    t_lines=$(wc -l <"$t_file" | tr -d ' ')
+    src_path "$1"
+    t_file=$BUNDLE/$SP
+    t_lines=$(wc -l <"$t_file")
+    t_lines=${t_lines##* }
     if [ "$t_lines" -gt "$2" ]; then
         sed '1d' "$t_file" >"$t_file.tmp" && mv "$t_file.tmp" "$t_file"
         C_TRUNC=true
@@ -357,12 +371,14 @@ run_cmd() {
     shift 4
     reset_state
     have "$1" || return 1
-    r_file=$BUNDLE/$(src_path "$r_id")
+    src_path "$r_id"
+    r_file=$BUNDLE/$SP
     mkdir -p "${r_file%/*}"
-    r_t0=$(now_ms)
+    now_ms
+    r_t0=$NOW
     { limited "$r_secs" "$@" </dev/null 2>"$ERRF"; echo $? >"$RCF"; } | keep_last "$r_max" | scrub "$r_red" >"$r_file"
-    r_t1=$(now_ms)
-    C_DUR=$((r_t1 - r_t0))
+    now_ms
+    C_DUR=$((NOW - r_t0))
     read -r C_RC <"$RCF"
     case $C_RC in
         124) C_TIMED=true ;;
@@ -397,12 +413,14 @@ run_gen() {
     g_red=$2
     shift 2
     reset_state
-    g_file=$BUNDLE/$(src_path "$g_id")
+    src_path "$g_id"
+    g_file=$BUNDLE/$SP
     mkdir -p "${g_file%/*}"
-    g_t0=$(now_ms)
+    now_ms
+    g_t0=$NOW
     "$@" 2>>"$ERRF" | scrub "$g_red" >"$g_file"
-    g_t1=$(now_ms)
-    C_DUR=$((g_t1 - g_t0))
+    now_ms
+    C_DUR=$((NOW - g_t0))
     read -r C_RC <"$RCF"
     [ "$C_RC" = 124 ] && C_TIMED=true
     [ -s "$TRF" ] && C_TRUNC=true
@@ -490,7 +508,8 @@ collect_fw() {
     if [ -n "$fw_skip" ]; then
         reset_state
         mkdir -p "$BUNDLE/firewall"
-        : >"$BUNDLE/$(src_path "$fw_id")"
+        src_path "$fw_id"
+        : >"$BUNDLE/$SP"
         echo "not run: $fw_skip; running it could load kernel modules" >"$ERRF"
         finish "$fw_id" "$fw_cmd -c" 0 empty
         return 0
@@ -671,7 +690,8 @@ elif kmod_present ip_set; then
     collect ipset 0 0 "$T" ipset save
 else
     reset_state
-    : >"$BUNDLE/$(src_path ipset)"
+    src_path ipset
+    : >"$BUNDLE/$SP"
     echo "not run: ip_set is not loaded; running it could load kernel modules" >"$ERRF"
     finish ipset "ipset save" 0 empty
 fi
@@ -685,7 +705,8 @@ if [ ! -e /proc/modules ]; then
     finish lsmod "/proc/modules" 0 absent
 elif have lsmod; then
     run_cmd lsmod 0 0 "$T" lsmod
-    lm_file=$BUNDLE/$(src_path lsmod)
+    src_path lsmod
+    lm_file=$BUNDLE/$SP
     sed -n '1p; /^vxlan[[:space:]]/p; /^br_netfilter[[:space:]]/p; /^nf_conntrack[[:space:]]/p' "$lm_file" \
         >"$lm_file.tmp" && mv "$lm_file.tmp" "$lm_file"
     finish lsmod "lsmod (header, vxlan, br_netfilter, nf_conntrack)" 0
@@ -725,7 +746,8 @@ else
     [ -n "$JOURNAL_DIR" ] && set -- "$@" -D "$JOURNAL_DIR"
     j_cmd="$*"
     run_cmd flannel_journal 1 "$JOURNAL_LINES" 30 "$@" || C_RC=missing
-    j_file=$BUNDLE/$(src_path flannel_journal)
+    src_path flannel_journal
+    j_file=$BUNDLE/$SP
     if [ "$C_RC" = missing ]; then
         C_RC=
         finish flannel_journal "$j_cmd" 1 command-missing
@@ -745,7 +767,8 @@ collect_file net_conf 1 /etc/kube-flannel/net-conf.json /var/lib/rancher/k3s/age
 unit_done=
 if [ -z "$ROOT" ] && have systemctl; then
     run_cmd flannel_unit 1 0 "$T" systemctl cat --no-pager flanneld.service
-    if [ "$C_RC" = 0 ] && [ -s "$BUNDLE/$(src_path flannel_unit)" ]; then
+    src_path flannel_unit
+    if [ "$C_RC" = 0 ] && [ -s "$BUNDLE/$SP" ]; then
         finish flannel_unit "systemctl cat flanneld" 1
         unit_done=1
     else
@@ -758,7 +781,8 @@ if [ -z "$unit_done" ]; then
         run_gen flannel_unit 1 gen_unit_files
         finish flannel_unit "unit files under $UNIT_DIRS" 1
     else
-        rm -f "$BUNDLE/$(src_path flannel_unit)"
+        src_path flannel_unit
+        rm -f "$BUNDLE/$SP"
         reset_state
         finish flannel_unit "flanneld.service under $UNIT_DIRS" 1 absent
     fi

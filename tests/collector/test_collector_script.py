@@ -335,12 +335,16 @@ def test_busybox_only_host(tmp_path: Path) -> None:
     assert pods.endswith("line 2099\n") and "\nline 99\n" not in pods and "\nline 100\n" in pods
 
 
-def test_odd_sysroot_path_gives_valid_json(tmp_path: Path) -> None:
-    root = make_flannel_sysroot(tmp_path / 'root dir "q" \\b\tc')
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_odd_sysroot_path_gives_valid_json(shell: str, tmp_path: Path) -> None:
+    argv = SHELLS[shell]
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    root = make_flannel_sysroot(tmp_path / 'root dir "q" \\b\tc\u00e9')
     out = tmp_path / "out"
     out.mkdir()
-    run = run_collector(out, sysroot=root)
-    assert run.manifest["sysroot"] == str(root.resolve()).replace("\t", " ")
+    run = run_collector(out, sysroot=root, shell=argv)
+    assert run.manifest["sysroot"] == str(root.resolve()).replace("\t", " ").replace("\u00e9", "??")
     assert run.entry("flannel_env_default")["status"] == "ok"
     assert run.entry("flannel_pod_logs")["status"] == "ok"
 
