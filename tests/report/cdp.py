@@ -31,7 +31,7 @@ class PageReport:
 
 
 class Browser:
-    def __init__(self, *, javascript: bool = True) -> None:
+    def __init__(self, *, javascript: bool = True, media: str | None = None) -> None:
         assert CHROMIUM is not None
         self.tmp = tempfile.mkdtemp(prefix="netsnap-chromium-")
         to_chrome_r, self._to_chrome = os.pipe()
@@ -59,6 +59,7 @@ class Browser:
         self._id = 0
         self.events: list[dict[str, Any]] = []
         self.javascript = javascript
+        self.media = media
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -123,6 +124,8 @@ class Browser:
             self.send(domain, session=session)
         if not self.javascript:
             self.send("Emulation.setScriptExecutionDisabled", {"value": True}, session=session)
+        if self.media:
+            self.send("Emulation.setEmulatedMedia", {"media": self.media}, session=session)
         self.events.clear()
         self.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
         self.wait_for("Page.loadEventFired")
@@ -148,8 +151,9 @@ class Browser:
         return report
 
 
-def open_page(path: Path, expressions: dict[str, str], *, javascript: bool = True) -> PageReport:
-    browser = Browser(javascript=javascript)
+def open_page(path: Path, expressions: dict[str, str], *, javascript: bool = True,
+              media: str | None = None) -> PageReport:
+    browser = Browser(javascript=javascript, media=media)
     try:
         return browser.open(path, expressions)
     finally:

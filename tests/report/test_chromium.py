@@ -85,3 +85,19 @@ def test_readable_with_javascript_off(tmp_path: Path) -> None:
     assert "3 causes block master → node1 pods" in text
     assert "Using 172.16.0.4 as external interface" in text and "systemctl restart flanneld" in text
     assert distinct_colours(page.screenshot) > 20
+
+
+def test_print_shows_collapsed_sections_even_without_javascript(tmp_path: Path) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(render_html(builders.result(), builders.snapshot(), raw_files=builders.RAW_FILES),
+                    encoding="utf-8")
+    probes = {
+        "pres": "document.querySelectorAll('#inventory pre').length",
+        "visible": "Array.from(document.querySelectorAll('#inventory pre')).filter(p => p.checkVisibility()).length",
+        "filters": "getComputedStyle(document.getElementById('filters')).display",
+    }
+    screen = open_page(path, probes, javascript=False)
+    assert screen.values["pres"] == 2 and screen.values["visible"] == 0  # collapsed on screen
+    printed = open_page(path, probes, javascript=False, media="print")
+    assert printed.values["visible"] == 2
+    assert printed.values["filters"] == "none"
