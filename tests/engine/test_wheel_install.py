@@ -39,7 +39,7 @@ def test_wheel_lists_every_rule(tmp_path: Path) -> None:
     purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     # dependencies come from the development venv's site-packages (not the repo: the repo must not be importable)
-    deps = [p for p in site.getsitepackages() + [sysconfig.get_paths()["purelib"]] if Path(p).is_dir()]
+    deps = [p for p in [*site.getsitepackages(), sysconfig.get_paths()["purelib"]] if Path(p).is_dir()]
     (Path(purelib) / "netsnap-deps.pth").write_text("\n".join(dict.fromkeys(deps)) + "\n")
     inst = subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "-q", str(wheel)],
                           capture_output=True, text=True, timeout=300)
