@@ -54,6 +54,31 @@ def test_report_opens_offline_without_errors(tmp_path: Path) -> None:
     assert "3 causes block master → node1 pods" in str(values["text"])
 
 
+FILTER = """(() => {{
+  const t = document.getElementById('filter-text');
+  t.value = {text!r}; t.dispatchEvent(new Event('input'));
+  document.querySelectorAll('#filters input[type=checkbox]').forEach(b => {{
+    b.checked = b.value !== {off!r}; b.dispatchEvent(new Event('change'));
+  }});
+  return Array.from(document.querySelectorAll('article.finding')).filter(a => !a.hidden).map(a => a.id);
+}})()"""
+
+
+def test_filters_work_with_javascript(tmp_path: Path) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(render_html(builders.result(), builders.snapshot()), encoding="utf-8")
+    page = open_page(path, {
+        "controls": "document.getElementById('filters').hidden",
+        "by_text": FILTER.format(text="iptables-reject", off=""),
+        "by_severity": FILTER.format(text="", off="error"),
+        "reset": FILTER.format(text="", off=""),
+    })
+    assert page.values["controls"] is False
+    assert page.values["by_text"] == ["NS201-master-INPUT"]
+    assert page.values["by_severity"] == ["NS101-master"]
+    assert len(page.values["reset"]) == 4
+
+
 @pytest.mark.parametrize("payload", [builders.SCRIPT, builders.ATTR, builders.JSURL], ids=["script", "attr", "jsurl"])
 def test_hostile_text_runs_nothing_and_shows_as_text(tmp_path: Path, payload: str) -> None:
     host = f"master{payload}"
