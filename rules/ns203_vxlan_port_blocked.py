@@ -126,7 +126,8 @@ class VxlanPortBlocked(Rule):
                     key=f"{host.name}-sg-{port}",
                     explanation=(
                         f"The security group of {host.name} ({', '.join(files)}) does not allow the overlay's UDP "
-                        f"{port}: {'; '.join(needs)} is missing, so VXLAN packets between {host.name} and its peers "
+                        f"{port}: {'; '.join(needs)} {'is' if len(needs) == 1 else 'are'} missing, so VXLAN packets "
+                        f"between {host.name} and its peers "
                         f"are dropped outside the hosts." + _port_hint(sets, port)
                         + (" The device's counters agree: it sends but receives nothing." if silent else "")
                     ),

@@ -238,7 +238,7 @@ class Cluster:
             of = self.of(other)
             if not of.has_flannel:
                 continue
-            ev = [e for k, e in of.evidence.items() if k in ("vtep", "lease")]
+            ev = [of.evidence[k] for k in ("vtep", "lease") if k in of.evidence]
             out.append(Peer(other.name, of.vtep, of.lease, "bundle", ev, other))
             if of.vtep is not None:
                 seen_vteps.add(of.vtep)

@@ -1,0 +1,108 @@
+"""Rule logic on variations of the healthy cluster's parsed model (cases too fiddly for file overlays)."""
+
+from __future__ import annotations
+
+import json
+from ipaddress import IPv4Address
+from pathlib import Path
+
+import pytest
+
+from netsnap.engine.findings import Finding, Severity
+from netsnap.engine.run import run_rules
+from netsnap.load import load_snapshot
+from netsnap.model import Snapshot
+from netsnap.secgroups.attach import attach
+from tests.rules.bundles import FIXTURES
+
+HEALTHY = [str(FIXTURES / "healthy" / h) for h in ("master", "node1")]
+
+
+@pytest.fixture
+def healthy() -> Snapshot:
+    return load_snapshot(HEALTHY)
+
+
+def fired(snapshot: Snapshot, rule: str, **kw: object) -> list[Finding]:
+    res = run_rules(snapshot, only=[rule], **kw)  # type: ignore[arg-type]
+    return [f for f in res.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
+
+
+def _vtep(snapshot: Snapshot, host: str, ip: str) -> None:
+    h = snapshot.host(host)
+    assert h is not None and h.interfaces["flannel.1"].vxlan is not None
+    h.interfaces["flannel.1"].vxlan.local = IPv4Address(ip)
+
+
+def test_every_node_with_the_same_address(healthy: Snapshot) -> None:
+    for name in ("master", "node1"):
+        _vtep(healthy, name, "10.0.2.15")
+    found = fired(healthy, "NS301")
+    assert found and all("same-vtep" in f.key for f in found)
+    assert "10.0.2.15" in found[0].explanation and set(found[0].hosts) == {"master", "node1"}
+
+
+def test_public_ip_outside_peer_networks(healthy: Snapshot) -> None:
+    _vtep(healthy, "master", "203.0.113.5")
+    # the peer has a default route: the address may be reachable through it (NAT): no alarm
+    assert fired(healthy, "NS301") == []
+    node1 = healthy.host("node1")
+    assert node1 is not None
+    node1.routes = [r for r in node1.routes if not r.is_default]
+    found = fired(healthy, "NS301")
+    assert found and found[0].severity == Severity.WARNING and "203.0.113.5" in found[0].explanation
+
+
+def test_stale_vtep_mac_on_peer_entry(healthy: Snapshot) -> None:
+    master = healthy.host("master")
+    assert master is not None
+    neigh = next(n for n in master.neighbours if n.dev == "flannel.1")
+    neigh.lladdr = "aa:bb:cc:dd:ee:ff"
+    found = fired(healthy, "NS306")
+    assert found and "aa:bb:cc:dd:ee:ff" in found[0].explanation and "6e:0b:8a:12:4f:02" in found[0].explanation
+
+
+def test_single_bundle_learns_peers_from_its_own_fdb() -> None:
+    snap = load_snapshot([str(FIXTURES / "incident-a" / "master")])
+    found = fired(snap, "NS301")
+    assert found and "192.168.0.16" in found[0].explanation  # node1's VTEP from the fdb entry
+    rejects = fired(snap, "NS201")
+    assert any("-input-" in f.key for f in rejects)
+
+
+def test_security_group_with_unresolvable_remote_group(healthy: Snapshot, tmp_path: Path) -> None:
+    sg = tmp_path / "sg.json"
+    sg.write_text(json.dumps([
+        {"ID": "x", "IP Protocol": "udp", "Ethertype": "IPv4", "IP Range": None, "Port Range": "8472:8472",
+         "Direction": "ingress", "Remote Security Group": "sg-nodes"},
+    ]))
+    groups = attach(healthy, f"master={sg}")
+    found = fired(healthy, "NS203", security_groups=groups)
+    assert found and found[0].severity == Severity.WARNING and "undecidable" in found[0].explanation
+
+
+def test_overlay_port_follows_the_device_not_8472(healthy: Snapshot, tmp_path: Path) -> None:
+    for name in ("master", "node1"):
+        h = healthy.host(name)
+        assert h is not None and h.interfaces["flannel.1"].vxlan is not None
+        h.interfaces["flannel.1"].vxlan.dstport = 4789
+    sg = tmp_path / "sg.json"
+    sg.write_text(json.dumps([
+        {"ID": "x", "IP Protocol": "udp", "Ethertype": "IPv4", "IP Range": "10.10.0.0/24", "Port Range": "8472:8472",
+         "Direction": "ingress", "Remote Security Group": None},
+    ]))
+    found = fired(healthy, "NS203", security_groups=attach(healthy, f"master={sg}"))
+    assert found and "UDP 4789" in found[0].explanation and "opens UDP 8472, not 4789" in found[0].explanation
+
+
+def test_duplicate_defaults_with_different_metrics_is_a_note(healthy: Snapshot) -> None:
+    master = healthy.host("master")
+    assert master is not None
+    default = next(r for r in master.routes if r.is_default)
+    master.routes.append(default.model_copy(update={"dev": "eth1", "gateway": IPv4Address("10.10.0.1"), "metric": 200}))
+    res = run_rules(healthy, only=["NS101"])
+    assert [f.severity for f in res.findings] == [Severity.INFO]
+    master.routes[-1] = master.routes[-1].model_copy(update={"metric": default.metric})
+    res = run_rules(healthy, only=["NS101"])
+    assert [f.severity for f in res.findings] == [Severity.ERROR]
+    assert "ip route del default via 10.10.0.1 dev eth1 metric 100" in res.findings[0].remediation
