@@ -30,7 +30,7 @@ def _groups(*names: str) -> Handler:
 
 def _cli_flags(m: re.Match[str]) -> Fields:
     body = m.group(1)
-    keys = list(re.finditer(r"(?:^|\s)([A-Za-z][A-Za-z0-9]*):", body))
+    keys = list(_CLI_KEY.finditer(body))
     fields: Fields = {}
     for i, km in enumerate(keys):
         end = keys[i + 1].start() if i + 1 < len(keys) else len(body)
@@ -39,13 +39,18 @@ def _cli_flags(m: re.Match[str]) -> Fields:
     return fields
 
 
+_SUBNET_EVENT_FIELDS = tuple((k, re.compile(p)) for k, p in (
+    ("public_ip", r"PublicIP: ([0-9.]+)"), ("subnet", r"Subnet: ([0-9./]+)"),
+    ("vtep_mac", r'"VtepMAC":"([0-9A-Fa-f:]+)"'), ("vni", r'"VNI":([0-9]+)'),
+    ("backend_type", r"BackendType: ([a-z-]+)")))
+_CLI_KEY = re.compile(r"(?:^|\s)([A-Za-z][A-Za-z0-9]*):")
+
+
 def _subnet_event(m: re.Match[str]) -> Fields:
     text = m.group(1)
     fields: Fields = {}
-    for key, pat in (("public_ip", r"PublicIP: ([0-9.]+)"), ("subnet", r"Subnet: ([0-9./]+)"),
-                     ("vtep_mac", r'"VtepMAC":"([0-9A-Fa-f:]+)"'), ("vni", r'"VNI":([0-9]+)'),
-                     ("backend_type", r"BackendType: ([a-z-]+)")):
-        found = re.search(pat, text)
+    for key, pat in _SUBNET_EVENT_FIELDS:
+        found = pat.search(text)
         if found:
             fields[key] = found.group(1)
     return fields

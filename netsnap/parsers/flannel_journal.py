@@ -47,9 +47,12 @@ _PASSWORD = re.compile(r"((?:etcdPassword:|-etcd-password[= ]|FLANNELD_ETCD_PASS
 Level = Literal["I", "W", "E", "F", "?"]
 
 
+_ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$")
+
+
 def _iso(text: str) -> datetime | None:
     """An ISO timestamp with a zone (`+0000`, `+00:00`, `Z`, nanoseconds truncated to microseconds)."""
-    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$", text)
+    m = _ISO.match(text)
     if not m:
         return None
     base, frac, zone = m.group(1), m.group(2), m.group(3)
@@ -80,7 +83,7 @@ def parse(text: str, file: str) -> Parsed[FlannelEvent]:
     for rec in sorted(records, key=lambda r: int(r.get("ln", 0))):
         ln = int(rec["ln"])
         raw = _redact(lines[ln - 1]) if 0 < ln <= len(lines) else ""
-        event = _event(rec, raw, Provenance(file=file, line=ln))
+        event = _event(rec, raw, Provenance.model_construct(file=file, line=ln))
         if event is not None:
             result.items.append(event)
     return result
@@ -132,6 +135,7 @@ def _event(rec: dict[str, Any], raw: str, src: Provenance) -> FlannelEvent | Non
             return None
     if time_text and timestamp is None:
         fields["time"] = time_text
-    return FlannelEvent(src=src, raw=raw, timestamp=timestamp, level=level, pid=pid, source_file=source_file,
-                        identifier=identifier, kind=kind, message=message, fields=fields,
-                        version_hint=hint or file_hint(source_file) or pid_hint)
+    # every value is already of its field's type: skip a second validation (journals can be 200k lines)
+    return FlannelEvent.model_construct(src=src, raw=raw, timestamp=timestamp, level=level, pid=pid,
+                                        source_file=source_file, identifier=identifier, kind=kind, message=message,
+                                        fields=fields, version_hint=hint or file_hint(source_file) or pid_hint)
