@@ -121,6 +121,24 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _document(fmt: Format, result: AnalysisResult, snapshot: Snapshot, bundles: list[str],
+              specs: list[str]) -> str:
+    """The report as text for a file or a pipe (text, JSON or HTML)."""
+    if fmt is Format.TEXT:
+        buffer = io.StringIO()
+        render_text(result, Console(file=buffer, width=120, force_terminal=False, no_color=True))
+        return buffer.getvalue()
+    if fmt is Format.JSON:
+        return render_json(result)
+    raws = raw_files(snapshot, bundles)
+    return render_html(result, snapshot, raw_files=raws, security_groups=security_group_labels(specs, snapshot))
+
+
+def _internal(exc: Exception) -> typer.Exit:
+    first = (str(exc).splitlines() or [""])[0]
+    return _fail(f"internal error: {type(exc).__name__}: {first} (--debug shows the traceback)")
+
+
 def analyze(
     bundles: Annotated[
         list[str], typer.Argument(metavar="BUNDLE", help="Bundles: collector tarballs or directories, sosreports.")
@@ -176,32 +194,29 @@ def analyze(
     except Exception as exc:
         if debug:
             raise
-        first = (str(exc).splitlines() or [""])[0]
-        raise _fail(f"internal error: {type(exc).__name__}: {first} (--debug shows the traceback)") from None
+        raise _internal(exc) from None
     result = filter_result(result, only=only_t, skip=skip_t,
                            min_severity=Severity(min_severity.value) if min_severity else None)
-    if fmt is Format.TEXT and output is None:
-        render_text(result, Console())
+    try:
+        if fmt is Format.TEXT and output is None:
+            render_text(result, Console())
+            raise typer.Exit(code=exit_code(result, fail_on.value))
+        document = _document(fmt, result, snapshot, bundles, specs)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        raise _internal(exc) from None
+    if output is None:
+        sys.stdout.write(document)
     else:
-        if fmt is Format.TEXT:
-            buffer = io.StringIO()
-            render_text(result, Console(file=buffer, width=120, force_terminal=False, no_color=True))
-            document = buffer.getvalue()
-        elif fmt is Format.JSON:
-            document = render_json(result)
-        else:
-            raws = raw_files(snapshot, bundles)
-            document = render_html(result, snapshot, raw_files=raws,
-                                   security_groups=security_group_labels(specs, snapshot))
-        if output is None:
-            sys.stdout.write(document)
-        else:
-            try:
-                output.write_text(document, encoding="utf-8")
-            except OSError as exc:
-                raise _fail(f"{output}: cannot write: {exc.strerror or exc}") from None
-            if not quiet:
-                typer.echo(f"report written to {output}", err=True)
+        try:
+            output.write_text(document, encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"{output}: cannot write: {exc.strerror or exc}") from None
+        if not quiet:
+            typer.echo(f"report written to {output}", err=True)
     raise typer.Exit(code=exit_code(result, fail_on.value))
 
 

@@ -156,3 +156,21 @@ def test_schema_prints_model_and_analyze_schemas() -> None:
     res = runner.invoke(app, ["schema", "--output", "analyze"])
     assert res.exit_code == 0 and json.loads(res.stdout) == analyze_schema()
     assert runner.invoke(app, ["schema", "--output", "nonsense"]).exit_code == 2
+
+
+def test_unwritable_output_is_one_line_exit_2(pipeline: dict[str, object], tmp_path: Path) -> None:
+    target = tmp_path / "no-such-dir" / "r.json"
+    res = runner.invoke(app, ["analyze", "m.tgz", "-o", str(target)])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == f"netsnap analyze: {target}: cannot write: No such file or directory"
+
+
+def test_renderer_failure_is_one_line_exit_2(pipeline: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(result: AnalysisResult) -> str:
+        raise ValueError("bad\nsecond line")
+
+    monkeypatch.setattr(analyze_cmd, "render_json", broken)
+    res = runner.invoke(app, ["analyze", "m.tgz", "--format", "json"])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == "netsnap analyze: internal error: ValueError: bad (--debug shows the traceback)"
+    assert res.stdout == ""
