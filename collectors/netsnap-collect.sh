@@ -432,6 +432,26 @@ gen_rc() {
     [ "$1" = 0 ] || echo "$1" >"$RCF"
 }
 
+# collect_or_plain ID -FLAG ARGS...: `ip -FLAG ARGS`; when that fails (busybox ip knows no -d),
+# `ip ARGS`, recorded as the command that ran, with a note in collector.log.
+collect_or_plain() {
+    cp_id=$1
+    cp_flag=$2
+    shift 2
+    if ! run_cmd "$cp_id" 0 0 "$CMD_TIMEOUT" ip "$cp_flag" "$@"; then
+        finish "$cp_id" "ip $cp_flag $*" 0 command-missing
+        return 0
+    fi
+    if [ "$C_RC" = 0 ] || [ "$C_TIMED" = true ]; then
+        finish "$cp_id" "ip $cp_flag $*" 0
+        return 0
+    fi
+    printf '%s\tip %s %s failed (exit=%s), retrying without %s: %s\n' "$cp_id" "$cp_flag" "$*" "$C_RC" \
+        "$cp_flag" "$(head -n 1 "$ERRF")" >>"$LOG"
+    run_cmd "$cp_id" 0 0 "$CMD_TIMEOUT" ip "$@"
+    finish "$cp_id" "ip $*" 0
+}
+
 # --- files through the sysroot ---------------------------------------------------------------
 # collect_file ID REDACT PATH...: the first existing PATH (inside the sysroot), else "absent".
 collect_file() {
@@ -672,8 +692,8 @@ collect ip_route 0 0 "$T" ip route show table all
 collect ip_rule 0 0 "$T" ip rule
 
 # links and neighbours
-collect ip_addr 0 0 "$T" ip -d address
-collect ip_link 0 0 "$T" ip -d link show
+collect_or_plain ip_addr -d address
+collect_or_plain ip_link -d link show
 collect ip_link_stats 0 0 "$T" ip -s link
 collect ip_neigh 0 0 "$T" ip neigh show
 collect bridge_fdb 0 0 "$T" bridge fdb show

@@ -65,6 +65,8 @@ def ns_run(topology: Topology, tmp_path_factory: pytest.TempPathFactory) -> NsRu
 
 def test_bundle_holds_the_namespace_facts(ns_run: NsRun) -> None:
     run = ns_run.run
+    assert run.entry("ip_addr")["command"] == "ip -d address"
+    assert run.entry("ip_link")["command"] == "ip -d link show"
     addr = run.text("links/ip-d-address")
     assert re.search(r"^\d+: va0@if\d+: .*\n(?:    .*\n)*    inet 10\.231\.0\.1/24 .* va0$", addr, re.M), addr
     assert "inet 10.231.1.1/24" in addr
