@@ -11,6 +11,7 @@ MAX_RULES_PER_CHAIN = 500
 MAX_RULE_ROWS_PER_HOST = 3000
 MAX_RAW_CHARS = 256 * 1024
 MAX_RAW_CHARS_PER_HOST = 2 * 1024 * 1024
+MAX_FLANNEL_EVENTS = 6
 
 Row = tuple[str, ...]
 
@@ -78,6 +79,9 @@ def _flannel(host: Host, inv: HostInventory) -> None:
         for sh in cfg.shadowed:
             inv.flannel_notes.append(f"{label}: {sh.name}={sh.value} ({sh.src}) overridden by a command-line flag")
         inv.flannel_notes.extend(f"{label}: {p}" for p in cfg.problems)
+    chosen = [e for e in fl.events if e.kind in ("iface-chosen", "external-address")]
+    for ev in chosen[-MAX_FLANNEL_EVENTS:]:
+        inv.flannel_notes.append(f"journal {ev.src}: {ev.message}")
     if fl.subnet_env is not None:
         se = fl.subnet_env
         for k in sorted(se.values):

@@ -45,3 +45,16 @@ def test_rule_rows_and_raw_text_are_capped(monkeypatch) -> None:  # type: ignore
     assert sum(len(c.rules) for c in inv.chains) == 4
     assert [(f.name, f.text, f.truncated) for f in inv.raw_files] == [
         ("a", "x" * 10, True), ("b", "y" * 5, True), ("c", "", True)]
+
+
+def test_flannel_journal_choice_is_shown() -> None:
+    from netsnap.model import FlannelEvent
+
+    host = builders.master()
+    host.flannel.events = [
+        FlannelEvent(src=Provenance(file="flannel/journal", line=4), kind="iface-chosen",
+                     message="Using 172.16.0.4 as external interface"),
+        FlannelEvent(src=Provenance(file="flannel/journal", line=9), kind="lease", message="Lease acquired"),
+    ]
+    assert host_inventory(1, host).flannel_notes == [
+        "journal flannel/journal:4: Using 172.16.0.4 as external interface"]
