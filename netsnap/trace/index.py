@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_network
+from typing import Any
 
 from netsnap.engine.findings import Evidence
 from netsnap.model.base import Provenance
@@ -31,8 +33,14 @@ DEFAULT_POLICY = (
 )
 
 
+@lru_cache(maxsize=1 << 16)
+def cached_evidence(host: str, file: str, line: int, text: str) -> Evidence:
+    """Evidence is frozen: the same quoted line is built once and shared by every trace."""
+    return Evidence(host=host, file=file, line=line, text=text)
+
+
 def evidence(host: str, src: Provenance | None, text: str) -> Evidence:
-    return Evidence(host=host, file=src.file if src else "", line=src.line if src else 0, text=text)
+    return cached_evidence(host, src.file if src else "", src.line if src else 0, text)
 
 
 def _ip_int(ip: IPAddress) -> int:
@@ -131,6 +139,7 @@ class HostIndex:
     neigh: dict[tuple[str, IPAddress], Neighbour] = field(default_factory=dict)
     fdb: dict[tuple[str, str], list[FdbEntry]] = field(default_factory=dict)
     vxlan: dict[str, Interface] = field(default_factory=dict)
+    route_cache: dict[tuple[object, ...], Any] = field(default_factory=dict)
     has_iptables: bool = False
     no_rules: bool = False  # iptables-save ran and printed nothing: no table is loaded, all is accepted
     ruleset_file: str = ""

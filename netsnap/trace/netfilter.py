@@ -13,7 +13,7 @@ from ipaddress import IPv4Address, ip_address
 
 from netsnap.engine.findings import Evidence
 from netsnap.model.iptables import IptRule
-from netsnap.trace.index import ChainIndex, HostIndex, evidence
+from netsnap.trace.index import ChainIndex, HostIndex, cached_evidence, evidence
 from netsnap.trace.matching import Fork, RuleMatcher
 from netsnap.trace.packet import Packet
 from netsnap.trace.result import StepAction
@@ -35,7 +35,7 @@ MAX_DEPTH = 32
 
 def rule_evidence(host: str, rule: IptRule) -> Evidence:
     text = rule.raw or f"-A {rule.chain} ... (rule {rule.position})"
-    return Evidence.model_construct(host=host, file=rule.src.file, line=rule.src.line, text=text)
+    return cached_evidence(host, rule.src.file, rule.src.line, text)
 
 
 def rule_ref(rule: IptRule) -> str:
@@ -61,6 +61,7 @@ class _TableOutcome:
     consulted: list[Evidence]
     reject_with: str | None = None
     nat: str | None = None
+    by_rule: bool = False
 
 
 def _mark(value: int, target_opts: dict[str, str]) -> int:
@@ -127,7 +128,8 @@ class Netfilter:
             consulted.extend(out.consulted)
             if out.nat:
                 run.step(name, f"{hook} {table}", "nat", out.nat, out.consulted)
-            elif ci.rules or out.verdict != "ACCEPT":
+            elif out.verdict != "ACCEPT" or (ci.rules and (table in ("filter", "security") or out.by_rule)):
+                # raw/mangle/nat chains that only fell through to ACCEPT leave no step (nothing happened)
                 action: StepAction = "permit" if out.verdict == "ACCEPT" else "deny"
                 run.step(name, f"{hook} {table}", action, out.detail, out.consulted)
             if out.verdict != "ACCEPT":
@@ -181,7 +183,7 @@ class Netfilter:
                 consulted.append(rule_evidence(host, rule))
                 reject = target.options.get("reject-with", "icmp-port-unreachable") if tname == "REJECT" else None
                 detail = f"{tname} by {rule_ref(rule)}" + (f" (--reject-with {reject})" if reject else "")
-                outcome = _TableOutcome(tname, pkt, detail, consulted, reject)
+                outcome = _TableOutcome(tname, pkt, detail, consulted, reject, by_rule=True)
                 break
             if tname == "RETURN":
                 frames.pop()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
@@ -37,7 +38,9 @@ class Packet:
     vni: int | None = None
 
     def with_(self, **changes: Any) -> Packet:
-        return replace(self, **changes)
+        values = {name: getattr(self, name) for name in _FIELDS}
+        values.update(changes)
+        return Packet(**values)
 
     def describe(self) -> str:
         ports = ""
@@ -47,4 +50,13 @@ class Packet:
             ports = " echo-request" if self.icmp_type == ICMP_ECHO_REQUEST else (
                 " echo-reply" if self.icmp_type == ICMP_ECHO_REPLY else f" type {self.icmp_type}")
         size = f" {self.size}B" if self.size else ""
-        return f"{self.proto} {self.src or '?'} -> {self.dst}{ports}{size} [{self.ctstate}]"
+        return f"{self.proto} {ipstr(self.src) if self.src else '?'} -> {ipstr(self.dst)}{ports}{size} [{self.ctstate}]"
+
+
+_FIELDS = tuple(f.name for f in fields(Packet))
+
+
+@lru_cache(maxsize=1 << 16)
+def ipstr(ip: IPAddress) -> str:
+    """str() of an address, memoised (ipaddress formats in Python on every call)."""
+    return str(ip)

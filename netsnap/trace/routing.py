@@ -62,7 +62,24 @@ def _rule_matches(rule: PolicyRule, pkt: Packet, iif: str | None) -> bool:
 
 
 def lookup(run: Run, hidx: HostIndex, pkt: Packet, iif: str | None, *, record: bool = True) -> RouteDecision:
-    """Select the route for `pkt` (arriving on `iif`, or locally generated when None)."""
+    """Select the route for `pkt` (arriving on `iif`, or locally generated when None).
+
+    Decisions that did not fork are memoised per host: routing is a pure function of these keys.
+    """
+    key = (pkt.dst, pkt.src, iif, pkt.oif, pkt.mark, record)
+    cached: RouteDecision | None = hidx.route_cache.get(key)
+    if cached is not None:
+        return cached
+    forks = len(run.forks)
+    decision = _lookup(run, hidx, pkt, iif, record)
+    if len(run.forks) == forks:
+        if len(hidx.route_cache) > 100_000:
+            hidx.route_cache.clear()
+        hidx.route_cache[key] = decision
+    return decision
+
+
+def _lookup(run: Run, hidx: HostIndex, pkt: Packet, iif: str | None, record: bool) -> RouteDecision:
     host = hidx.name
     policy = hidx.policy_or_default()
     i = 0
