@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from netsnap.cli.common import fail, load_snapshot_or_exit
 from netsnap.diff.compare import diff_snapshots
@@ -35,18 +34,15 @@ def _text(result: DiffResult) -> None:
     if not result.differences:
         console.print(f"No meaningful difference: {pairs}.", markup=False)
         return
-    console.print(f"{len(result.differences)} differences: {pairs}", markup=False)
-    table = Table(show_lines=False)
-    for col in ("#", "kind", "what", "good", "bad", "explains"):
-        table.add_column(col, overflow="fold")
+    console.print(f"{len(result.differences)} differences, most telling first: {pairs}", markup=False)
     for n, d in enumerate(result.differences, start=1):
-        table.add_row(str(n), d.kind, d.key, d.good or "(absent)", d.bad or "(absent)", ", ".join(d.explains))
-    console.print(table)
-    for d in result.differences:
+        console.print(f"{n:>3}. [{d.kind}] {d.key}", markup=False, style="bold" if d.explains else None)
+        console.print(f"       good: {d.good if d.good is not None else '(absent)'}", markup=False)
+        console.print(f"       bad:  {d.bad if d.bad is not None else '(absent)'}", markup=False)
         if d.explanation:
-            console.print(f"- {d.explanation}", markup=False)
-            for ev in d.evidence[:3]:
-                console.print(f"    {ev.host} {ev.file}:{ev.line}: {ev.text}", markup=False)
+            console.print(f"       {d.explanation}", markup=False)
+        for ev in d.evidence[:2]:
+            console.print(f"       {ev.host} {ev.file}:{ev.line}: {ev.text.strip()}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

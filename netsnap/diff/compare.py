@@ -126,7 +126,7 @@ def rank(diffs: list[Difference], bad_findings: Sequence[Finding]) -> list[Diffe
         ev = {(e.host, e.file, e.line) for e in d.evidence if e.line}
         explains: list[Finding] = []
         for f in bad_findings:
-            if d.host not in f.hosts:
+            if d.kind == "finding" or d.host not in f.hosts:
                 continue
             overlap = any((e.host, e.file, e.line) in ev for e in f.evidence if e.line)
             if overlap or f.cause in _causes_for(d):

@@ -77,3 +77,18 @@ def test_diff_cli_json_shape_and_exit_code(tmp_path: Path) -> None:
     assert json.loads(same.stdout)["differences"] == []
     usage = runner.invoke(app, ["diff", str(NODE1)])
     assert usage.exit_code == 2
+
+
+def test_extra_management_network_is_the_first_difference() -> None:
+    good = FIXTURES / "diff" / "master-without-mgmt-net"
+    bad = FIXTURES / "incident-a" / "master"
+    diffs = _diff(good, bad)
+    kind, _key, good_value, bad_value, explains = diffs[0]
+    assert kind == "default-route"
+    assert good_value is not None and "dev eth1 via 192.168.0.1" in good_value
+    assert bad_value is not None and "dev eth0 via 172.16.0.1" in bad_value
+    assert any(a.startswith("NS301") for a in explains)
+    top = {(d[0], d[1]) for d in diffs[:4]}
+    assert ("network", "eth0 172.16.0.0/24") in top
+    # the REJECT rules are on both masters, so they are not a difference
+    assert not any(d[0] == "iptables-rules" for d in diffs)
