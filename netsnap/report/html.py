@@ -57,7 +57,7 @@ def content_security_policy() -> str:
     """Nothing loads from anywhere; only the report's own inline script (by hash) runs."""
     script = environment().get_template("report.js").render()
     return (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "default-src 'none'; style-src 'unsafe-inline'; "
         f"script-src {_sha256_source(script)}; base-uri 'none'; form-action 'none'"
     )
 

@@ -16,6 +16,25 @@ from netsnap.report.json_output import valid_traces
 from netsnap.report.view import category_states, severity_counts, sorted_findings, verdict
 from netsnap.trace.result import TraceResult
 
+CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+
+
+def _clean(value: object) -> object:
+    """Bundle text with terminal control characters (ESC, BEL, CR...) made visible as \\xNN."""
+    if isinstance(value, str):
+        return value.translate(CONTROL)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def terminal_safe(result: AnalysisResult) -> AnalysisResult:
+    """A copy of `result` that cannot move the cursor, retitle the terminal or clear the screen."""
+    return AnalysisResult.model_validate(_clean(result.model_dump()))
+
+
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "not evaluated": "magenta"}
 
 
@@ -101,6 +120,7 @@ def _trace_lines(t: TraceResult, indent: str = "") -> list[Text]:
 
 def render_text(result: AnalysisResult, console: Console) -> None:
     """Print the whole text report on `console`."""
+    result = terminal_safe(result)
     console.print(Text(verdict(result), style="bold"))
     console.print(_summary(result))
     if result.hosts:

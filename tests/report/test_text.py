@@ -36,3 +36,9 @@ def test_no_escape_codes_off_a_terminal_and_colour_on_one() -> None:
 def test_bundle_text_is_not_rich_markup() -> None:
     out = _render("[bold red]X[/bold red]")
     assert "[bold red]X[/bold red]" in out
+
+
+def test_terminal_control_sequences_in_bundle_text_are_made_visible() -> None:
+    out = _render("\x1b]0;PWNED\x07\x1b[2J\rX", terminal=True)
+    assert "\x1b]0;" not in out and "\x1b[2J" not in out and "\x07" not in out and "\r" not in out
+    assert "\\x1b]0;PWNED\\x07\\x1b[2J\\x0dX" in out
