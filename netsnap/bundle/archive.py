@@ -1,8 +1,9 @@
 """Reading a tar archive (plain, gzip, bzip2 or xz, detected by content) member by member in memory.
 
-Nothing is extracted: the archive is read once as a stream, each regular member's bytes are kept in
-memory under `Limits`, and every other member (symlink, hard link, device, fifo) or unsafe name
-(absolute, `..`) is skipped and reported. Symlink targets are recorded in `Members.links` so layout
+Nothing is extracted: members are visited in order (the compression named by the file's first
+bytes, whatever its extension), each regular member's bytes are kept in memory under `Limits`, and
+every other member (symlink, hard link, device, fifo) or unsafe name (absolute, `..`) is skipped and
+reported. Symlink targets are recorded in `Members.links` so layout
 code can recognise sos's "tailed" files, but they are never followed.
 
 Corrupt or truncated archives: if nothing could be read, `BundleError` (one line naming the file);
@@ -25,31 +26,12 @@ from netsnap.bundle.model import BundleError, Limits
 _CORRUPT = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
 
 _MAGIC = {
-    b"\x1f\x8b": "gzip",
-    b"BZh": "bzip2",
+    b"\x1f\x8b": "gz",
+    b"BZh": "bz2",
     b"\xfd7zXZ\x00": "xz",
     b"\x28\xb5\x2f\xfd": "zstd",
     b"PK\x03\x04": "zip",
 }
-
-
-class _HashingReader:
-    """A read-only file wrapper that hashes every byte read through it."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.hash = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        self.hash.update(data)
-        return data
-
-    def finish(self) -> str:
-        """Hash whatever the tar reader did not consume and return the hex digest."""
-        while chunk := self.raw.read(1 << 20):
-            self.hash.update(chunk)
-        return self.hash.hexdigest()
 
 
 def compression_of(head: bytes) -> str | None:
@@ -96,20 +78,20 @@ def read_archive(path: str | os.PathLike[str], limits: Limits) -> Members:
         if kind is None and not is_tar_header(head):
             raise BundleError(f"{name}: not a tar archive (nor a directory of a bundle)")
         fh.seek(0)
-        reader = _HashingReader(fh)
-        members = Members()
-        _read_members(name, reader, limits, members)
-        members.sha256 = reader.finish()
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        fh.seek(0)
+        members = Members(sha256=digest)
+        _read_members(name, fh, f"r:{kind or ''}", limits, members)
         return members
     finally:
         fh.close()
 
 
-def _read_members(name: str, reader: _HashingReader, limits: Limits, members: Members) -> None:
+def _read_members(name: str, fh: BinaryIO, mode: str, limits: Limits, members: Members) -> None:
     budget = Budget(limits)
     seen = 0
     try:
-        with tarfile.open(fileobj=reader, mode="r|*") as tar:  # type: ignore[call-overload]
+        with tarfile.open(fileobj=fh, mode=mode) as tar:  # type: ignore[call-overload]
             for member in tar:
                 seen += 1
                 _read_one(tar, member, budget, members)

@@ -25,8 +25,15 @@ def split_lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+def _may_be_flannel(line: str) -> bool:
+    """A cheap pre-check: every flannel line names flannel somewhere, or comes from sdnotify-proxy."""
+    return "lannel" in line or "LANNEL" in line or "sdnotify-proxy" in line
+
+
 def is_flannel_line(line: str) -> bool:
-    """True for a journal line written by flannel (or by k3s about flannel)."""
+    """True for a journal line written by flannel (or by k3s or systemd about flannel)."""
+    if not _may_be_flannel(line):
+        return False
     m = JOURNAL_LINE.match(line)
     if not m:
         return False
@@ -40,20 +47,40 @@ def is_marker(line: str) -> bool:
     return line.startswith("-- ") and line.rstrip().endswith("--")
 
 
+_CANDIDATE = re.compile(r"lannel|LANNEL|sdnotify-proxy|^-- ", re.MULTILINE)
+
+
+def count_lines(text: str) -> int:
+    """How many lines `split_lines` would give, not counting the empty one after a final newline."""
+    lf = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return lf + (0 if text.endswith(("\n", "\r")) or not text else 1)
+
+
 def filter_flannel(text: str) -> tuple[str, list[int]]:
     """Return flannel's lines of `text` and, for each, its 1-based line number in `text`.
 
-    Markers are kept only once some flannel line was seen, and never two in a row, so a journal
-    without flannel lines gives empty text.
+    Markers are kept only between flannel lines, never two in a row, so a journal without flannel
+    lines gives empty text. Only lines holding a candidate word are looked at (a regex scan in C),
+    so a 30 MB journal is filtered in well under a second.
     """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     kept: list[str] = []
     line_map: list[int] = []
     pending: tuple[int, str] | None = None
-    for number, line in enumerate(split_lines(text), start=1):
-        if is_marker(line):
-            pending = (number, line) if kept else None
+    number, counted_to, last_start = 1, 0, -1
+    for match in _CANDIDATE.finditer(text):
+        start = text.rfind("\n", 0, match.start()) + 1
+        if start == last_start:
             continue
-        if is_flannel_line(line):
+        last_start = start
+        number += text.count("\n", counted_to, start)
+        counted_to = start
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if line.startswith("-- ") and is_marker(line):
+            pending = (number, line) if kept else None
+        elif is_flannel_line(line):
             if pending is not None:
                 kept.append(pending[1])
                 line_map.append(pending[0])

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from netsnap.bundle.journal_filter import filter_flannel, split_lines
+from netsnap.bundle.journal_filter import count_lines, filter_flannel
 from netsnap.bundle.members import Members, normalise_name
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.bundle.text import add_text_members, member_text
@@ -246,7 +246,7 @@ def _state(sf: SourceFile, cmd: SosCommand | None, timed_out_in_log: bool) -> So
 
 
 def _filter_journal(sf: SourceFile) -> None:
-    full_lines = len(split_lines(sf.text.removesuffix("\n")))
+    full_lines = count_lines(sf.text)
     sf.text, sf.line_map = filter_flannel(sf.text)
     sf.notes.append(f"full journal filtered to flannel's lines: {len(sf.line_map)} of {full_lines}")
     if not sf.line_map and sf.state in (SourceState.OK, SourceState.TRUNCATED):
