@@ -99,22 +99,28 @@ def _finding(n: int, f: Finding) -> Panel:
 
 
 def _trace_lines(t: TraceResult, indent: str = "") -> list[Text]:
+    """One line per trace; for a flow that does not get through, the steps that stop or blur it.
+
+    The full hop-by-hop table with what each step consulted is in the HTML and JSON reports.
+    """
     port = f":{t.port}" if t.port is not None else ""
     head = Text(f"{indent}{t.src_host} → {t.dst_ip} {t.proto}{port}: ")
     head.append(f"{t.verdict} ({t.disposition})", style="red" if t.verdict != "reachable" else "green")
     if t.share != 1.0:
         head.append(f" share {t.share:.0%}")
-    if t.reason:
+    if t.reason and t.verdict != "reachable":
         head.append(f" - {t.reason}")
     lines = [head]
-    for step in t.hops:
-        lines.append(Text(f"{indent}  {step.host:<12} {step.stage:<24} {step.action:<11} {step.detail}"))
-        lines.extend(Text(f"{indent}      {e.file}:{e.line} {e.text}", style="dim") for e in step.consulted)
+    if t.verdict != "reachable":
+        for step in t.hops:
+            if step.action in ("deny", "unknown"):
+                lines.append(Text(f"{indent}  {step.host}: {step.stage}: {step.action}: {step.detail}"))
     for b in t.branches:
         lines.extend(_trace_lines(b, indent + "  "))
     if t.reply is not None:
-        lines.append(Text(f"{indent}  reply:"))
-        lines.extend(_trace_lines(t.reply, indent + "    "))
+        reply = _trace_lines(t.reply, indent + "  ")
+        reply[0] = Text(f"{indent}  reply: ") + reply[0][len(indent) + 2 :]
+        lines.extend(reply)
     return lines
 
 
