@@ -67,6 +67,8 @@ def _iso(text: str) -> datetime | None:
 
 
 def _redact(text: str) -> str:
+    if "assword" not in text and "PASSWORD" not in text and "-password" not in text:
+        return text
     return _PASSWORD.sub(lambda m: m.group(1) + REDACTED, text)
 
 
