@@ -7,7 +7,7 @@ prints `AnalyzeOutput.model_json_schema()`.
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -106,6 +106,15 @@ class AnalyzeOutput(_Out):
     notes: list[str] = Field(default_factory=list)
 
 
+OutT = TypeVar("OutT", bound=BaseModel)
+
+
+def _pick(cls: type[OutT], obj: BaseModel) -> OutT:
+    """Copy the fields `cls` knows from an engine model (which may grow new fields) into `cls`."""
+    data = obj.model_dump()
+    return cls.model_validate({k: data[k] for k in cls.model_fields if k in data})
+
+
 def valid_traces(result: AnalysisResult) -> tuple[list[TraceResult], list[str]]:
     """The trace dumps as TraceResult, and a note for each one that does not fit the model."""
     traces: list[TraceResult] = []
@@ -137,7 +146,7 @@ def build_output(result: AnalysisResult) -> AnalyzeOutput:
                 for c in category_states(result.rule_runs)
             ],
         ),
-        hosts=[HostOut.model_validate(h.model_dump()) for h in result.hosts],
+        hosts=[_pick(HostOut, h) for h in result.hosts],
         findings=[
             FindingOut(
                 rule=f.rule,
@@ -147,7 +156,7 @@ def build_output(result: AnalysisResult) -> AnalyzeOutput:
                 hosts=list(f.hosts),
                 title=f.title,
                 explanation=f.explanation,
-                evidence=[EvidenceOut.model_validate(e.model_dump()) for e in f.evidence],
+                evidence=[_pick(EvidenceOut, e) for e in f.evidence],
                 remediation=list(f.remediation),
                 references=list(f.references),
                 path=f.path,
@@ -157,9 +166,9 @@ def build_output(result: AnalysisResult) -> AnalyzeOutput:
             for f in sorted_findings(result.findings)
         ],
         not_evaluated=[
-            NotEvaluatedOut.model_validate(n.model_dump()) for n in sorted(result.not_evaluated, key=lambda n: n.rule)
+            _pick(NotEvaluatedOut, n) for n in sorted(result.not_evaluated, key=lambda n: n.rule)
         ],
-        rule_runs=[RuleRunOut.model_validate(r.model_dump()) for r in sorted(result.rule_runs, key=lambda r: r.rule)],
+        rule_runs=[_pick(RuleRunOut, r) for r in sorted(result.rule_runs, key=lambda r: r.rule)],
         traces=traces,
         notes=notes,
     )

@@ -56,3 +56,15 @@ def test_empty_result_is_valid() -> None:
     doc = json.loads(render_json(AnalysisResult(netsnap_version="0", rules_version="0")))
     jsonschema.validate(doc, analyze_schema())
     assert doc["findings"] == [] and doc["verdict"] == "No problem found (0 checks ran)"
+
+
+def test_new_engine_fields_do_not_leak_into_or_break_the_output() -> None:
+    from netsnap.engine.findings import HostSummary
+    from netsnap.report.json_output import HostOut, _pick
+
+    class GrownHostSummary(HostSummary):
+        added_later: int = 7
+
+    grown = GrownHostSummary(name="h", bundle="b", kind="collector")
+    out = _pick(HostOut, grown)
+    assert out.name == "h" and "added_later" not in out.model_dump()
