@@ -110,6 +110,7 @@ def _read_members(name: str, fh: BinaryIO, mode: str, limits: Limits, members: M
 
 def _read_one(tar: tarfile.TarFile, member: tarfile.TarInfo, budget: Budget, members: Members) -> None:
     raw_name = member.name
+    budget.enter(raw_name)
     if member.isdir():
         return
     reason = unsafe_name_reason(raw_name)

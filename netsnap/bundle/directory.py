@@ -48,6 +48,7 @@ def _walk(root: str, rel_dir: str, budget: Budget, members: Members) -> None:
         entries = sorted(it, key=lambda e: e.name)
     for entry in entries:
         rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+        budget.enter(rel)
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:

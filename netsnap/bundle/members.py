@@ -85,16 +85,22 @@ class Budget:
         self.count = 0
         self.total = 0
 
-    def admit(self, name: str, size: int) -> str | None:
-        """Account for one regular member of `size` bytes. Return a skip reason, or None to read it.
+    def enter(self, name: str) -> None:
+        """Count one member of any kind (directories, links and refused ones too).
 
-        Raises LimitReached when the member count or the total size would exceed the limits; an
-        oversized member is skipped but its size still counts toward the total, so a decompression
-        bomb made of huge members stops the read instead of being decompressed to the end.
+        Raises LimitReached past `max_members`, so a flood of headers stops the read early.
         """
         self.count += 1
         if self.count > self.limits.max_members:
             raise LimitReached(f"stopped reading at {name}: more than {self.limits.max_members} members")
+
+    def admit(self, name: str, size: int) -> str | None:
+        """Account for one regular member of `size` bytes. Return a skip reason, or None to read it.
+
+        Raises LimitReached when the total size would exceed the limit; an oversized member is
+        skipped but its size still counts toward the total, so a decompression bomb made of huge
+        members stops the read instead of being decompressed to the end.
+        """
         if self.total + size > self.limits.max_total_size:
             raise LimitReached(
                 f"stopped reading at {name}: total size would exceed {human_size(self.limits.max_total_size)}"

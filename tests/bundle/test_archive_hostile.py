@@ -216,3 +216,16 @@ def test_reading_writes_nothing_to_disk(tmp_path: Path, monkeypatch: pytest.Monk
     assert list(scratch.iterdir()) == []
     assert sorted(os.listdir(tmp_path)) == cwd_before
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_member_limit_counts_every_kind_of_member(tmp_path: Path) -> None:
+    """A flood of directories and symlinks is bounded too, not only regular files."""
+
+    def flood(tar: tarfile.TarFile) -> None:
+        for i in range(30):
+            add_dir(tar, f"d{i:02}")
+            add_special(tar, f"l{i:02}", tarfile.SYMTYPE, "/")
+
+    bundle = open_bundle(hostile(tmp_path, flood), Limits(max_members=20))
+    assert "stopped reading at l09: more than 20 members" in bundle.problems  # route.txt, then pairs d/l
+    assert len([p for p in bundle.problems if p.endswith(": symlink")]) == 9
