@@ -297,3 +297,30 @@ def _prefix_problems(cfg: FlannelConfig, events: Sequence[FlannelEvent]) -> None
             cfg.problems.append(f"etcd prefix mismatch: this configuration uses {prefix} ({where}) but the journal "
                                 f"shows flanneld looking up {path} ({ev.src})")
         return
+
+
+_LOG_FLAGS = {"v", "vmodule", "log_backtrace_at", "logtostderr", "alsologtostderr", "stderrthreshold", "log_dir"}
+
+
+def config_drift(files: FlannelConfig | None, process: FlannelConfig | None) -> list[str]:
+    """Sentences for flags whose value differs between the files (next restart) and the running process.
+
+    Flags the files set through FLANNELD_* variables are skipped: the process environment is not
+    captured, so the running value is unknown. Logging flags are ignored.
+    """
+    if files is None or process is None or not process.argv:
+        return []
+    out: list[str] = []
+    for name in sorted((set(files.flags) | set(process.flags)) - _LOG_FLAGS):
+        f, p = files.flags.get(name), process.flags.get(name)
+        if f is not None and f.via.startswith("env:"):
+            continue
+        f_values = [fv.value for fv in files.values(name)]
+        p_values = [fv.value for fv in process.values(name)]
+        if f_values == p_values:
+            continue
+        running = f"-{name}={' '.join(p_values)!r} ({p.src})" if p else f"no -{name}"
+        on_disk = f"-{name}={' '.join(f_values)!r} ({f.src})" if f else f"no -{name}"
+        out.append(f"the running flanneld has {running} but its files give {on_disk}: it was not restarted after "
+                   "the change, or something else starts it")
+    return out

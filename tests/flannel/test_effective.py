@@ -154,3 +154,17 @@ def test_files_config_for_host_maps_bundle_paths() -> None:
     assert cfg is not None and cfg.get("iface") == "eth1"
     empty = Host(name="e", bundle=BundleInfo(path="e", kind="dir"), identity=Identity(hostname="e"))
     assert files_config_for(empty) is None
+
+
+def test_config_drift_between_files_and_process() -> None:
+    from netsnap.flannel.effective import config_drift
+
+    files = files_config({DEFAULT: env_file('FLANNEL_OPTS="--iface=eth1 --ip-masq -v=2"\nFLANNELD_PUBLIC_IP=1.2.3.4\n',
+                                            DEFAULT)}, None, [])
+    proc = process_config(flannel_cmdline.parse("# pid 1\nflanneld\n--ip-masq\n-v=5\n", "flannel/cmdline").items)
+    drift = config_drift(files, proc)
+    assert len(drift) == 1
+    assert "no -iface" in drift[0] and "-iface='eth1' (flannel/etc-default-flanneld:1)" in drift[0]
+    same = process_config(flannel_cmdline.parse("flanneld\n--iface=eth1\n--ip-masq\n", "c").items)
+    assert config_drift(files, same) == []
+    assert config_drift(None, proc) == [] and config_drift(files, None) == []
