@@ -179,7 +179,7 @@ def failing_pair(
     """The (source, destination) host pair of the failing path, if one can be named."""
     names = {h.name for h in snapshot.hosts}
     for t in traces:
-        if t.verdict != "reachable" and t.src_host in names:
+        if t.verdict == "unreachable" and t.src_host in names:
             dst = _host_of_ip(snapshot, t.dst_ip)
             if dst and dst != t.src_host:
                 return (t.src_host, dst)

@@ -68,3 +68,12 @@ def test_large_clusters_draw_only_the_failing_tunnel() -> None:
     assert len(topo.curves) == 1 and topo.curves[0].cls == "tunnel failing"
     small = build_topology(Snapshot(hosts=hosts[:3]), [], [])
     assert len(small.curves) == 3  # full mesh of three VTEPs
+
+
+def test_an_unknown_verdict_is_not_drawn_as_failing() -> None:
+    res = builders.result()
+    unknown = [TraceResult.model_validate(t).model_copy(update={"verdict": "unknown"}) for t in res.traces]
+    assert failing_pair(builders.snapshot(), unknown, []) is None
+    topo = build_topology(builders.snapshot(), [], unknown)
+    assert not any("failing" in c.cls for c in topo.curves)
+    assert not any("failing" in s.cls for s in topo.segments)
