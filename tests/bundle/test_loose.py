@@ -160,3 +160,26 @@ def test_file_name_breaks_ties(name: str, text: str, source: str | None) -> None
 )
 def test_sniffer_declines(text: str) -> None:
     assert sniff(text, "x.txt") is None
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def _example_files() -> list[tuple[str, str, Path]]:
+    from netsnap.sources import SOURCES
+
+    out = []
+    for bundle in ("incident-a/master", "incident-a/node1", "healthy/master", "incident-b/host"):
+        for source in SOURCES:
+            path = EXAMPLES / bundle / source.path
+            if path.is_file() and path.read_text(errors="replace").strip():
+                out.append((bundle, source.id, path))
+    return out
+
+
+@pytest.mark.parametrize(("bundle", "source", "path"), _example_files(), ids=lambda v: str(v).rsplit("/", 1)[-1])
+def test_collector_files_pasted_loose_are_recognised(bundle: str, source: str, path: Path) -> None:
+    """Every collector file of the example bundles, pasted under a meaningless name, sniffs as its source
+    (a bare host name can only be told by its file name)."""
+    name = "hostname" if source == "hostname" else "pasted.txt"
+    assert sniff(path.read_text(errors="replace"), name) == source
