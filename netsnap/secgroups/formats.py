@@ -380,6 +380,9 @@ def load_text(text: str, file: str) -> SecurityGroupSet:
             except json.JSONDecodeError as exc:
                 raise _Bad(f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
             return _from_json(text, file, data)
+        first = next((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")), "")
+        if first.replace(" ", "").replace("'", "").replace('"', "") != f"format:{FORMAT_TAG}":
+            raise _Bad(f"not JSON and not the native format (first key must be 'format: {FORMAT_TAG}')")
         try:
             top, lines = parse_simple_yaml(text)
         except NativeSyntaxError as exc:

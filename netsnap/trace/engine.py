@@ -83,8 +83,11 @@ class TraceEngine:
         self, src_host: str, dst_ip: str, proto: str = "icmp", port: int | None = None, size: int | None = None
     ) -> TraceResult:
         """Trace one flow; forks (statistic rules, multipath, equal defaults) become `branches`."""
-        host = self.snapshot.host(src_host)
-        if host is None or host.name not in self.hosts:
+        name = src_host if src_host in self.hosts else None
+        if name is None:
+            found = self.snapshot.host(src_host)
+            name = found.name if found is not None and found.name in self.hosts else None
+        if name is None:
             raise TraceError(f"host {src_host!r} is not in the snapshot")
         try:
             dst = ip_address(dst_ip)
@@ -101,7 +104,7 @@ class TraceEngine:
         truncated = False
         while pending:
             preset = pending.pop()
-            leaf, forks = self._run(preset, self.hosts[host.name], dst, proto, port, size)
+            leaf, forks = self._run(preset, self.hosts[name], dst, proto, port, size)
             leaves.append(leaf)
             for k in range(len(preset), len(forks)):
                 prefix = [f.choice for f in forks[:k]]

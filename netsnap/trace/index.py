@@ -131,6 +131,7 @@ class HostIndex:
     """Everything a trace asks of one host, precomputed."""
 
     host: Host
+    name: str = ""
     local_ips: dict[IPAddress, str] = field(default_factory=dict)
     connected: list[Connected] = field(default_factory=list)
     tables: dict[str, RouteTable] = field(default_factory=dict)
@@ -144,13 +145,9 @@ class HostIndex:
     no_rules: bool = False  # iptables-save ran and printed nothing: no table is loaded, all is accepted
     ruleset_file: str = ""
 
-    @property
-    def name(self) -> str:
-        return self.host.name
-
     @classmethod
     def build(cls, host: Host) -> HostIndex:
-        idx = cls(host=host)
+        idx = cls(host=host, name=host.name)
         for iface in host.interfaces.values():
             if iface.vxlan is not None or iface.kind == "vxlan":
                 idx.vxlan[iface.name] = iface

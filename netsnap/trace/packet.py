@@ -38,9 +38,14 @@ class Packet:
     vni: int | None = None
 
     def with_(self, **changes: Any) -> Packet:
-        values = {name: getattr(self, name) for name in _FIELDS}
-        values.update(changes)
-        return Packet(**values)
+        """A copy with `changes` (field names are checked; no __init__ round trip)."""
+        unknown = changes.keys() - _FIELD_SET
+        if unknown:
+            raise TypeError(f"Packet has no field {sorted(unknown)[0]}")
+        new = object.__new__(Packet)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
 
     def describe(self) -> str:
         ports = ""
@@ -53,7 +58,7 @@ class Packet:
         return f"{self.proto} {ipstr(self.src) if self.src else '?'} -> {ipstr(self.dst)}{ports}{size} [{self.ctstate}]"
 
 
-_FIELDS = tuple(f.name for f in fields(Packet))
+_FIELD_SET = frozenset(f.name for f in fields(Packet))
 
 
 @lru_cache(maxsize=1 << 16)

@@ -389,3 +389,26 @@ def test_engine_reuse_gives_the_same_answers_as_one_shot() -> None:
     eng = TraceEngine(snap, OPEN)
     for dst in ("10.244.1.5", "192.168.0.11", "10.244.0.7", "8.8.8.8"):
         assert eng.trace("master", dst).model_dump() == trace(snap, "master", dst, security_groups=OPEN).model_dump()
+
+
+def test_empty_iptables_save_means_no_rules() -> None:
+    from netsnap.model import SourceState, SourceStatus
+
+    a = host("a", links=["eth0 10.0.0.1/24"], routes=["10.0.0.0/24 dev eth0"])
+    b = host("b", links=["eth0 10.0.0.2/24"], routes=["10.0.0.0/24 dev eth0"], iptables=ACCEPT_ALL)
+    a.sources["iptables_save"] = SourceStatus(source="iptables_save", state=SourceState.EMPTY, exit_code=0)
+    assert trace(Snapshot(hosts=[a, b]), "a", "10.0.0.2", security_groups=OPEN).verdict == "reachable"
+    a.sources["iptables_save"] = SourceStatus(source="iptables_save", state=SourceState.FAILED, exit_code=1)
+    assert trace(Snapshot(hosts=[a, b]), "a", "10.0.0.2", security_groups=OPEN).verdict == "unknown"
+
+
+def test_packet_copies_check_field_names() -> None:
+    from ipaddress import ip_address
+
+    from netsnap.trace.packet import Packet
+
+    p = Packet(src=None, dst=ip_address("10.0.0.1"))
+    q = p.with_(dport=80)
+    assert (p.dport, q.dport, q.dst) == (None, 80, p.dst)
+    with pytest.raises(TypeError, match="no field colour"):
+        p.with_(colour="red")

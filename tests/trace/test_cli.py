@@ -1,0 +1,65 @@
+"""`netsnap trace` through the real CLI on the healthy fixture bundles: formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from netsnap.cli.app import app
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLES = [str(REPO / "fixtures" / "healthy" / "master"), str(REPO / "fixtures" / "healthy" / "node1")]
+SG = REPO / "fixtures" / "secgroups"
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    res = runner.invoke(app, ["trace", *BUNDLES, *args])
+    return res.exit_code, res.stdout, res.stderr
+
+
+def test_reachable_text_with_provenance_exits_0() -> None:
+    code, out, _ = run("--from", "master", "--to", "10.244.1.5", "--no-security-groups")
+    assert code == 0
+    assert "verdict: REACHABLE" in out and "vxlan encap" in out
+    assert "neigh/bridge-fdb:" in out and "firewall/iptables-save:" in out
+
+
+def test_json_is_the_trace_result() -> None:
+    code, out, _ = run("--from", "10.10.0.11", "--to", "10.244.1.5", "--format", "json", "--no-security-groups")
+    data = json.loads(out)
+    assert code == 0 and data["verdict"] == "reachable" and data["disposition"] == "delivered"
+    assert data["src_host"] == "master" and data["hops"][0]["stage"] == "originate"
+    assert data["reply"]["verdict"] == "reachable"
+
+
+def test_unknown_without_exports_exits_1_and_names_the_rule() -> None:
+    code, out, _ = run("--from", "master", "--to", "10.244.1.5")
+    assert code == 1 and "verdict: UNKNOWN" in out and "ingress udp 8472 from 10.10.0.11" in out
+
+
+def test_security_group_export_without_8472_is_unreachable() -> None:
+    code, out, _ = run("--from", "master", "--to", "10.244.1.5", "--format", "json",
+                       "--security-group", f"master={SG / 'openstack-rule-list.json'}",
+                       "--security-group", f"10.10.0.12={SG / 'incident-a-no-8472.json'}")
+    data = json.loads(out)
+    assert code == 1 and (data["verdict"], data["disposition"]) == ("unreachable", "denied-in")
+    assert "incident-a-no-8472.json" in data["reason"]
+
+
+def test_usage_and_input_errors_exit_2_with_one_line() -> None:
+    for args, needle in (
+        (["--from", "ghost", "--to", "10.244.1.5"], "host 'ghost' is not in the snapshot"),
+        (["--from", "master", "--to", "10.244.1"], "not an IP address"),
+        (["--from", "master", "--to", "10.244.1.5", "--proto", "tcp"], "--port is required"),
+        (["--from", "master", "--to", "10.244.1.5", "--security-group", "master"], "expected HOST=FILE"),
+        (["--from", "master", "--to", "10.244.1.5", "--security-group", f"master={REPO / 'README.md'}"],
+         "not JSON and not the native format"),
+    ):
+        code, _, err = run(*args)
+        assert code == 2, args
+        assert needle in err and len(err.strip().splitlines()) == 1, err
+    res = runner.invoke(app, ["trace", "/nonexistent/bundle", "--from", "a", "--to", "1.2.3.4"])
+    assert res.exit_code == 2 and "/nonexistent/bundle" in res.stderr
