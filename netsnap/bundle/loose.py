@@ -3,7 +3,8 @@
 Every file is sniffed (`sniff.py`); the first file (in path order) of a kind wins and later ones are
 reported. An iptables-save file whose header names the nft or legacy variant takes that variant's
 slot when the plain one is taken. A full journal is cut down to flannel's lines like a sosreport's.
-The host is named by a hostname file, else by the flannel journal's host field, else by the folder.
+The host is named by a hostname file, else by the flannel journal's host field, else by `uname -a`,
+else by the folder.
 Unrecognised files are reported as problems and kept in `Bundle.members`.
 """
 
@@ -79,4 +80,6 @@ def _host(bundle: Bundle, folder_name: str) -> str:
     journal = bundle.files.get("flannel_journal")
     if journal and (host := journal_host(journal.text)):
         return host
-    return folder_name
+    uname = bundle.files.get("uname")
+    words = uname.text.split() if uname else []
+    return words[1] if len(words) > 1 else folder_name

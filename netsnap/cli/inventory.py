@@ -15,6 +15,8 @@ from netsnap.bundle.model import BundleError
 from netsnap.bundle.reader import open_bundle
 from netsnap.cli.common import OutputFormat, fail
 
+MAX_PROBLEMS_SHOWN = 40
+
 _STYLE = {
     "ok": "green",
     "truncated": "yellow",
@@ -55,10 +57,13 @@ def _text(console: Console, inv: dict[str, Any]) -> None:
         console.print(table)
     if never:
         console.print("  not collected: " + ", ".join(never), markup=False)
-    if inv["problems"]:
+    problems: list[str] = inv["problems"]
+    if problems:
         console.print("  problems:", markup=False)
-        for problem in inv["problems"]:
+        for problem in problems[:MAX_PROBLEMS_SHOWN]:
             console.print(f"    - {problem}", markup=False)
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            console.print(f"    ... and {len(problems) - MAX_PROBLEMS_SHOWN} more (see --format json)", markup=False)
     console.print()
 
 

@@ -95,3 +95,16 @@ def test_missing_bundle_exit_2(tmp_path: Path) -> None:
 def test_bad_format_is_a_usage_error() -> None:
     result = runner.invoke(app, ["inventory", str(LOOSE), "--format", "xml"])
     assert result.exit_code == 2
+
+
+def test_text_caps_a_long_problem_list(tmp_path: Path) -> None:
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(45):
+        (root / f"note{i:02}.txt").write_text("hello\n")
+    result = runner.invoke(app, ["inventory", str(root)], env={"COLUMNS": "200"})
+    assert "unrecognised file note39.txt" in result.stdout
+    assert "note40.txt" not in result.stdout
+    assert "... and 5 more (see --format json)" in result.stdout
+    data = json.loads(runner.invoke(app, ["inventory", str(root), "--format", "json"]).stdout)
+    assert len(data["bundles"][0]["problems"]) == 45

@@ -183,3 +183,8 @@ def test_collector_files_pasted_loose_are_recognised(bundle: str, source: str, p
     (a bare host name can only be told by its file name)."""
     name = "hostname" if source == "hostname" else "pasted.txt"
     assert sniff(path.read_text(errors="replace"), name) == source
+
+
+def test_uname_names_the_host_when_nothing_else_does(tmp_path: Path) -> None:
+    root = write_dir(tmp_path / "ticket", {"u.txt": SAMPLES["uname"], "route.txt": SAMPLES["route_n"]})
+    assert open_bundle(root).host == "worker2"
