@@ -20,7 +20,7 @@ import tarfile
 import zlib
 from typing import BinaryIO
 
-from netsnap.bundle.members import Budget, LimitReached, Members, normalise_name, unsafe_name_reason
+from netsnap.bundle.members import Budget, LimitReached, Members, clean_name, normalise_name, unsafe_name_reason
 from netsnap.bundle.model import BundleError, Limits
 
 _CORRUPT = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
@@ -109,7 +109,7 @@ def _read_members(name: str, fh: BinaryIO, mode: str, limits: Limits, members: M
 
 
 def _read_one(tar: tarfile.TarFile, member: tarfile.TarInfo, budget: Budget, members: Members) -> None:
-    raw_name = member.name
+    raw_name = clean_name(member.name)
     budget.enter(raw_name)
     if member.isdir():
         return
@@ -123,7 +123,7 @@ def _read_one(tar: tarfile.TarFile, member: tarfile.TarInfo, budget: Budget, mem
     reason = _skip_reason(member)
     if reason:
         if member.issym():
-            members.links[rel] = member.linkname
+            members.links[rel] = clean_name(member.linkname)
         members.problems.append(f"skipped {rel}: {reason}")
         return
     reason = budget.admit(rel, member.size)

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from netsnap.bundle.members import Members, normalise_name, unsafe_name_reason
+from netsnap.bundle.members import Members, clean_name, normalise_name, unsafe_name_reason
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.bundle.text import add_text_members, member_text
 from netsnap.model.host import SourceState
@@ -69,7 +69,7 @@ def _str(value: object) -> str | None:
 def _host(members: Members, manifest: dict[str, Any], fallback: str) -> str:
     name = _str(manifest.get("hostname"))
     if name and name.strip():
-        return name.strip()
+        return clean_name(name.strip())
     raw = members.data.get(BY_ID["hostname"].path)
     if raw and raw.strip():
         return raw.decode("utf-8", errors="replace").split()[0]

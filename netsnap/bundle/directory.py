@@ -11,7 +11,7 @@ import contextlib
 import os
 import stat
 
-from netsnap.bundle.members import Budget, LimitReached, Members
+from netsnap.bundle.members import Budget, LimitReached, Members, clean_name
 from netsnap.bundle.model import BundleError, Limits
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -43,11 +43,19 @@ def read_directory(path: str | os.PathLike[str], limits: Limits) -> Members:
     return members
 
 
-def _walk(root: str, rel_dir: str, budget: Budget, members: Members) -> None:
-    with os.scandir(os.path.join(root, rel_dir) if rel_dir else root) as it:
-        entries = sorted(it, key=lambda e: e.name)
+def _walk(root: str, rel_dir: str, budget: Budget, members: Members, real_dir: str | None = None) -> None:
+    """Walk one directory level; `rel_dir` is the printable relative path, `real_dir` the real one."""
+    try:
+        with os.scandir(real_dir or root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        if not rel_dir:
+            raise
+        members.problems.append(f"skipped {rel_dir}: cannot read directory ({exc.strerror or exc})")
+        return
     for entry in entries:
-        rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+        name = clean_name(entry.name)
+        rel = f"{rel_dir}/{name}" if rel_dir else name
         budget.enter(rel)
         try:
             st = entry.stat(follow_symlinks=False)
@@ -56,10 +64,10 @@ def _walk(root: str, rel_dir: str, budget: Budget, members: Members) -> None:
             continue
         if stat.S_ISLNK(st.st_mode):
             with contextlib.suppress(OSError):
-                members.links[rel] = os.readlink(entry.path)
+                members.links[rel] = clean_name(os.readlink(entry.path))
             members.problems.append(f"skipped {rel}: symlink")
         elif stat.S_ISDIR(st.st_mode):
-            _walk(root, rel, budget, members)
+            _walk(root, rel, budget, members, entry.path)
         elif stat.S_ISREG(st.st_mode):
             _read_file(entry.path, rel, st.st_size, budget, members)
         else:
@@ -76,12 +84,16 @@ def _read_file(path: str, rel: str, size: int, budget: Budget, members: Members)
     except OSError as exc:
         members.problems.append(f"skipped {rel}: {exc.strerror or exc}")
         return
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            members.problems.append(f"skipped {rel}: not a regular file")
-            return
-        limit = budget.limits.max_member_size
-        data = fh.read(limit + 1)
+    limit = budget.limits.max_member_size
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                members.problems.append(f"skipped {rel}: not a regular file")
+                return
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        members.problems.append(f"skipped {rel}: {exc.strerror or exc}")
+        return
     if len(data) > limit:  # the file grew after it was listed
         members.problems.append(f"skipped {rel}: grew beyond the member size limit while being read")
         return

@@ -9,6 +9,7 @@ tarball and its extracted directory give the same member paths.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from netsnap.bundle.model import Limits
@@ -58,6 +59,16 @@ def unsafe_name_reason(name: str) -> str | None:
     if any(part == ".." for part in name.replace("\\", "/").split("/")):
         return "path traversal"
     return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_name(name: str) -> str:
+    """A member or host name safe to print on one line: undecodable bytes replaced, control characters
+    shown as `\\xNN` (a name holding a newline or an escape sequence cannot forge report lines)."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def normalise_name(name: str) -> str:

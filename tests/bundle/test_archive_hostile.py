@@ -229,3 +229,24 @@ def test_member_limit_counts_every_kind_of_member(tmp_path: Path) -> None:
     bundle = open_bundle(hostile(tmp_path, flood), Limits(max_members=20))
     assert "stopped reading at l09: more than 20 members" in bundle.problems  # route.txt, then pairs d/l
     assert len([p for p in bundle.problems if p.endswith(": symlink")]) == 9
+
+
+def test_member_names_cannot_forge_lines_or_escape_sequences(tmp_path: Path) -> None:
+    def nasty(tar: tarfile.TarFile) -> None:
+        add_file(tar, "../x\nskipped nothing: all good\x1b[2J", "evil")
+        add_special(tar, "l\rnk", tarfile.SYMTYPE, "/etc/\nshadow")
+
+    bundle = open_bundle(hostile(tmp_path, nasty))
+    assert "skipped ../x\\x0askipped nothing: all good\\x1b[2J: path traversal" in bundle.problems
+    assert "skipped l\\x0dnk: symlink" in bundle.problems
+    assert all("\n" not in p and "\r" not in p and "\x1b" not in p for p in bundle.problems)
+
+
+def test_undecodable_member_names_are_replaced(tmp_path: Path) -> None:
+    root = tmp_path / "node"
+    root.mkdir()
+    (root / "route.txt").write_text(GOOD)
+    Path(os.fsdecode(root.as_posix().encode() + b"/caf\xe9.txt")).write_text("hello\n")
+    bundle = open_bundle(root)
+    assert "unrecognised file caf\ufffd.txt" in bundle.problems
+    assert "caf\ufffd.txt" in bundle.members
