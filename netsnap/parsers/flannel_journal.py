@@ -1,7 +1,7 @@
 """flanneld logs: the journal (short, short-precise, short-iso), pod logs (CRI format) and bare lines.
 
-TTP recognises the line shapes (journal prefix, journal markers `-- ... --`, `==> path <==` pod-log
-headers, CRI lines, bare klog and k3s logrus lines); Python then reads the klog header
+TTP recognises the line shapes (journal prefixes, journal markers `-- ... --`, `==> path <==` pod-log
+headers, CRI and docker json-file lines, bare klog and k3s logrus lines); Python then reads the klog header
 `Lmmdd hh:mm:ss.uuuuuu PID file:line] msg` or the logrus `time=... level=... msg="..."` fields, and
 `netsnap.flannel.log_catalog` classifies the message.
 
@@ -11,9 +11,10 @@ Events: only lines from flannel's journal identifiers (`flanneld`, `flanneld-sta
 are flannel's (a catalog message, or mentioning flannel). Other well-formed journal lines (systemd,
 other daemons) are understood but not events.
 
-Timestamps: a journal short-iso or CRI timestamp (it has a year and a zone) is used as is (aware
-datetime); the short format and the klog header have no year, and guessing one would invent data,
-so `timestamp` is None and the year-less text is kept in `fields["time"]` (and in `raw`).
+Timestamps: a journal short-iso, CRI or docker json-file timestamp (it has a year and a zone) is used
+as is (aware datetime); the short format and the klog header have no year, and guessing one would
+invent data, so `timestamp` is None and the year-less text is kept in `fields["time"]` (and in `raw`);
+short-monotonic keeps its seconds-since-boot there.
 
 Version hints: the catalog's message ranges first, then the klog source file family (§7.4), then
 the PID field width (zero-padded 5 digits: "<=v0.6.2"; space-padded to 7: ">=v0.7.0").
@@ -25,6 +26,7 @@ config` line, `-etcd-password` and `FLANNELD_ETCD_PASSWORD` are redacted in `raw
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any, Literal
@@ -66,6 +68,22 @@ def _iso(text: str) -> datetime | None:
         return None
 
 
+class _NotALogLine(Exception):
+    """A line that matched a shape but whose content is not what the shape promised."""
+
+
+def _docker_json(text: str) -> tuple[str, datetime | None, str] | None:
+    """(message, timestamp, identifier) of a docker json-file log line, None if it is not one."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("log"), str):
+        return None
+    when = doc.get("time")
+    return doc["log"].rstrip("\n"), _iso(when) if isinstance(when, str) else None, "kube-flannel"
+
+
 def _redact(text: str) -> str:
     if "assword" not in text and "PASSWORD" not in text and "-password" not in text:
         return text
@@ -85,9 +103,14 @@ def parse(text: str, file: str) -> Parsed[FlannelEvent]:
     for rec in sorted(records, key=lambda r: int(r.get("ln", 0))):
         ln = int(rec["ln"])
         raw = _redact(lines[ln - 1]) if 0 < ln <= len(lines) else ""
-        event = _event(rec, raw, Provenance.model_construct(file=file, line=ln))
+        try:
+            event = _event(rec, raw, Provenance.model_construct(file=file, line=ln))
+        except _NotALogLine:
+            result.unparsed.append(UnparsedLine(line=ln, text=raw))
+            continue
         if event is not None:
             result.items.append(event)
+    result.unparsed.sort(key=lambda u: u.line)
     return result
 
 
@@ -98,8 +121,16 @@ def _event(rec: dict[str, Any], raw: str, src: Provenance) -> FlannelEvent | Non
     time_text: str | None = None
     identifier: str | None = None
     journal_pid: int | None = None
+    body = rec.get("msg") or rec.get("klog_line") or rec.get("logrus_line") or ""
+    if "docker_json" in rec:
+        doc = _docker_json(rec["docker_json"])
+        if doc is None:
+            raise _NotALogLine
+        body, timestamp, identifier = doc
     if "month" in rec:
         time_text = f"{rec['month']} {rec['day']} {rec['clock']}"
+    elif "monotonic" in rec:
+        time_text = f"[{rec['monotonic'].strip()}] (seconds since boot)"
     elif "iso_ts" in rec:
         timestamp = _iso(rec["iso_ts"])
     elif "cri_ts" in rec:
@@ -109,7 +140,7 @@ def _event(rec: dict[str, Any], raw: str, src: Provenance) -> FlannelEvent | Non
         m = _IDENT.match(rec["ident"])
         identifier = m.group(1) if m else rec["ident"]
         journal_pid = int(m.group(2)) if m and m.group(2) else None
-    body = _redact(rec.get("msg") or rec.get("klog_line") or rec.get("logrus_line") or "")
+    body = _redact(body)
     level: Level = "?"
     pid = journal_pid
     source_file: str | None = None
