@@ -43,6 +43,11 @@ def rules_markdown(rules: Sequence[Rule]) -> str:
         "",
         "Generated from the rules by `netsnap rules docs` (`make docs`); do not edit by hand.",
         "",
+        "Each rule has a stable ID (NS1xx routing, NS2xx firewall, NS3xx flannel/overlay, NS4xx kernel) and a "
+        "`cause` from a fixed vocabulary. A rule whose sources are missing from a bundle is reported as *not "
+        "evaluated*, never as passed. Extra rules: `--rules-dir DIR` (one `*.py` per rule, ending with "
+        "`rule = MyRule()`) or the `netsnap.rules` entry-point group.",
+        "",
         "| ID | name | cause | severity | category | title |",
         "|---|---|---|---|---|---|",
     ]
