@@ -348,9 +348,10 @@ class SpecReader:
     `parse_spec`, so the result is always the same as the slow path's.
     """
 
-    __slots__ = ("_blocks", "_heads", "_targets")
+    __slots__ = ("_blocks", "_heads", "_targets", "saw_ipv6")
 
     def __init__(self) -> None:
+        self.saw_ipv6 = False
         self._heads: dict[str, _Head | None] = {}
         self._blocks: dict[str, list[MatchModule] | None] = {}
         self._targets: dict[str, Target | None] = {}
@@ -370,56 +371,7 @@ class SpecReader:
 
         Raises like `parse_spec`.
         """
-        counters = self._fast(rest, values)
-        if counters is _FAILED:
-            spec = parse_spec(split_tokens(rest))
-            values["source"] = spec.source
-            values["destination"] = spec.destination
-            values["in_iface"] = spec.in_iface
-            values["out_iface"] = spec.out_iface
-            values["protocol"] = spec.protocol
-            values["fragment"] = spec.fragment
-            values["matches"] = spec.matches
-            values["target"] = spec.target
-            return spec.counters
-        return counters
-
-    def _fast(self, rest: str, values: dict[str, Any]) -> tuple[int, int] | None:
-        if "\\" in rest:
-            return _FAILED
-        parts = (" " + rest).split(" -m ")
-        last = parts[-1]
-        cut = last.find(" -j ")
-        if cut < 0:
-            cut = last.find(" -g ")
-            if cut < 0:
-                return _FAILED
-        target_text = last[cut + 1:]
-        parts[-1] = last[:cut]
-        head_text = parts[0]
-        if head_text:
-            head = self._heads.get(head_text, _MISSING_H)
-            if head is _MISSING_H:
-                head = self._heads[head_text] = self._head(head_text)
-            if head is None:
-                return _FAILED
-        else:
-            head = _EMPTY_H
-        target = self._targets.get(target_text, _MISSING_T)
-        if target is _MISSING_T:
-            target = self._targets[target_text] = self._target(target_text)
-        if target is None:
-            return _FAILED
-        matches = list(head[6])
-        if len(parts) > 1:
-            blocks = self._blocks
-            for block_text in parts[1:]:
-                block = blocks.get(block_text, _MISSING_B)
-                if block is _MISSING_B:
-                    block = blocks[block_text] = self._block(block_text)
-                if block is None:
-                    return _FAILED
-                matches.extend(block)
+        head, matches, target = self.parts(rest)
         values["source"] = head[0]
         values["destination"] = head[1]
         values["in_iface"] = head[2]
@@ -429,6 +381,63 @@ class SpecReader:
         values["matches"] = matches
         values["target"] = target
         return head[7]
+
+    def parts(self, rest: str) -> tuple[_Head, list[MatchModule], Target | None]:
+        """(head, matches, target) of spec `rest`; the head's `matches` element is already in `matches`.
+
+        Raises like `parse_spec`. Sets `saw_ipv6` when an address is IPv6.
+        """
+        found = self._fast(rest)
+        if found is not None:
+            return found
+        spec = parse_spec(split_tokens(rest))
+        head: _Head = (spec.source, spec.destination, spec.in_iface, spec.out_iface, spec.protocol, spec.fragment,
+                       (), spec.counters)
+        if _is_v6(head):
+            self.saw_ipv6 = True
+        return head, spec.matches, spec.target
+
+    def _fast(self, rest: str) -> tuple[_Head, list[MatchModule], Target | None] | None:
+        if "\\" in rest:
+            return None
+        parts = (" " + rest).split(" -m ")
+        last = parts[-1]
+        cut = last.find(" -j ")
+        if cut < 0:
+            cut = last.find(" -g ")
+            if cut < 0:
+                return None
+        target_text = last[cut + 1:]
+        head_text = parts[0] if len(parts) > 1 else last[:cut]
+        if head_text:
+            head = self._heads.get(head_text, _MISSING_H)
+            if head is _MISSING_H:
+                head = self._heads[head_text] = self._head(head_text)
+                if head is not None and _is_v6(head):
+                    self.saw_ipv6 = True
+            if head is None:
+                return None
+        else:
+            head = _EMPTY_H
+        target = self._targets.get(target_text, _MISSING_T)
+        if target is _MISSING_T:
+            target = self._targets[target_text] = self._target(target_text)
+        if target is None:
+            return None
+        matches = list(head[6])
+        n = len(parts)
+        if n > 1:
+            parts[-1] = last[:cut]
+            blocks = self._blocks
+            for k in range(1, n):
+                block_text = parts[k]
+                block = blocks.get(block_text, _MISSING_B)
+                if block is _MISSING_B:
+                    block = blocks[block_text] = self._block(block_text)
+                if block is None:
+                    return None
+                matches += block
+        return head, matches, target
 
     @staticmethod
     def _head(text: str) -> _Head | None:
@@ -569,8 +578,11 @@ def _plain_block(tokens: list[str]) -> list[MatchModule] | None:
     return [mod.build()]
 
 
+def _is_v6(head: _Head) -> bool:
+    return any(a is not None and isinstance(a.net, IPv6Network) for a in (head[0], head[1]))
+
+
 _EMPTY_H: _Head = (None, None, None, None, None, None, (), None)
 _MISSING_H: _Head = (None, None, None, None, None, None, (), None)
-_FAILED: tuple[int, int] = (-1, -1)
 _MISSING_B: list[MatchModule] = []
 _MISSING_T = fast_record(Target, {"name": "", "goto": False, "options": {}, "text": ""})
