@@ -29,9 +29,8 @@ def test_every_rule_documents_every_section(rule: object) -> None:
     for section in SECTIONS:
         assert f"## {section}\n\n" in text
     assert rule.meta.references, f"{rule.meta.id} has no references"
-    assert rule.meta.id in (rule.__class__.__module__ or "").upper() or rule.__class__.__module__.endswith(
-        rule.meta.id.lower() + "_" + rule.meta.name.replace("-", "_")
-    )
+    expected = f"netsnap.builtin_rules.{rule.meta.id.lower()}_{rule.meta.name.replace('-', '_')}"
+    assert rule.__class__.__module__ == expected
 
 
 def test_rules_list_shows_every_rule() -> None:
