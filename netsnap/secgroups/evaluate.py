@@ -76,6 +76,10 @@ def evaluate(
     Nothing matching is a deny. A rule whose match is undecidable makes the answer None when it
     could change the outcome.
     """
+    need = required_rule(direction, proto, port, remote_ip)
+    if not any(direction in s.directions for s in sets):
+        files = ", ".join(sorted({s.file for s in sets}))
+        return SGDecision(None, f"the export ({files}) does not describe {direction} rules; needs {need}")
     ethertype = 6 if ":" in remote_ip else 4
     rules = [
         r for s in sets for r in s.rules
@@ -86,7 +90,6 @@ def evaluate(
     if ordered:
         indexed = sorted(enumerate(rules), key=lambda ir: (ir[1].priority or 100, ir[1].action != "deny", ir[0]))
         rules = [r for _, r in indexed]
-    need = required_rule(direction, proto, port, remote_ip)
     undecided: list[tuple[SGRule, str]] = []
     for rule in rules:
         ok, why = _remote_ok(rule, remote_ip, groups, host_of_ip)

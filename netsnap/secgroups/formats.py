@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from netsnap.model.base import Provenance
-from netsnap.secgroups.model import PortRange, SecurityGroupSet, SGRule
+from netsnap.secgroups.model import Direction, PortRange, SecurityGroupSet, SGRule
 from netsnap.secgroups.native import FORMAT_TAG, NativeSyntaxError, parse_simple_yaml
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -180,7 +180,9 @@ def _neutron_osc(text: str, file: str, rows: list[Any]) -> SecurityGroupSet:
             remote_other=(f"address group {r['Remote Address Group']}" if r.get("Remote Address Group") else None),
             rule_id=r.get("ID"),
         ))
-    return SecurityGroupSet(provider="neutron-osc", file=file, groups=groups, rules=out)
+    described = any(isinstance(r, dict) and "Direction" in r for r in rows)
+    directions: list[Direction] = ["ingress", "egress"] if described else ["ingress"]
+    return SecurityGroupSet(provider="neutron-osc", file=file, groups=groups, rules=out, directions=directions)
 
 
 def _huawei_v3(text: str, file: str, rules: list[Any]) -> SecurityGroupSet:

@@ -11,6 +11,7 @@ from netsnap.model.base import Provenance
 
 Direction = Literal["ingress", "egress"]
 Action = Literal["allow", "deny"]
+BOTH_DIRECTIONS: tuple[Direction, Direction] = ("ingress", "egress")
 Provider = Literal["neutron-osc", "neutron", "huawei-v3", "aws", "alibaba", "native"]
 
 # Providers whose rules carry a priority and may deny: first match by (priority, deny first) wins.
@@ -80,6 +81,8 @@ class SecurityGroupSet(BaseModel):
 
     `groups` lists the group ids the file describes (in file order: Huawei matches groups by
     sequence). `stateful` False only when the export says so (Neutron `stateful: false`).
+    `directions` are those the export describes: an old `openstack security group rule list`
+    without a Direction column lists ingress rules only, so its egress is unknown, not denied.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -89,6 +92,7 @@ class SecurityGroupSet(BaseModel):
     groups: list[str] = Field(default_factory=list)
     rules: list[SGRule] = Field(default_factory=list)
     stateful: bool = True
+    directions: list[Direction] = Field(default_factory=lambda: list(BOTH_DIRECTIONS))
 
     @property
     def ordered(self) -> bool:

@@ -114,6 +114,15 @@ class FlannelLab:
         res = self.lab.sh(host, f"ping -n -q -c {count} -i 0.2 -W 1 {opts}{ip}", check=False)
         return res.returncode == 0 and " 0% packet loss" in res.stdout
 
+    def tcp_connects(self, host: str, ip: str, port: int) -> bool:
+        """The kernel's answer for TCP: does `nc -z` from `host` complete a handshake?"""
+        return self.lab.sh(host, f"nc -z -w 2 {ip} {port}", check=False).returncode == 0
+
+    def listen(self, host: str, port: int) -> None:
+        self.lab.spawn(host, ["nc", "-lk", str(port)])
+        self.lab.sh(host, f"for i in 1 2 3 4 5 6 7 8 9 10; do ss -ltn | grep -q ':{port} ' && exit 0; sleep 0.1; done; "
+                          "exit 1")
+
     def collect(self, out: Path, names: list[str] | None = None) -> list[str]:
         """Run the collector in each host namespace (in parallel); return the bundle paths."""
         procs = []

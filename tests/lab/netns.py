@@ -45,6 +45,7 @@ class NetnsLab:
     def __init__(self, prefix: str | None = None) -> None:
         self.prefix = prefix or f"nl{os.getpid()}x{next(_counter)}"
         self.names: dict[str, str] = {}
+        self.procs: list[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> NetnsLab:
         return self
@@ -79,7 +80,18 @@ class NetnsLab:
         self.sh(a, f"ip link set {a_if}{mtu_opt} up")
         self.sh(b, (f"ip link set {b_if} master {master} && " if master else "") + f"ip link set {b_if} up")
 
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        """Start a long-running process (a listener) inside a namespace; close() kills it by its pid."""
+        proc = subprocess.Popen(["ip", "netns", "exec", self.names[name], *argv],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc
+
     def close(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait(timeout=10)
+        self.procs.clear()
         for full in reversed(list(self.names.values())):
             subprocess.run(["ip", "netns", "del", full], capture_output=True)
         self.names.clear()

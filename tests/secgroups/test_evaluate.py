@@ -101,3 +101,16 @@ def test_attach_by_name_and_by_ip() -> None:
 def test_attach_errors(spec: str, message: str) -> None:
     with pytest.raises(SecGroupError, match=message):
         attach(overlay(), spec)
+
+
+def test_old_osc_listing_without_direction_leaves_egress_unknown() -> None:
+    text = '[{"ID": "x", "IP Protocol": "udp", "IP Range": "10.0.0.0/8", "Port Range": "8472:8472"}]'
+    sets = [load_text(text, "old-osc.json")]
+    assert sets[0].directions == ["ingress"]
+    assert evaluate(sets, "ingress", "udp", 8472, "10.1.2.3").allowed is True
+    egress = evaluate(sets, "egress", "udp", 8472, "10.1.2.3")
+    assert egress.allowed is None and "does not describe egress" in egress.reason
+    # AWS states its egress explicitly: an empty list denies
+    aws = [load_text('{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [], "IpPermissionsEgress": []}]}',
+                     "aws.json")]
+    assert evaluate(aws, "egress", "udp", 8472, "10.1.2.3").allowed is False

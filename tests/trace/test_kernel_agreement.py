@@ -94,6 +94,13 @@ def test_reject_icmp_host_prohibited_in_input_and_forward(lab: NetnsLab, tmp_pat
     assert r.disposition == "denied-in" and "icmp-host-prohibited" in r.reason and "node1 INPUT" in r.reason
     assert r.hops[-1].consulted[0].file == "firewall/iptables-save"
     agree(to_node, eng.trace("master", "192.168.0.12"))
+    # TCP: 22 is accepted (the SYN,ACK comes back as ESTABLISHED), 23 is rejected
+    fl.listen("node1", 22)
+    fl.listen("node1", 23)
+    ssh, telnet = fl.tcp_connects("master", "192.168.0.12", 22), fl.tcp_connects("master", "192.168.0.12", 23)
+    assert (ssh, telnet) == (True, False)
+    agree(ssh, eng.trace("master", "192.168.0.12", "tcp", 22))
+    agree(telnet, eng.trace("master", "192.168.0.12", "tcp", 23))
     # open VXLAN in INPUT: now FORWARD's REJECT stops the pod traffic
     fl.sh("node1", "iptables -I INPUT 1 -p udp --dport 8472 -j ACCEPT")
     to_pod = fl.ping("master", POD1)
