@@ -288,6 +288,7 @@ def build_topology(
         for host_name, cx, nic in sorted(members):
             cls = "drop failing" if (host_name, nic) in red_nics else "drop"
             topo.segments.append(Segment(cx, bottom, cx, y, cls))
+            topo.rects.append(Rect(cx - 4, y - 2, 8, 12, "junction failing" if "failing" in cls else "junction", nic))
             topo.labels.append(Label(cx + 4, bottom + 14, clip(nic, 60), "niclabel"))
     height: float = bars_top + max(1, len(networks)) * 44 + 20
 
