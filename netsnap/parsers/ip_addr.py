@@ -6,7 +6,8 @@ One Interface per `INDEX: NAME: <FLAGS> key value ...` line; `name` loses its `@
 folded into the address above), `altname`/`alias`, the `-d` kind line (`vxlan id 1 local A dev D
 ... dstport P nolearning` -> VxlanInfo; `veth`, `bridge`, `tun`, `ipip`, `wireguard`, `dummy`,
 ... -> kind), `<kind>_slave ...` (slave_kind), and `RX:`/`TX:` counter headers with the number
-row below them (also used by ip_link_stats). Detail words go to `details` as key -> value (flags
+row below them (also used by ip_link_stats); a link owns only the indented lines up to the next
+line at column 0, whatever that line is. Detail words go to `details` as key -> value (flags
 get ""); words of a kind or slave line are prefixed with it (`bridge_slave.state`). Only indented
 lines belong to a link. `expected` is the number of link lines.
 """
@@ -14,6 +15,7 @@ lines belong to a link. `expected` is the number of link lines.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from ipaddress import IPv4Address, ip_address, ip_interface
 from typing import Any
 
@@ -24,7 +26,9 @@ from netsnap.model.interfaces import Counters, IfAddress, Interface, VxlanInfo
 from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
 
 SOURCE = "ip_addr"
-LINK_LINE = re.compile(r"^\d+: \S+: <")
+# what a link line looks like for the count check (looser than the template: a name with spaces,
+# which Linux forbids, still counts, so a hostile or mangled link line shows as a mismatch)
+LINK_LINE = re.compile(r"^\d+: .+?: <")
 ONE_LINE = re.compile(r"^\d+: \S+\s+(inet6?|link/\S+)\s")
 MAC = re.compile(r"^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+$")
 KINDS: frozenset[str] = frozenset({
@@ -266,13 +270,17 @@ def parse_links(text: str, file: str, source: str, template: str) -> Parsed[Inte
 def _parse_links(text: str, file: str, source: str, template: str) -> Parsed[Interface]:
     result: Parsed[Interface] = Parsed[Interface](source=source, file=file)
     records, _, lines = run_template(template, text, "links")
+    column0 = [i for i, line in enumerate(lines, start=1) if line.strip() and not line[:1].isspace()]
     consumed: set[int] = set()
     for rec in records:
         ln = int(rec["ln"])
         try:
             builder = _LinkBuilder(rec, lines, file, result.notes)
+            after = bisect_right(column0, ln)
+            end = column0[after] if after < len(column0) else len(lines) + 1
             for sub in rec.get("subs", []):
-                builder.sub(sub)
+                if int(sub["sub_ln"]) < end:  # a link owns only the indented lines up to the next line at column 0
+                    builder.sub(sub)
             result.items.append(builder.build(lines[ln - 1]))
         except ValidationError as exc:
             err = exc.errors()[0]

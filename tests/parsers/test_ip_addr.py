@@ -109,3 +109,17 @@ def test_detail_words_arity() -> None:
     vx = ["id", "1", "port", "32768", "61000", "nolearning", "learning2", "x"]
     assert ip_addr.detail_words(vx, "vxlan") == {
         "vxlan.id": "1", "vxlan.port": "32768 61000", "vxlan.nolearning": "", "vxlan.learning2": "x"}
+
+
+def test_lines_under_an_unreadable_link_line_do_not_join_the_link_above() -> None:
+    text = ("2: eth0: <UP> mtu 1500\n"
+            "    link/ether fa:16:3e:11:22:33 brd ff:ff:ff:ff:ff:ff\n"
+            "    inet 192.168.0.20/24 scope global eth0\n"
+            '3: "><img src=x>: <UP> mtu 1500\n'
+            "    link/ether fa:16:3e:44:55:66 brd ff:ff:ff:ff:ff:ff\n"
+            "    inet 10.9.9.9/24 scope global x\n")
+    parsed = ip_addr.parse(text, "x")
+    (eth0,) = parsed.items
+    assert eth0.mac == "fa:16:3e:11:22:33" and [str(a.address) for a in eth0.addresses] == ["192.168.0.20/24"]
+    assert [u.line for u in parsed.unparsed] == [4, 5, 6]
+    assert parsed.expected == 2 and "2 link lines, 1 interfaces parsed" in parsed.notes
