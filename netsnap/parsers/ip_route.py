@@ -7,8 +7,8 @@ words go to `extra`: followed by a known keyword or the end of the line they are
 ""), otherwise a pair. `default` is 0.0.0.0/0 or ::/0 by the line's address family (its addresses,
 an IPv6-only keyword such as `pref`; if other lines carry `pref`, as modern iproute2 prints on
 every IPv6 route, a line without it is IPv4; else the previous route's family). A prefix without a length
-is a host route. A route line followed by indented `nexthop` lines (tab or spaces) becomes one
-Route with `nexthops`. `expected` is the number of non-blank lines that are not `nexthop` lines.
+is a host route. A route line directly followed by indented `nexthop` lines (tab or spaces)
+becomes one Route with `nexthops`. `expected` is the number of non-blank lines that are not `nexthop` lines.
 """
 
 from __future__ import annotations
@@ -124,6 +124,19 @@ def _nexthop(rest: str, extra: dict[str, str], index: int) -> NextHop:
                    dead="dead" in flags, linkdown="linkdown" in flags)
 
 
+def _own_nexthops(rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `nexthop` lines directly under the route line; TTP also attaches ones further down
+    (after a line it did not match), which belong to no route."""
+    own: list[dict[str, Any]] = []
+    last = int(rec["ln"])
+    for nh in rec.get("nexthops", []):
+        if int(nh["nh_ln"]) != last + 1:
+            break
+        own.append(nh)
+        last += 1
+    return own
+
+
 def _route(rec: dict[str, Any], line: str, file: str, family: Family, pref_seen: bool) -> tuple[Route, Family]:
     ln = int(rec["ln"])
     rtype = str(rec.get("rtype") or "unicast")
@@ -137,7 +150,7 @@ def _route(rec: dict[str, Any], line: str, file: str, family: Family, pref_seen:
         gateway: IPAddress | None = ip_address(values.pop("via")) if "via" in values else None
         prefsrc: IPAddress | None = ip_address(values.pop("src")) if "src" in values else None
         metric = int(values.pop("metric", "0"))
-        for index, nh in enumerate(rec.get("nexthops", []), start=1):
+        for index, nh in enumerate(_own_nexthops(rec), start=1):
             nexthops.append(_nexthop(str(nh.get("nh_rest", "")), extra, index))
     except (ValueError, TypeError) as exc:
         raise LineError(f"line {ln}: {exc}") from exc
@@ -186,7 +199,7 @@ def _parse(text: str, file: str) -> Parsed[Route]:
             continue
         result.items.append(route)
         consumed.add(ln)
-        consumed.update(int(nh["nh_ln"]) for nh in rec.get("nexthops", []))
+        consumed.update(int(nh["nh_ln"]) for nh in _own_nexthops(rec))
     result.expected = sum(1 for line in lines if line.strip() and line.split()[0] != "nexthop")
     result.unparsed = unparsed_lines(lines, consumed)
     if len(result.items) != result.expected:

@@ -79,3 +79,10 @@ def test_ipv4_route_with_ipv6_gateway() -> None:
     (route,) = ip_route.parse("default via inet6 fe80::1 dev eth0 proto bgp metric 20\n", "r").items
     assert route.dst == IPv4Network("0.0.0.0/0") and str(route.gateway) == "fe80::1"
     assert route.extra == {"via_family": "inet6"}
+
+
+def test_nexthop_after_an_unparsed_line_belongs_to_no_route() -> None:
+    text = "10.0.0.0/8 proto static\n\tnexthop via 10.0.0.1 dev eth0\ngarbage\n\tnexthop via 10.0.0.2 dev eth1\n"
+    parsed = ip_route.parse(text, "r")
+    assert [h.dev for h in parsed.items[0].nexthops] == ["eth0"]
+    assert [u.line for u in parsed.unparsed] == [3, 4]
