@@ -236,6 +236,8 @@ class _LinkBuilder:
             return False
         header_ln, names = self.pending_header
         self.pending_header = None
+        if ln != header_ln + 1:
+            return False  # a number row belongs to the header right above it
         if len(values) != len(names):
             raise LineError(f"{len(values)} counters under a header of {len(names)} names")
         for name, value in zip(names, values, strict=True):

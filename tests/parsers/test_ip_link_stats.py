@@ -51,3 +51,11 @@ def test_counter_row_not_matching_its_header_is_unparsed() -> None:
 
 def test_source_id() -> None:
     assert ip_link_stats.parse(OLD, "x").source == "ip_link_stats"
+
+
+def test_number_row_must_follow_its_header() -> None:
+    text = OLD.replace("    1000       10       1       2       3       4\n", "    altname x\n    1000 10 1 2 3 4\n")
+    parsed = ip_link_stats.parse(text, "x")
+    counters = parsed.items[0].counters
+    assert counters is not None and counters.rx_bytes == 0 and counters.tx_bytes == 2000
+    assert [u.line for u in parsed.unparsed] == [3, 5]
