@@ -255,7 +255,9 @@ class TraceEngine:
         if pkt.ctstate != "NEW":
             run.step(h.name, "deliver", "deliver", f"reply delivered to the socket that sent the request ({pkt.dst})")
         else:
-            run.step(h.name, "deliver", "deliver", f"delivered locally to {pkt.dst} on {h.name}")
+            port = f" port {pkt.dport}" if pkt.proto in ("tcp", "udp") else ""
+            note = " (whether a process listens there is not in the bundle)" if port else ""
+            run.step(h.name, "deliver", "deliver", f"delivered locally to {pkt.dst}{port} on {h.name}{note}")
         return Outcome("delivered", f"delivered to {pkt.dst} on {h.name}", h.name, pkt, local=True)
 
     def _postrouting(self, run: Run, h: HostIndex, pkt: Packet, dec: routing.RouteDecision) -> Outcome:

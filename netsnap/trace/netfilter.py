@@ -103,6 +103,11 @@ class Netfilter:
     def __init__(self, hidx: HostIndex) -> None:
         self.hidx = hidx
         self.matcher = RuleMatcher(hidx.local_ips)
+        # per hook, the (table, chain index, stage label) that exist on this host, in priority order
+        self.plan: dict[str, list[tuple[str, ChainIndex, str]]] = {
+            hook: [(t, hidx.chains[(t, hook)], f"{hook} {t}") for t in tables if (t, hook) in hidx.chains]
+            for hook, tables in HOOK_TABLES.items()
+        }
 
     def hook(
         self, run: Run, hook: str, pkt: Packet, egress_source: Callable[[Packet], IPv4Address | None]
@@ -117,21 +122,18 @@ class Netfilter:
                 run.step(name, f"{hook} filter", "unknown", reason)
             return HookResult("ACCEPT", pkt)
         consulted: list[Evidence] = []
-        for table in HOOK_TABLES[hook]:
+        for table, ci, stage in self.plan[hook]:
             if table == "nat" and pkt.ctstate != "NEW":
                 continue  # nat sees only the first packet of a connection
-            ci = self.hidx.chains.get((table, hook))
-            if ci is None:
-                continue
             out = self._table(run, table, hook, ci, pkt, egress_source)
             pkt = out.pkt
             consulted.extend(out.consulted)
             if out.nat:
-                run.step(name, f"{hook} {table}", "nat", out.nat, out.consulted)
+                run.step(name, stage, "nat", out.nat, out.consulted)
             elif out.verdict != "ACCEPT" or (ci.rules and (table in ("filter", "security") or out.by_rule)):
                 # raw/mangle/nat chains that only fell through to ACCEPT leave no step (nothing happened)
                 action: StepAction = "permit" if out.verdict == "ACCEPT" else "deny"
-                run.step(name, f"{hook} {table}", action, out.detail, out.consulted)
+                run.step(name, stage, action, out.detail, out.consulted)
             if out.verdict != "ACCEPT":
                 return HookResult(out.verdict, pkt, out.detail, out.reject_with, consulted)
         return HookResult("ACCEPT", pkt, "", None, consulted)
@@ -218,7 +220,8 @@ class Netfilter:
             unknown.append((rule, f"target {tname} is neither a chain in {table} nor simulated"))
         if outcome is None:  # pragma: no cover - the loop always decides
             outcome = self._policy(start, pkt, consulted)
-        self._settle_unknowns(run, host, table, hook, outcome, unknown)
+        if unknown:
+            self._settle_unknowns(run, host, table, hook, outcome, unknown)
         return outcome
 
     def _settle_unknowns(
