@@ -41,7 +41,7 @@ def _parse(text: str, file: str) -> Parsed[KernelModule]:
         expected += 1
         users_text = str(rec.get("users", ""))
         users = [u for u in users_text.split(",") if u and u != "-"]
-        count = str(rec.get("count", ""))
+        count = str(rec.get("use_count", ""))
         try:
             items.append(KernelModule(name=str(rec["name"]), size=int(str(rec["size"])),
                                       used_by_count=int(count) if count.lstrip("-").isdigit() else None,
