@@ -72,7 +72,7 @@ def _host(members: Members, manifest: dict[str, Any], fallback: str) -> str:
         return clean_name(name.strip())
     raw = members.data.get(BY_ID["hostname"].path)
     if raw and raw.strip():
-        return raw.decode("utf-8", errors="replace").split()[0]
+        return clean_name(raw.decode("utf-8", errors="replace").split()[0])
     m = _TOP_DIR.match(members.top or fallback)
     return m.group("host") if m else fallback
 

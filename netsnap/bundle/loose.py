@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 
 from netsnap.bundle.journal_filter import filter_flannel, journal_host, split_lines
-from netsnap.bundle.members import Members
+from netsnap.bundle.members import Members, clean_name
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.bundle.sniff import sniff
 from netsnap.bundle.text import add_text_members, looks_binary, member_text
@@ -76,10 +76,10 @@ def _filter_if_mixed(sf: SourceFile) -> None:
 def _host(bundle: Bundle, folder_name: str) -> str:
     hostname = bundle.files.get("hostname")
     if hostname and hostname.text.strip():
-        return hostname.text.split()[0]
+        return clean_name(hostname.text.split()[0])
     journal = bundle.files.get("flannel_journal")
     if journal and (host := journal_host(journal.text)):
         return host
     uname = bundle.files.get("uname")
     words = uname.text.split() if uname else []
-    return words[1] if len(words) > 1 else folder_name
+    return clean_name(words[1]) if len(words) > 1 else folder_name

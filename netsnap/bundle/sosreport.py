@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from netsnap.bundle.journal_filter import count_lines, filter_flannel
-from netsnap.bundle.members import Members, normalise_name
+from netsnap.bundle.members import Members, clean_name, normalise_name
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.bundle.text import add_text_members, member_text
 from netsnap.model.host import SourceState
@@ -88,16 +88,25 @@ def load_sos_manifest(members: Members) -> tuple[dict[str, Any] | None, list[Sos
     if not isinstance(value, dict):
         return None, [], f"{SOS_MANIFEST}: not a JSON object"
     commands: list[SosCommand] = []
-    plugins = value.get("components", {}).get("report", {}).get("plugins", {})
-    if isinstance(plugins, dict):
-        for plugin in plugins.values():
-            if not isinstance(plugin, dict):
-                continue
-            hit = plugin.get("timeout_hit") is True
-            for cmd in plugin.get("commands", []) or []:
-                if isinstance(cmd, dict) and isinstance(cmd.get("exec"), str):
-                    commands.append(_command(cmd, hit))
+    for plugin in _dig(value, "components", "report", "plugins").values():
+        if not isinstance(plugin, dict):
+            continue
+        hit = plugin.get("timeout_hit") is True
+        listed = plugin.get("commands")
+        for cmd in listed if isinstance(listed, list) else []:
+            if isinstance(cmd, dict) and isinstance(cmd.get("exec"), str):
+                commands.append(_command(cmd, hit))
     return value, commands, None
+
+
+def _dig(value: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """`value[k1][k2]...`, or {} as soon as a level is missing or not an object."""
+    for key in keys:
+        found = value.get(key)
+        if not isinstance(found, dict):
+            return {}
+        value = found
+    return value
 
 
 def _command(cmd: dict[str, Any], plugin_timeout: bool) -> SosCommand:
@@ -154,7 +163,7 @@ def _host(members: Members, fallback: str) -> str:
     for path in ("hostname", "sos_commands/general/hostname", "sos_commands/host/hostname", "etc/hostname"):
         rel = resolve(members, path)
         if rel and members.data[rel].strip():
-            return members.data[rel].decode("utf-8", errors="replace").split()[0]
+            return clean_name(members.data[rel].decode("utf-8", errors="replace").split()[0])
     m = _TOP_DIR.match(members.top or fallback)
     return m.group("host") if m else fallback
 

@@ -163,3 +163,24 @@ def test_link_escaping_the_archive_is_not_resolved(tmp_path: Path) -> None:
 )
 def test_mangle_matches_sos_file_names(command: str, name: str) -> None:
     assert mangle(command) == name
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        {"components": []},
+        {"components": {"report": "x"}},
+        {"components": {"report": {"plugins": ["networking"]}}},
+        {"components": {"report": {"plugins": {"networking": {"commands": 7}}}}},
+        {"components": {"report": {"plugins": {"networking": {"commands": [{"exec": 1}, "x", None]}}}}},
+        {"version": 4, "start_time": ["x"]},
+    ],
+)
+def test_odd_sos_manifest_shapes_are_tolerated(tmp_path: Path, manifest: object) -> None:
+    path = write_tar(tmp_path / "s.tgz", {
+        "sos_reports/manifest.json": json.dumps(manifest),
+        "sos_commands/networking/ip_route_show_table_all": "default via 10.0.0.1 dev eth0\n",
+    })
+    sos = open_bundle(path)
+    assert sos.files["ip_route"].state is SourceState.OK
+    assert sos.collector_version is None and sos.collected_at is None
