@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.chainwalk import WalkResult, rule_matches, walk
+from netsnap.engine.chainwalk import WalkResult, ipv4_rulesets, rule_matches, walk
 from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.flows import Flow, needed_flows
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
-from netsnap.model import Host, IptRule
+from netsnap.model import Host, IptRule, Ruleset
 
 FIREWALL_SOURCES = ("iptables_save", "iptables_nft_save", "iptables_legacy_save", "iptables_list")
 IMPACT = {"overlay-in": 75, "overlay-out": 74, "pods-in": 65, "pods-out": 64}
@@ -24,12 +24,11 @@ def _accept_rule(flow: Flow, network: str | None) -> str:
     return f"-s {network} -j ACCEPT" if flow.kind == "pods-in" else f"-d {network} -j ACCEPT"
 
 
-def _later_accepts(host: Host, res: WalkResult, flow: Flow) -> list[Evidence]:
+def _later_accepts(host: Host, rs: Ruleset, res: WalkResult, flow: Flow) -> list[Evidence]:
     """ACCEPT rules after the deciding rule, in the same chain, that would have let the flow through."""
     if res.rule is None:
         return []
-    rs = host.filter_ruleset
-    chain = rs.chain("filter", res.rule.chain) if rs else None
+    chain = rs.chain("filter", res.rule.chain)
     if chain is None:
         return []
     out = []
@@ -84,21 +83,26 @@ class IptablesReject(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         host = ctx.the_host
-        rs = host.filter_ruleset
-        if rs is None:
-            return
+        rulesets = ipv4_rulesets(host)
         network = ctx.cluster.of(host).network
-        grouped: dict[tuple[str, int | None, str], list[tuple[Flow, WalkResult]]] = {}
-        for flow in needed_flows(host, ctx.cluster):
-            res = walk(rs, flow.chain, flow.packet)
-            if res is None or not res.denied:
-                continue
-            if res.rule is None and flow.chain == "FORWARD":
-                continue  # NS202 owns the FORWARD policy
-            key = (flow.chain, res.rule.position if res.rule else None, res.rule.chain if res.rule else flow.chain)
-            grouped.setdefault(key, []).append((flow, res))
-        for (chain, pos, rule_chain), items in grouped.items():
+        flows = needed_flows(host, ctx.cluster)
+        grouped: dict[tuple[str, str, int | None, str], list[tuple[Flow, WalkResult]]] = {}
+        views: dict[str, Ruleset] = {}
+        for rs in rulesets:
+            views[rs.variant] = rs
+            for flow in flows:
+                res = walk(rs, flow.chain, flow.packet)
+                if res is None or not res.denied:
+                    continue
+                if res.rule is None and flow.chain == "FORWARD":
+                    continue  # NS202 owns the FORWARD policy
+                key = (rs.variant, flow.chain, res.rule.position if res.rule else None,
+                       res.rule.chain if res.rule else flow.chain)
+                grouped.setdefault(key, []).append((flow, res))
+        for (variant, chain, pos, rule_chain), items in grouped.items():
             flow, res = items[0]
+            rs = views[variant]
+            view = "" if rs is rulesets[0] else f" (in the {variant} view: the kernel applies both)"
             ev: list[Evidence] = []
             if res.rule is not None:
                 decider: IptRule = res.rule
@@ -106,7 +110,7 @@ class IptablesReject(Rule):
                 for r in res.trail[:-1]:
                     ev.append(evidence(host, r, f"{r.raw}   (jump)"))
                 ev.append(evidence(host, decider))
-                ev.extend(_later_accepts(host, res, flow))
+                ev.extend(_later_accepts(host, rs, res, flow))
             else:
                 pc = res.policy_chain
                 what = f"the {chain} policy {res.action}"
@@ -118,18 +122,20 @@ class IptablesReject(Rule):
             peers = list(dict.fromkeys(f.peer for f, _ in items))
             labels = "; ".join(f.label for f, _ in items[:3]) + ("; …" if len(items) > 3 else "")
             verb = "rejects" if res.action == "REJECT" else "drops"
-            remediation = [f"iptables -I {chain} {insert_at} {_accept_rule(f, str(network))}" for f, _ in items[:4]]
+            cmd = "iptables" if not view else variant
+            remediation = [f"{cmd} -I {chain} {insert_at} {_accept_rule(f, str(network))}" for f, _ in items[:4]]
             remediation = list(dict.fromkeys(remediation))
             remediation.append("# persist: service iptables save   (RHEL 7; or add the rules to your firewall config)")
             unsure = " (some earlier rules could not be evaluated: " + "; ".join(res.unknown[:2]) + ")"
             peer_objs = [p for p in ctx.cluster.peers(host) if p.name in peers]
             yield self.finding(
                 hosts=[host.name],
-                key=f"{host.name}-{chain}-{rule_chain}-{pos if pos is not None else 'policy'}",
+                key=f"{host.name}-{chain}-{rule_chain}-{pos if pos is not None else 'policy'}"
+                + ("" if not view else f"-{variant}"),
                 confidence=Confidence.HIGH if res.certain else Confidence.MEDIUM,
                 explanation=(
-                    f"On {host.name}, {what} {verb} traffic the cluster needs: {labels}. flannel's own ACCEPT rules "
-                    f"are appended after it, so they are never reached." + ("" if res.certain else unsure)
+                    f"On {host.name}, {what}{view} {verb} traffic the cluster needs: {labels}. flannel's own ACCEPT "
+                    f"rules are appended after it, so they are never reached." + ("" if res.certain else unsure)
                 ),
                 evidence=ev,
                 remediation=remediation,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
-from netsnap.model import Chain, IptRule, Ruleset
+from netsnap.model import Chain, Host, IptRule, Ruleset
 
 TERMINAL = {"ACCEPT", "DROP", "REJECT"}
 _MAX_DEPTH = 32
@@ -176,3 +176,25 @@ def _walk_chain(
         if rule.target.goto:
             return None
     return None
+
+
+def ipv4_rulesets(host: Host) -> list[Ruleset]:
+    """Every distinct IPv4 ruleset the host enforces, the primary view first. With both iptables-legacy and
+    iptables-nft tables loaded, the kernel runs both, so a DROP in either view drops the packet."""
+    primary = host.filter_ruleset
+    ordered = ([primary] if primary else []) + [rs for rs in host.iptables.values() if rs is not primary]
+    out: list[Ruleset] = []
+    seen: set[tuple[str, ...]] = set()
+    for rs in ordered:
+        if rs.family != "ipv4":
+            continue
+        filt = rs.tables.get("filter")
+        signature = tuple(
+            f"{c.name}:{c.policy}:" + "|".join(r.raw.split("]", 1)[-1].strip() for r in c.rules)
+            for c in (filt.chains.values() if filt else [])
+        )
+        if signature in seen:
+            continue
+        seen.add(signature)
+        out.append(rs)
+    return out
