@@ -145,3 +145,15 @@ def test_golden_handmade_incident_a() -> None:
         GOLDEN.write_text(html, encoding="utf-8")
     assert GOLDEN.exists(), "golden missing: run with NETSNAP_REGEN_GOLDEN=1"
     assert html == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_embedded_data_equals_the_json_output() -> None:
+    import json
+
+    from netsnap.report.json_output import render_json
+
+    for payload in ("", builders.SCRIPT):
+        html = _report(payload)
+        block = re.search(r'<script type="application/json" id="netsnap-data">(.*?)</script>', html, re.S)
+        assert block is not None
+        assert json.loads(block.group(1)) == json.loads(render_json(builders.result(payload)))
