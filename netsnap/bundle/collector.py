@@ -144,7 +144,8 @@ def _entry_file(members: Members, entry: dict[str, Any], bundle: Bundle) -> Sour
     registry = BY_ID.get(source_id)
     if registry is None:
         bundle.problems.append(f"{MANIFEST_PATH}: unknown source id {source_id!r}")
-    status = _str(entry.get("status")) or "ok"
+    raw_status = entry.get("status", "ok")
+    status = raw_status if isinstance(raw_status, str) else repr(raw_status)
     state = STATUS_STATE.get(status)
     raw_path = _str(entry.get("path")) or (registry.path if registry else "")
     rel = "" if unsafe_name_reason(raw_path) else normalise_name(raw_path)

@@ -176,3 +176,22 @@ def test_host_from_top_directory_when_nothing_names_it(tmp_path: Path) -> None:
              if k not in ("manifest.json", "identity/hostname")}
     bundle = open_bundle(write_tar(tmp_path / "b.tgz", files))
     assert bundle.host == "worker-7"
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda m: m.update(sources={"a": 1}), "manifest.json: 'sources' is not a list"),
+        (lambda m: m["sources"].append("route_n"), "manifest.json: sources[8] has no id"),
+        (lambda m: m["sources"].append({"id": 5}), "manifest.json: sources[8] has no id"),
+        (lambda m: m["sources"][1].update(status=3), "manifest.json: route_n: unknown status '3'"),
+        (lambda m: m["sources"][1].update(path=["x"], exit_code="0", sha256=7), None),
+        (lambda m: m.update(redactions="many", collected_at=5, hostname=["x"]), None),
+    ],
+)
+def test_odd_manifest_shapes_are_tolerated(tmp_path: Path, edit: object, problem: str | None) -> None:
+    bundle = open_bundle(write_tar(tmp_path / "b.tgz", _edit_manifest(collector_files(TOP), edit)))
+    assert bundle.kind == "collector"
+    if problem:
+        assert problem in bundle.problems
+    assert "route_n" in bundle.files or "route_n" in bundle.missing
