@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.chainwalk import walk
+from netsnap.engine.chainwalk import ipv4_rulesets, walk
 from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.flows import needed_flows
 from netsnap.engine.meta import Category, RuleMeta
@@ -47,43 +47,47 @@ class ForwardPolicyDrop(Rule):
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         host = ctx.the_host
-        rs = host.filter_ruleset
         facts = ctx.cluster.of(host)
-        if rs is None or facts.network is None:
+        rulesets = ipv4_rulesets(host)
+        if not rulesets or facts.network is None:
             return
-        dropped = []
-        for flow in needed_flows(host, ctx.cluster):
-            if flow.chain != "FORWARD":
+        flows = [f for f in needed_flows(host, ctx.cluster) if f.chain == "FORWARD"]
+        for rs in rulesets:
+            dropped = []
+            for flow in flows:
+                res = walk(rs, "FORWARD", flow.packet)
+                if res is not None and res.rule is None and res.denied:
+                    dropped.append((flow, res))
+            if not dropped:
                 continue
-            res = walk(rs, "FORWARD", flow.packet)
-            if res is not None and res.rule is None and res.denied:
-                dropped.append((flow, res))
-        if not dropped:
-            return
-        flow, res = dropped[0]
-        pc = res.policy_chain
-        ev = [evidence_at(host, pc.src, f":FORWARD {pc.policy}")] if pc else []
-        ev.extend(evidence(host, r, f"{r.raw}   (matched, did not decide)") for r in res.trail[:5])
-        net = facts.network
-        peers = list(dict.fromkeys(f.peer for f, _ in dropped))
-        peer_objs = [p for p in ctx.cluster.peers(host) if p.name in peers]
-        yield self.finding(
-            hosts=[host.name],
-            key=f"{host.name}-forward-policy",
-            confidence=Confidence.HIGH if res.certain else Confidence.MEDIUM,
-            explanation=(
-                f"On {host.name} the FORWARD chain's policy is {res.action} and no rule accepts the pod network {net}: "
-                f"{'; '.join(f.label for f, _ in dropped[:2])} fall through to the policy and are dropped."
-            ),
-            evidence=ev,
-            remediation=[
-                f"iptables -A FORWARD -s {net} -j ACCEPT",
-                f"iptables -A FORWARD -d {net} -j ACCEPT",
-                "# persist the rules; or upgrade flannel (>= 0.9.1 adds them); or: iptables -P FORWARD ACCEPT",
-            ],
-            path=ctx.cluster.path(host, peer_objs) if peer_objs else ctx.cluster.path(host),
-            impact=66,
-        )
+            primary = rs is rulesets[0]
+            view = "" if primary else f" in the {rs.variant} view (legacy and nft tables both apply)"
+            cmd = "iptables" if primary else rs.variant
+            flow, res = dropped[0]
+            pc = res.policy_chain
+            ev = [evidence_at(host, pc.src, f":FORWARD {pc.policy}")] if pc else []
+            ev.extend(evidence(host, r, f"{r.raw}   (matched, did not decide)") for r in res.trail[:5])
+            net = facts.network
+            peers = list(dict.fromkeys(f.peer for f, _ in dropped))
+            peer_objs = [p for p in ctx.cluster.peers(host) if p.name in peers]
+            yield self.finding(
+                hosts=[host.name],
+                key=f"{host.name}-forward-policy" + ("" if primary else f"-{rs.variant}"),
+                confidence=Confidence.HIGH if res.certain else Confidence.MEDIUM,
+                explanation=(
+                    f"On {host.name} the FORWARD chain's policy is {res.action}{view} and no rule accepts the pod "
+                    f"network {net}: {'; '.join(f.label for f, _ in dropped[:2])} fall through to the policy and "
+                    f"are dropped."
+                ),
+                evidence=ev,
+                remediation=[
+                    f"{cmd} -A FORWARD -s {net} -j ACCEPT",
+                    f"{cmd} -A FORWARD -d {net} -j ACCEPT",
+                    f"# persist the rules; or upgrade flannel (>= 0.9.1 adds them); or: {cmd} -P FORWARD ACCEPT",
+                ],
+                path=ctx.cluster.path(host, peer_objs) if peer_objs else ctx.cluster.path(host),
+                impact=66,
+            )
 
 
 rule = ForwardPolicyDrop()
