@@ -291,7 +291,8 @@ class TraceEngine:
             return self._end(run, h, pkt, "neighbour-unreachable",
                              f"{nh} on {dev}: neighbour entry {'/'.join(n.states)} (no ARP answer there)",
                              [evidence(h.name, n.src, n.raw)])
-        same_net = sorted({c.iface for c in h.connected if nh in c.network})
+        chosen_net = dec.route.dst if dec.route is not None else None
+        same_net = sorted({c.iface for c in h.connected if nh in c.network and c.network == chosen_net})
         if len(same_net) > 1 and (n is None or not n.lladdr):
             reason = (f"{h.name}: {nh} is in a subnet on {', '.join(same_net)}; whether {dev} reaches it at L2 is "
                       "not in the bundle (no neighbour entry)")
@@ -338,19 +339,27 @@ class TraceEngine:
         vx = h.vxlan[dev]
         nh = dec.gateway or pkt.dst
         n = h.neigh.get((dev, nh))
-        if n is None or not n.lladdr or FAILED_NEIGH & set(n.states):
-            return self._end(run, h, pkt, "neighbour-unreachable",
-                             f"no usable neighbour entry for {nh} on {dev} (flannel installs one per peer lease)",
-                             [evidence(h.name, n.src, n.raw)] if n else [])
-        fdbs = [f for f in h.fdb.get((dev, n.lladdr.lower()), []) if f.dst is not None]
+        lladdr = n.lladdr if n is not None and n.lladdr and not FAILED_NEIGH & set(n.states) else None
+        if lladdr is None:
+            peer_mac = self._peer_vtep_mac(h, dev, nh)
+            if peer_mac is None:
+                return self._end(run, h, pkt, "neighbour-unreachable",
+                                 f"no usable neighbour entry for {nh} on {dev} (flannel installs one per peer lease)",
+                                 [evidence(h.name, n.src, n.raw)] if n else [])
+            reason = (f"{h.name}: no neighbour entry for {nh} on {dev}; assuming it resolves to the owner's VTEP "
+                      f"{peer_mac} (older flanneld answers L3 misses on demand)")
+            run.taint("deny", reason)
+            run.step(h.name, "neighbour", "unknown", reason)
+            lladdr = peer_mac
+        fdbs = [f for f in h.fdb.get((dev, lladdr.lower()), []) if f.dst is not None]
         if not fdbs:
             return self._end(run, h, pkt, "neighbour-unreachable",
-                             f"no fdb entry for {n.lladdr} on {dev}: the peer VTEP is unknown",
-                             [evidence(h.name, n.src, n.raw)])
+                             f"no fdb entry for {lladdr} on {dev}: the peer VTEP is unknown",
+                             [evidence(h.name, n.src, n.raw)] if n else [])
         fdb = fdbs[0]
         assert fdb.dst is not None
         info = vx.vxlan
-        consulted = [evidence(h.name, n.src, n.raw), evidence(h.name, fdb.src, fdb.raw)]
+        consulted = ([evidence(h.name, n.src, n.raw)] if n else []) + [evidence(h.name, fdb.src, fdb.raw)]
         if info is None:
             reason = f"{h.name}: VXLAN details of {dev} not collected (ip -d link); port and VNI assumed"
             run.taint("deny", reason)
@@ -361,9 +370,24 @@ class TraceEngine:
         outer = Packet(src=local, dst=fdb.dst, proto="udp", sport=EPHEMERAL_PORT, dport=port, icmp_type=None,
                        size=pkt.size + VXLAN_OVERHEAD if pkt.size else None, inner=pkt, vni=vni)
         run.step(h.name, "vxlan encap", "encapsulate",
-                 f"{dev}: {nh} lladdr {n.lladdr} -> fdb dst {fdb.dst}; outer udp {local or '?'} -> {fdb.dst}:{port} "
+                 f"{dev}: {nh} lladdr {lladdr} -> fdb dst {fdb.dst}; outer udp {local or '?'} -> {fdb.dst}:{port} "
                  f"vni {vni}", consulted)
         return self._originate(run, h, outer)
+
+    def _peer_vtep_mac(self, h: HostIndex, dev: str, nh: IPAddress) -> str | None:
+        """The MAC of the VXLAN device of the analysed host that owns `nh`, if `h` has an fdb entry for it."""
+        owner = self.owner.get(nh)
+        if owner is None:
+            for name, idx in self.hosts.items():
+                if name != h.name and any(nh in c.network for c in idx.connected if idx.is_bridge(c.iface)):
+                    owner = (name, "")
+                    break
+        if owner is None:
+            return None
+        for iface in self.hosts[owner[0]].vxlan.values():
+            if iface.mac and (dev, iface.mac.lower()) in h.fdb:
+                return iface.mac.lower()
+        return None
 
     def _decapsulate(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
         inner = pkt.inner

@@ -334,10 +334,15 @@ def test_mtu_checks() -> None:
 
 
 def test_neighbour_missing_on_vxlan() -> None:
+    # no neighbour entry, but the fdb knows the owner's VTEP MAC: undecidable (flanneld may answer L3 misses)
     snap = overlay()
     snap.hosts[0].neighbours = []
     r = trace(snap, "master", "10.244.1.5", security_groups=OPEN)
-    assert r.disposition == "neighbour-unreachable" and "10.244.1.0 on flannel.1" in r.reason
+    assert r.verdict == "unknown" and "no neighbour entry for 10.244.1.0 on flannel.1" in r.reason
+    # neither a neighbour nor an fdb entry for the peer: the kernel cannot encapsulate
+    snap.hosts[0].fdb = []
+    r = trace(snap, "master", "10.244.1.5", security_groups=OPEN)
+    assert (r.verdict, r.disposition) == ("unreachable", "neighbour-unreachable")
     snap = overlay()
     snap.hosts[0].fdb = []
     assert "no fdb entry" in trace(snap, "master", "10.244.1.5", security_groups=OPEN).reason
