@@ -179,3 +179,26 @@ def test_an_internal_failure_leaves_every_line_unparsed(monkeypatch: pytest.Monk
         result = parse("line one\n\nline three\n", "f")
         assert [u.line for u in result.unparsed] == [1, 3] and result.items == []
         assert result.notes == ["parser failed (RuntimeError); every line is left unparsed"]
+
+
+def render_proc_net_route(routes: list[GenRoute]) -> str:
+    def le(addr: IPv4Address | IPv6Address) -> str:
+        return int(addr).to_bytes(4, "little").hex().upper()
+
+    lines = ["Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT"]
+    for r in routes:
+        assert isinstance(r.dst, IPv4Network)
+        flags = 0x1 | (0x2 if r.gateway else 0) | (0x4 if r.dst.prefixlen == 32 else 0) | (
+            0x200 if r.type == "unreachable" else 0)
+        gw = le(r.gateway) if r.gateway else "00000000"
+        lines.append(f"{r.dev or '*'}\t{le(r.dst.network_address)}\t{gw}\t{flags:04X}\t0\t0\t{r.metric}\t"
+                     f"{le(r.dst.netmask)}\t0\t0\t0")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(v4_routes(), max_size=25))
+def test_proc_net_route_round_trip(routes: list[GenRoute]) -> None:
+    parsed = proc_net_route.parse(render_proc_net_route(routes), "proc-net-route")
+    assert [key(r) for r in parsed.items] == [key(r) for r in routes]
+    assert parsed.unparsed == [] and parsed.expected == len(routes)
