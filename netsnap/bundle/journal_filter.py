@@ -47,7 +47,25 @@ def is_marker(line: str) -> bool:
     return line.startswith("-- ") and line.rstrip().endswith("--")
 
 
-_CANDIDATE = re.compile(r"lannel|LANNEL|sdnotify-proxy|^-- ", re.MULTILINE)
+_CANDIDATE_WORDS = ("lannel", "LANNEL", "sdnotify-proxy")
+
+
+def _candidate_starts(text: str) -> list[int]:
+    """Start offsets of the lines that may be flannel lines or journal markers (plain `str.find`
+    scans: a regex alternation was 15x slower on a 30 MB journal)."""
+    starts: set[int] = {0} if text.startswith("-- ") else set()
+    for word in _CANDIDATE_WORDS:
+        i = text.find(word)
+        while i >= 0:
+            start = text.rfind("\n", 0, i) + 1
+            starts.add(start)
+            end = text.find("\n", i)
+            i = -1 if end < 0 else text.find(word, end)
+    i = text.find("\n-- ")
+    while i >= 0:
+        starts.add(i + 1)
+        i = text.find("\n-- ", i + 1)
+    return sorted(starts)
 
 
 def count_lines(text: str) -> int:
@@ -60,7 +78,7 @@ def filter_flannel(text: str) -> tuple[str, list[int]]:
     """Return flannel's lines of `text` and, for each, its 1-based line number in `text`.
 
     Markers are kept only between flannel lines, never two in a row, so a journal without flannel
-    lines gives empty text. Only lines holding a candidate word are looked at (a regex scan in C),
+    lines gives empty text. Only lines holding a candidate word are looked at (found by `str.find`),
     so a 30 MB journal is filtered in well under a second.
     """
     if "\r" in text:
@@ -68,12 +86,8 @@ def filter_flannel(text: str) -> tuple[str, list[int]]:
     kept: list[str] = []
     line_map: list[int] = []
     pending: tuple[int, str] | None = None
-    number, counted_to, last_start = 1, 0, -1
-    for match in _CANDIDATE.finditer(text):
-        start = text.rfind("\n", 0, match.start()) + 1
-        if start == last_start:
-            continue
-        last_start = start
+    number, counted_to = 1, 0
+    for start in _candidate_starts(text):
         number += text.count("\n", counted_to, start)
         counted_to = start
         end = text.find("\n", start)
