@@ -63,8 +63,10 @@ def native_sg(path: Path, *rules: str) -> Path:
 
 
 def test_healthy_overlay(lab: NetnsLab, tmp_path: Path) -> None:
-    fl = FlannelLab(lab, 2).build()
-    kernel = {(s, d): fl.ping(s, d) for s, d in (("master", POD1), ("node1", POD0), ("master", "192.168.0.12"))}
+    fl = FlannelLab(lab, 3).build()
+    flows = [(h.name, p.pod_ip) for h in fl.hosts for p in fl.hosts if p is not h]
+    flows += [("master", "192.168.0.12"), ("node2", "10.244.2.5")]
+    kernel = {(s, d): fl.ping(s, d) for s, d in flows}
     assert all(kernel.values())
     snap = snapshot(fl, tmp_path)
     eng = TraceEngine(snap, OPEN)
