@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netsnap.parsers import ip_addr
 
@@ -123,3 +127,64 @@ def test_lines_under_an_unreadable_link_line_do_not_join_the_link_above() -> Non
     assert eth0.mac == "fa:16:3e:11:22:33" and [str(a.address) for a in eth0.addresses] == ["192.168.0.20/24"]
     assert [u.line for u in parsed.unparsed] == [4, 5, 6]
     assert parsed.expected == 2 and "2 link lines, 1 interfaces parsed" in parsed.notes
+
+
+@dataclass(frozen=True)
+class GenLink:
+    name: str
+    peer: str | None
+    mac: str
+    mtu: int
+    addrs: list[tuple[int, int, bool]]
+    vxlan: tuple[int, int, bool] | None
+    up: bool
+
+
+@st.composite
+def links(draw: st.DrawFn) -> GenLink:
+    return GenLink(
+        name=draw(st.from_regex(r"[a-z][a-z0-9]{0,8}(\.[0-9]{1,4})?", fullmatch=True)),
+        peer=draw(st.sampled_from([None, "if3", "eth0", "NONE"])),
+        mac=":".join(f"{b:02x}" for b in draw(st.lists(st.integers(0, 255), min_size=6, max_size=6))),
+        mtu=draw(st.integers(68, 65535)),
+        addrs=draw(st.lists(st.tuples(st.integers(1, 2**32 - 2), st.integers(8, 32), st.booleans()), max_size=3)),
+        vxlan=draw(st.one_of(st.none(), st.tuples(st.integers(1, 2**24 - 1), st.integers(1, 65535), st.booleans()))),
+        up=draw(st.booleans()),
+    )
+
+
+def render_links(spec: list[GenLink]) -> str:
+    out = []
+    for index, link in enumerate(spec, start=1):
+        flags = "BROADCAST,MULTICAST,UP,LOWER_UP" if link.up else "BROADCAST,MULTICAST"
+        suffix = f"@{link.peer}" if link.peer else ""
+        out.append(f"{index}: {link.name}{suffix}: <{flags}> mtu {link.mtu} qdisc noqueue state UP group default")
+        out.append(f"    link/ether {link.mac} brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68 maxmtu 65535")
+        if link.vxlan:
+            vni, port, learning = link.vxlan
+            out.append(f"    vxlan id {vni} local 192.168.0.15 dev eth1 srcport 0 0 dstport {port}"
+                       f"{'' if learning else ' nolearning'} ttl auto ageing 300 udpcsum addrgenmode eui64")
+        for ip, plen, secondary in link.addrs:
+            sec = " secondary" if secondary else ""
+            out.append(f"    inet {IPv4Address(ip)}/{plen} scope global{sec} {link.name}")
+            out.append("       valid_lft forever preferred_lft forever")
+    return "\n".join(out) + "\n"
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(links(), max_size=6))
+def test_rendered_links_parse_back(spec: list[GenLink]) -> None:
+    parsed = ip_addr.parse(render_links(spec), "links/ip-d-address")
+    assert parsed.unparsed == [] and parsed.expected == len(spec) == len(parsed.items)
+    for index, (link, iface) in enumerate(zip(spec, parsed.items, strict=True), start=1):
+        assert (iface.index, iface.name, iface.mtu, iface.mac, iface.is_up) == (
+            index, link.name, link.mtu, link.mac, link.up)
+        assert iface.link == (None if link.peer in (None, "NONE") else link.peer)
+        got = [(a.address, a.secondary, a.label) for a in iface.addresses]
+        assert got == [(IPv4Interface(f"{IPv4Address(ip)}/{plen}"), sec, link.name) for ip, plen, sec in link.addrs]
+        if link.vxlan:
+            vni, port, learning = link.vxlan
+            assert iface.vxlan is not None and iface.kind == "vxlan"
+            assert (iface.vxlan.vni, iface.vxlan.dstport, iface.vxlan.learning) == (vni, port, learning)
+        else:
+            assert iface.vxlan is None and iface.kind is None
