@@ -47,12 +47,15 @@ def verdict(result: AnalysisResult) -> str:
             return f"{len(causes)} {noun} {verb} {paths[0]} traffic"
         return f"{len(causes)} {noun} {verb} traffic between the analysed hosts"
     warnings = [f for f in result.findings if f.severity is Severity.WARNING]
-    ran = sum(1 for r in result.rule_runs if r.status != "not-evaluated")
     if warnings:
         return f"No blocking cause found; {len(warnings)} warning(s) to review"
+    ran = sum(1 for r in result.rule_runs if r.status != "not-evaluated")
+    parts = [f"{ran} checks ran"]
+    if result.findings:
+        parts.append(f"{len(result.findings)} note(s)")
     if result.not_evaluated:
-        return f"No problem found by {ran} checks; {len(result.not_evaluated)} could not be evaluated"
-    return f"No problem found ({ran} checks ran)"
+        parts.append(f"{len(result.not_evaluated)} not evaluated")
+    return f"No problem found ({', '.join(parts)})"
 
 
 def _matches(f: Finding, tokens: Sequence[str]) -> bool:
@@ -88,8 +91,10 @@ def filter_result(
     findings = [f for f in result.findings if (not only or _matches(f, only)) and not (skip and _matches(f, skip))]
     if min_severity is not None:
         findings = [f for f in findings if f.severity.rank >= min_severity.rank]
+    changed = len(findings) != len(result.findings)
     return result.model_copy(
         update={
+            "verdict": "" if changed else result.verdict,  # the engine's sentence described other findings
             "findings": findings,
             "not_evaluated": [n for n in result.not_evaluated if keep_rule(n.rule)],
             "rule_runs": [r for r in result.rule_runs if keep_rule(r.rule)],

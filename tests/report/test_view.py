@@ -93,3 +93,11 @@ def test_category_empty_states() -> None:
     assert states["kernel"] == "kernel: 1 check ran, nothing found; 1 not evaluated"
     runs = [RuleRun(rule=f"NS1{i:02}", title="t", cause="c", category="routing", status="passed") for i in range(9)]
     assert category_states(runs)[0].sentence == "routing: 9 checks ran, nothing found"
+
+
+def test_filtering_out_findings_drops_the_engine_verdict() -> None:
+    res = builders.result().model_copy(update={"verdict": "engine: 3 errors, 1 note"})
+    assert filter_result(res).verdict == "engine: 3 errors, 1 note"
+    kept = filter_result(res, only=["NS101"])
+    assert kept.verdict == ""
+    assert verdict(kept) == "No problem found (1 checks ran, 1 note(s))"
