@@ -34,7 +34,7 @@ def _text(console: Console, inv: dict[str, Any]) -> None:
     console.print(title, style="bold", markup=False)
     facts = [f"sha256 {inv['sha256']}" if inv["sha256"] else None,
              f"collected {inv['collected_at']}" if inv["collected_at"] else None,
-             f"by {inv['collector_version']}" if inv["collector_version"] else None,
+             _collector(inv),
              f"{inv['redactions']} redactions" if inv["redactions"] else None]
     console.print("  " + ", ".join(f for f in facts if f), markup=False)
     console.print(f"  {inv['found']} sources found, {inv['missing']} missing", markup=False)
@@ -65,6 +65,13 @@ def _text(console: Console, inv: dict[str, Any]) -> None:
         if len(problems) > MAX_PROBLEMS_SHOWN:
             console.print(f"    ... and {len(problems) - MAX_PROBLEMS_SHOWN} more (see --format json)", markup=False)
     console.print()
+
+
+def _collector(inv: dict[str, Any]) -> str | None:
+    version = inv["collector_version"]
+    if not version:
+        return None
+    return f"by netsnap-collect {version}" if inv["kind"] == "collector" else f"by {version}"
 
 
 def _table(title: str, columns: tuple[str, ...]) -> Table:
