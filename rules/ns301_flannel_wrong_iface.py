@@ -10,8 +10,8 @@ from ipaddress import IPv4Address, IPv4Interface
 from netsnap.engine.cluster import Peer, connected_networks, owner_of
 from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
-from netsnap.engine.rule import Rule, RuleContext, evidence_at
-from netsnap.model import Host
+from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
+from netsnap.model import Host, Interface
 
 ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
 _OPT_VARS = ("FLANNEL_OPTS", "FLANNEL_OPTIONS")
@@ -118,6 +118,7 @@ class FlannelWrongIface(Rule):
         owner = owner_of(host, chosen)
         nets = connected_networks(host)
         if owner is not None:
+            yield from self._secondary(ctx, host, owner, chosen, ev)
             unreachable: list[tuple[Peer, str, IPv4Interface]] = []
             for p in peers:
                 assert p.vtep is not None
@@ -183,6 +184,36 @@ class FlannelWrongIface(Rule):
             remediation=fix_lines(host, "<the NIC the nodes share>", None),
             path=ctx.cluster.path(host, peers),
             impact=85,
+        )
+
+
+    def _secondary(
+        self, ctx: RuleContext, host: Host, owner: Interface, chosen: IPv4Address, ev: list[Evidence]
+    ) -> Iterable[Finding]:
+        """C-4: the VTEP is a secondary address or a VIP (keepalived) of an interface with a primary address."""
+        v4 = [a for a in owner.addresses if isinstance(a.address, IPv4Interface)]
+        mine = next((a for a in v4 if a.address.ip == chosen), None)
+        if mine is None or len(v4) < 2 or not (mine.secondary or mine.address.network.prefixlen == 32):
+            return
+        primary = next((a for a in v4 if a is not mine and not a.secondary), None)
+        if primary is None:
+            return
+        yield self.finding(
+            hosts=[host.name],
+            key=f"{host.name}-secondary-{chosen}",
+            severity=Severity.WARNING,
+            confidence=Confidence.MEDIUM,
+            title="flannel uses a secondary address or VIP as its VTEP",
+            explanation=(
+                f"flannel on {host.name} uses {chosen}, a {'secondary' if mine.secondary else '/32 (VIP)'} address of "
+                f"{owner.name} whose primary address is {primary.address.ip}; when the address moves (keepalived "
+                f"failover) or is removed, peers keep sending VXLAN packets to it and this node's pods become "
+                f"unreachable."
+            ),
+            evidence=[*ev[:2], evidence(host, mine), evidence(host, primary)],
+            remediation=fix_lines(host, owner.name, IPv4Interface(primary.address)),
+            path=ctx.cluster.path(host),
+            impact=50,
         )
 
 

@@ -130,3 +130,18 @@ def test_reject_in_the_legacy_view_counts_too(tmp_path: Path) -> None:
     assert len(found) == 1 and "view: the kernel applies both" in found[0].explanation
     assert found[0].evidence[-1].file == "firewall/iptables-legacy-save" and found[0].evidence[-1].line == 7
     assert found[0].remediation[0].startswith(f"{list(master.iptables)[1]} -I INPUT 2 ")
+
+
+def test_vtep_on_a_vip(healthy: Snapshot) -> None:
+    from ipaddress import IPv4Interface
+
+    master = healthy.host("master")
+    assert master is not None
+    eth1 = master.interfaces["eth1"]
+    vip = eth1.addresses[0].model_copy(update={"address": IPv4Interface("10.10.0.100/32"), "raw": "inet 10.10.0.100/32"})
+    eth1.addresses.append(vip)
+    assert fired(healthy, "NS301") == []  # a VIP that flannel does not use is fine
+    _vtep(healthy, "master", "10.10.0.100")
+    found = fired(healthy, "NS301")
+    assert [f.severity for f in found] == [Severity.WARNING] and "VIP" in found[0].explanation
+    assert any("-public-ip=10.10.0.11" in line for line in found[0].remediation)
