@@ -138,7 +138,9 @@ def test_vtep_on_a_vip(healthy: Snapshot) -> None:
     master = healthy.host("master")
     assert master is not None
     eth1 = master.interfaces["eth1"]
-    vip = eth1.addresses[0].model_copy(update={"address": IPv4Interface("10.10.0.100/32"), "raw": "inet 10.10.0.100/32"})
+    vip = eth1.addresses[0].model_copy(
+        update={"address": IPv4Interface("10.10.0.100/32"), "raw": "inet 10.10.0.100/32 scope global eth1"}
+    )
     eth1.addresses.append(vip)
     assert fired(healthy, "NS301") == []  # a VIP that flannel does not use is fine
     _vtep(healthy, "master", "10.10.0.100")
