@@ -101,9 +101,11 @@ class FlannelError(Rule):
         for kind, gs in by_kind.items():
             total = sum(len(g.events) for g in gs)
             all_ev = [e for g in gs for e in g.events]
-            stamps = [e.timestamp for e in all_ev if e.timestamp is not None]
-            first = min(stamps).isoformat() if stamps else "?"
-            last = max(stamps).isoformat() if stamps else "?"
+            # journal lines carry a zone, bare klog lines may not: compare on wall-clock time
+            stamps = sorted((e.timestamp for e in all_ev if e.timestamp is not None),
+                            key=lambda t: t.replace(tzinfo=None))
+            first = stamps[0].isoformat() if stamps else "?"
+            last = stamps[-1].isoformat() if stamps else "?"
             ev_lines: list[Evidence] = []
             for g in gs[:5]:
                 ev_lines.append(evidence(host, g.events[0]))

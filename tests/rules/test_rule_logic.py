@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -147,3 +148,19 @@ def test_vtep_on_a_vip(healthy: Snapshot) -> None:
     found = fired(healthy, "NS301")
     assert [f.severity for f in found] == [Severity.WARNING] and "VIP" in found[0].explanation
     assert any("-public-ip=10.10.0.11" in line for line in found[0].remediation)
+
+
+def test_flannel_errors_with_mixed_timestamps(healthy: Snapshot) -> None:
+    from datetime import datetime
+
+    master = healthy.host("master")
+    assert master is not None
+    template = master.flannel.events[0]
+    for i, ts in enumerate((datetime(2026, 11, 26, 9, 0, tzinfo=UTC), datetime(2026, 11, 26, 9, 5), None)):
+        master.flannel.events.append(template.model_copy(update={
+            "level": "E", "kind": "error", "timestamp": ts,
+            "message": f"Couldn't fetch network config: client: etcd cluster is unavailable ({i})",
+        }))
+    found = fired(healthy, "NS307")
+    assert len(found) == 1 and "3 etcd-unreachable error lines" in found[0].explanation
+    assert "2026-11-26T09:00:00+00:00 and 2026-11-26T09:05:00" in found[0].explanation
