@@ -64,6 +64,17 @@ class _TableOutcome:
     by_rule: bool = False
 
 
+class _Frame:
+    """One chain on the traversal stack: its candidate rule indexes and the next position."""
+
+    __slots__ = ("cands", "ci", "pos")
+
+    def __init__(self, ci: ChainIndex, cands: list[int]) -> None:
+        self.ci = ci
+        self.cands = cands
+        self.pos = 0
+
+
 def _mark(value: int, target_opts: dict[str, str]) -> int:
     for key in ("set-xmark", "set-mark", "or-mark", "and-mark", "xor-mark"):
         spec = target_opts.get(key)
@@ -150,21 +161,20 @@ class Netfilter:
         egress_source: Callable[[Packet], IPv4Address | None],
     ) -> _TableOutcome:
         host = self.hidx.name
-        frames: list[list[object]] = [[start, start.candidates(pkt.src, pkt.dst), 0]]
+        frames: list[_Frame] = [_Frame(start, start.candidates(pkt.src, pkt.dst))]
         unknown: list[tuple[IptRule, str]] = []
         consulted: list[Evidence] = []
         outcome: _TableOutcome | None = None
         while frames:
             frame = frames[-1]
-            ci, cands, pos = frame[0], frame[1], frame[2]
-            assert isinstance(ci, ChainIndex) and isinstance(cands, list) and isinstance(pos, int)
-            if pos >= len(cands):
+            pos = frame.pos
+            if pos >= len(frame.cands):
                 frames.pop()
                 if not frames:
                     outcome = self._policy(start, pkt, consulted)
                 continue
-            frame[2] = pos + 1
-            rule = ci.rules[cands[pos]]
+            frame.pos = pos + 1
+            rule = frame.ci.rules[frame.cands[pos]]
             res, why = self.matcher.match(rule, pkt)
             if isinstance(res, Fork):
                 p = res.probability
@@ -200,7 +210,7 @@ class Netfilter:
                 if len(frames) >= MAX_DEPTH:
                     unknown.append((rule, "chain nesting too deep (loop?)"))
                     continue
-                frames.append([sub, sub.candidates(pkt.src, pkt.dst), 0])
+                frames.append(_Frame(sub, sub.candidates(pkt.src, pkt.dst)))
                 continue
             if tname in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
                 consulted.append(rule_evidence(host, rule))
