@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence_at
+from netsnap.flannel.effective import config_drift
 from netsnap.model import FlannelConfig, Provenance
 
 CONFIG_SOURCES = (
@@ -33,7 +34,8 @@ class FlannelConfigIgnored(Rule):
             "reports every option that never takes effect: arguments after a stray word (Go stops parsing at the "
             "first non-flag, e.g. `--ip-masq true`), several flags passed as one argument by `${VAR}`, an "
             "environment variable shadowed by a command-line flag, an etcd prefix that differs from where the "
-            "config was written (RPM `/atomic.io/network` vs `/coreos.com/network`)."
+            "config was written (RPM `/atomic.io/network` vs `/coreos.com/network`), and flags whose running value "
+            "differs from the files (flanneld not restarted after a change)."
         ),
         why=(
             "The engineer believes flannel runs with `--iface=eth1`, but flanneld never saw it: it keeps choosing "
@@ -72,6 +74,12 @@ class FlannelConfigIgnored(Rule):
             serious = serious or bool(cfg.ignored)
             if cfg.ignored and not cfg.problems:
                 problems.append(f"flanneld ignores {' '.join(cfg.ignored)!r} ({_origin(cfg)})")
+        drift = config_drift(host.flannel.files_config, host.flannel.process_config)
+        for d in drift:
+            if d not in problems:
+                problems.append(d)
+                for file, line in _WHERE.findall(d)[:2]:
+                    ev.append(evidence_at(host, Provenance(file=file, line=int(line)), d))
         if not problems:
             return
         ev = list(dict.fromkeys(ev))

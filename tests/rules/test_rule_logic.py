@@ -164,3 +164,39 @@ def test_flannel_errors_with_mixed_timestamps(healthy: Snapshot) -> None:
     found = fired(healthy, "NS307")
     assert len(found) == 1 and "3 etcd-unreachable error lines" in found[0].explanation
     assert "2026-11-26T09:00:00+00:00 and 2026-11-26T09:05:00" in found[0].explanation
+
+
+def _healthy_copy(tmp_path: Path) -> list[str]:
+    import shutil
+
+    out = []
+    for name in ("master", "node1"):
+        shutil.copytree(FIXTURES / "healthy" / name, tmp_path / name)
+        out.append(str(tmp_path / name))
+    return out
+
+
+def test_rpm_prefix_mismatch_and_config_drift(tmp_path: Path) -> None:
+    from tests.rules.bundles import write_manifest
+
+    bundles = _healthy_copy(tmp_path)
+    fl = tmp_path / "master" / "flannel"
+    (fl / "etc-default-flanneld").unlink()
+    (fl / "etc-sysconfig-flanneld").write_text(
+        '# Flanneld configuration options\nFLANNEL_ETCD_ENDPOINTS="http://10.10.0.11:2379"\n'
+        'FLANNEL_ETCD_PREFIX="/atomic.io/network"\nFLANNEL_OPTIONS="-iface=eth1"\n'
+    )
+    (fl / "systemctl-cat").write_text(
+        "# /usr/lib/systemd/system/flanneld.service\n[Service]\nType=notify\n"
+        "EnvironmentFile=/etc/sysconfig/flanneld\nEnvironmentFile=-/etc/sysconfig/docker-network\n"
+        "ExecStart=/usr/bin/flanneld-start $FLANNEL_OPTIONS\n"
+    )
+    with (fl / "journal").open("a") as j:
+        j.write("2026-11-26T09:58:01+0000 master flanneld-start[912]: E1126 09:58:01.118321     912 main.go:382] "
+                "Couldn't fetch network config: 100: Key not found (/atomic.io) [238]\n")
+    write_manifest(tmp_path / "master")
+    found = fired(load_snapshot(bundles), "NS308")
+    assert len(found) == 1 and found[0].severity == Severity.ERROR
+    text = found[0].explanation
+    assert "/atomic.io/network" in text  # the RPM prefix the files use
+    assert "not restarted" in text  # the running process still has the old --etcd-prefix
