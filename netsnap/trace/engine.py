@@ -18,7 +18,7 @@ from netsnap.secgroups.model import Direction, SecurityGroups
 from netsnap.trace import routing
 from netsnap.trace.index import HostIndex, evidence
 from netsnap.trace.netfilter import HookResult, Netfilter
-from netsnap.trace.packet import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, VXLAN_OVERHEAD, Packet
+from netsnap.trace.packet import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, VXLAN_OVERHEAD, Packet, ipstr
 from netsnap.trace.result import Disposition, StepAction, TraceResult, Verdict
 from netsnap.trace.run import Run, TooManyHops
 
@@ -188,7 +188,7 @@ class TraceEngine:
         res = self._hook(run, h, "OUTPUT", pkt, dec)
         if res.verdict != "ACCEPT":
             return self._denied(run, h, pkt, res, "denied-out", "OUTPUT")
-        if res.pkt.dst != pkt.dst:
+        if res.pkt.dst != pkt.dst or res.pkt.mark != pkt.mark:  # the kernel re-routes after DNAT or a new mark
             pkt = res.pkt
             dec = routing.lookup(run, h, pkt, None)
             fail = self._route_failure(run, h, pkt, dec)
@@ -203,7 +203,7 @@ class TraceEngine:
 
     def _receive(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
         iif = pkt.iif or "?"
-        if not run.visit(h.name, str(pkt.dst), iif):
+        if not run.visit(h.name, ipstr(pkt.dst), iif):
             return self._end(run, h, pkt, "loop", f"{pkt.describe()} came back to {h.name} on {iif}")
         run.step(h.name, "receive", "info", f"{pkt.describe()} arrives on {iif}")
         if pkt.ctstate != "NEW":

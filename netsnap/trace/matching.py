@@ -208,6 +208,7 @@ class RuleMatcher:
                     p = float(prob.values[0])
                 except ValueError:
                     return None, f"probability {prob.values[0]!r} not understood"
+                p = min(1.0, max(0.0, p))
                 return Fork(1.0 - p if prob.negated else p), ""
             return None, "-m statistic other than --mode random is not simulated"
         if name == "set":

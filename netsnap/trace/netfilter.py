@@ -175,6 +175,8 @@ class Netfilter:
                 continue
             frame.pos = pos + 1
             rule = frame.ci.rules[frame.cands[pos]]
+            if rule.target is None or rule.target.name in NON_TERMINAL:
+                continue  # counting or logging rules cannot change the packet's fate
             res, why = self.matcher.match(rule, pkt)
             if isinstance(res, Fork):
                 p = res.probability

@@ -95,7 +95,10 @@ def _lookup(run: Run, hidx: HostIndex, pkt: Packet, iif: str | None, record: boo
             if rule.action == "nop":
                 continue
             if rule.action == "goto":
-                target = int(rule.extra.get("goto", "0") or 0)
+                try:
+                    target = int(rule.extra.get("goto", "0") or 0)
+                except ValueError:
+                    target = 0
                 while i < len(policy) and policy[i][0] < target:
                     i += 1
                 continue

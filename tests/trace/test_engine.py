@@ -417,3 +417,23 @@ def test_packet_copies_check_field_names() -> None:
     assert (p.dport, q.dport, q.dst) == (None, 80, p.dst)
     with pytest.raises(TypeError, match="no field colour"):
         p.with_(colour="red")
+
+
+def test_hostile_rulesets_do_not_hang_or_raise() -> None:
+    loop = ("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n"
+            "-A OUTPUT -j A\n-A A -j B\n-A B -j A\n"
+            "-A OUTPUT -m statistic --mode random --probability 7 -j ACCEPT\n"
+            "-A OUTPUT -j DNAT --to-destination not-an-ip\nCOMMIT\n")
+    r = trace(_one_pair(loop), "a", "10.0.0.2", security_groups=OPEN)
+    assert r.verdict == "unknown" and "nesting too deep" in r.reason
+    assert all(0.0 <= b.share <= 1.0 for b in r.branches)
+
+
+def test_many_statistic_rules_are_capped_and_logging_rules_do_not_fork() -> None:
+    logs = ACCEPT_ALL.replace("COMMIT", "-A OUTPUT -m statistic --mode random --probability 0.5 -j LOG\nCOMMIT")
+    assert not trace(_one_pair(logs), "a", "10.0.0.2", security_groups=OPEN).branches
+    rules = "".join("-A OUTPUT -m statistic --mode random --probability 0.5 -j MARK --set-xmark 0x1/0x1\n"
+                    for _ in range(10))
+    ipt = ACCEPT_ALL.replace("COMMIT", rules + "COMMIT")
+    r = trace(_one_pair(ipt), "a", "10.0.0.2", security_groups=OPEN)
+    assert len(r.branches) == 64 and "only the first 64 branches" in r.reason
