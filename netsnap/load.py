@@ -86,6 +86,8 @@ def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
         status.state = SourceState.UNREADABLE
         status.notes.append(f"parser error: {type(exc).__name__}: {exc}")
         return None
+    if result.source != sf.source:  # one parser module may serve several sources (ip_addr, ip_link)
+        result = result.model_copy(update={"source": sf.source})
     line_map: list[int] | None = getattr(sf, "line_map", None)
     if line_map:
         result = _remap(result, line_map)
