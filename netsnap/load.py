@@ -88,9 +88,8 @@ def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
         return None
     if result.source != sf.source:  # one parser module may serve several sources (ip_addr, ip_link)
         result = result.model_copy(update={"source": sf.source})
-    line_map: list[int] | None = getattr(sf, "line_map", None)
-    if line_map:
-        result = _remap(result, line_map)
+    if sf.line_map:
+        result = _remap(result, sf.line_map)
     status.parsed = len(result.items)
     status.expected = result.expected
     status.unparsed = list(result.unparsed)
