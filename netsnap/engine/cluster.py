@@ -220,6 +220,7 @@ class Cluster:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.facts: dict[str, OverlayFacts] = {h.name: overlay_facts(h) for h in snapshot.hosts}
+        self._peers: dict[int, list[Peer]] = {}
 
     def of(self, host: Host) -> OverlayFacts:
         f = self.facts.get(host.name)
@@ -229,7 +230,14 @@ class Cluster:
         return f
 
     def peers(self, host: Host) -> list[Peer]:
-        """The other nodes: bundles in this snapshot first, then peers named by this host's fdb and journal."""
+        """The other nodes: bundles in this snapshot first, then peers named by this host's fdb and journal.
+        Computed once per host and run (rules must not modify the snapshot)."""
+        cached = self._peers.get(id(host))
+        if cached is None:
+            cached = self._peers[id(host)] = self._find_peers(host)
+        return list(cached)
+
+    def _find_peers(self, host: Host) -> list[Peer]:
         out: list[Peer] = []
         seen_vteps: set[IPv4Address] = set()
         for other in self.snapshot.hosts:
