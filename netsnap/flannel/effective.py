@@ -324,3 +324,49 @@ def config_drift(files: FlannelConfig | None, process: FlannelConfig | None) -> 
         out.append(f"the running flanneld has {running} but its files give {on_disk}: it was not restarted after "
                    "the change, or something else starts it")
     return out
+
+
+# `CLI flags config: {...}` field names (Go struct fields of flannel's CmdLineOpts) -> flag names
+_JOURNAL_KEYS = {
+    "etcdEndpoints": "etcd-endpoints", "etcdPrefix": "etcd-prefix", "etcdKeyfile": "etcd-keyfile",
+    "etcdCertfile": "etcd-certfile", "etcdCAFile": "etcd-cafile", "etcdUsername": "etcd-username",
+    "etcdPassword": "etcd-password", "version": "version", "kubeSubnetMgr": "kube-subnet-mgr",
+    "kubeApiUrl": "kube-api-url", "kubeAnnotationPrefix": "kube-annotation-prefix",
+    "kubeConfigFile": "kubeconfig-file", "iface": "iface", "ifaceRegex": "iface-regex", "ipMasq": "ip-masq",
+    "ifaceCanReach": "iface-can-reach", "subnetFile": "subnet-file", "publicIP": "public-ip",
+    "publicIPv6": "public-ipv6", "subnetLeaseRenewMargin": "subnet-lease-renew-margin", "healthzIP": "healthz-ip",
+    "healthzPort": "healthz-port", "iptablesResyncSeconds": "iptables-resync",
+    "iptablesForwardRules": "iptables-forward-rules", "netConfPath": "net-config-path",
+    "setNodeNetworkUnavailable": "set-node-network-unavailable", "useMultiClusterCidr": "use-multi-cluster-cidr",
+    "ipMasqRandomFullyDisable": "ip-masq-fully-random-disable", "blackholeRoute": "ip-blackhole-route",
+}
+
+
+def journal_config(events: Sequence[FlannelEvent]) -> FlannelConfig | None:
+    """The running flanneld's flags from its last `CLI flags config: {...}` log line (v0.15+), or None.
+
+    That line is printed after FLANNELD_* variables were applied, so unlike the argv it includes them.
+    Empty values and empty lists are left out; `iface:[eth1 eth2]` becomes two `--iface` values. The
+    result has origin "process" (it is what the process ran with) and says so in `notes`.
+    """
+    lines = [e for e in events if e.kind == "cli-flags"]
+    if not lines:
+        return None
+    ev = lines[-1]
+    cfg = FlannelConfig(origin="process", src=ev.src)
+    cfg.notes.append(f"flags from flanneld's own 'CLI flags config' log line ({ev.src}), FLANNELD_* variables "
+                     "included; the argv itself is not known")
+    for key, value in ev.fields.items():
+        name = _JOURNAL_KEYS.get(key)
+        if name is None or key == "time":
+            continue
+        if value.startswith("[") and value.endswith("]"):
+            items = value[1:-1].split()
+            if not items:
+                continue
+            fvs = [FlagValue(name=name, value=v, via="journal", src=ev.src) for v in items]
+            cfg.repeated[name] = fvs
+            cfg.flags[name] = fvs[0]
+        elif value:
+            cfg.flags[name] = FlagValue(name=name, value=value, via="journal", src=ev.src)
+    return cfg

@@ -168,3 +168,22 @@ def test_config_drift_between_files_and_process() -> None:
     same = process_config(flannel_cmdline.parse("flanneld\n--iface=eth1\n--ip-masq\n", "c").items)
     assert config_drift(files, same) == []
     assert config_drift(None, proc) == [] and config_drift(files, None) == []
+
+
+def test_journal_config_from_the_cli_flags_line() -> None:
+    from netsnap.flannel.effective import journal_config
+
+    events = flannel_journal.parse(
+        "I1126 10:00:01.123456       1 main.go:211] CLI flags config: {etcdEndpoints:http://127.0.0.1:4001 "
+        "etcdPrefix:/coreos.com/network etcdKeyfile: etcdPassword:hunter2 kubeSubnetMgr:true iface:[eth1 eth2] "
+        "ifaceRegex:[] ipMasq:true publicIP:192.168.0.15 healthzPort:0}\n"
+        "I1126 10:00:01.301200       1 main.go:541] Using interface with name eth1 and address 192.168.0.15\n",
+        "flannel/pod-logs").items
+    cfg = journal_config(events)
+    assert cfg is not None and cfg.origin == "process"
+    assert [fv.value for fv in cfg.values("iface")] == ["eth1", "eth2"]
+    assert cfg.get("public-ip") == "192.168.0.15" and cfg.get("kube-subnet-mgr") == "true"
+    assert cfg.get("etcd-password") == "***REDACTED***"
+    assert "etcd-keyfile" not in cfg.flags and "iface-regex" not in cfg.flags
+    assert cfg.flags["iface"].src.line == 1 and cfg.flags["iface"].via == "journal"
+    assert journal_config(events[1:]) is None
