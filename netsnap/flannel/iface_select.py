@@ -215,6 +215,10 @@ class _Chooser:
     # -- the algorithm -------------------------------------------------------------------------------
     def run(self) -> Selection:
         cfg = self.config
+        if not self.host.interfaces:
+            self.sel.error = "no interfaces captured (ip addr): the selection cannot be recomputed"
+            self.say(self.sel.error)
+            return self.sel
         ifaces = cfg.values("iface") if cfg else []
         regexes = cfg.values("iface-regex") if cfg else []
         can_reach = cfg.flags.get("iface-can-reach") if cfg else None

@@ -175,3 +175,10 @@ def test_interface_without_ipv4_fails() -> None:
     host = make_host(MASTER_ROUTES, MASTER_ADDRS)
     host.interfaces["eth0"] = host.interfaces["eth0"].model_copy(update={"addresses": []})
     assert "failed to find IPv4 address for interface eth0" in (choose_external(host, None).error or "")
+
+
+def test_missing_interfaces_is_a_data_gap_not_a_flanneld_failure() -> None:
+    host = make_host(MASTER_ROUTES, MASTER_ADDRS)
+    host.interfaces = {}
+    sel = choose_external(host, opts("--iface=eth1"))
+    assert sel.error is not None and "no interfaces captured" in sel.error
