@@ -48,13 +48,31 @@ def test_empty_directory_is_an_error(tmp_path: Path) -> None:
         open_bundle(tmp_path / "empty")
 
 
-def test_unreadable_directory_is_a_one_line_error(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads everything")
-    root = tmp_path / "locked"
-    root.mkdir(mode=0)
-    try:
-        with pytest.raises(BundleError, match="cannot read directory"):
-            open_bundle(root)
-    finally:
-        root.chmod(0o755)
+def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
+    """Make os.scandir fail with EACCES for `denied` (root can read everything, so simulate it)."""
+    import netsnap.bundle.directory as directory
+
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        if os.path.abspath(path) == str(denied):
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(directory.os, "scandir", scandir)
+
+
+def test_unreadable_bundle_directory_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_dir(tmp_path / "node", {"route.txt": ROUTE})
+    _deny(monkeypatch, root)
+    with pytest.raises(BundleError) as err:
+        open_bundle(root)
+    assert str(err.value) == f"{root}: cannot read directory: Permission denied"
+
+
+def test_unreadable_subdirectory_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_dir(tmp_path / "node", {"route.txt": ROUTE, "sub/x.txt": "x\n"})
+    _deny(monkeypatch, root / "sub")
+    bundle = open_bundle(root)
+    assert "skipped sub: cannot read directory (Permission denied)" in bundle.problems
+    assert set(bundle.members) == {"route.txt"}
