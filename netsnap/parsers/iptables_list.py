@@ -153,6 +153,8 @@ def _parse(text: str, file: str) -> Parsed[Ruleset]:
         if rule is not None:
             st.chain.rules.append(rule)
     parsed = sum(len(c.rules) for t in st.tables.values() for c in t.chains.values())
+    if not st.tables and any(u.text.startswith(("*", ":", "-A ")) for u in st.unparsed[:50]):
+        st.notes.append("this looks like the save format (iptables-save), not iptables -L: read it as iptables_save")
     if parsed != st.expected:
         st.notes.append(f"{st.expected} rule rows but {parsed} rules parsed")
     ruleset = Ruleset(variant="list", family="ipv6" if st.ipv6 else "ipv4", file=file)

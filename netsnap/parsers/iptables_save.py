@@ -127,6 +127,8 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
         else:
             st.unparsed.append(UnparsedLine(line=ln, text=raw))
     family_v6, backend, version, warnings = _header(st, comments)
+    if not st.tables and any(u.text.startswith("Chain ") for u in st.unparsed[:50]):
+        st.notes.append("this looks like the list format (iptables -L), not iptables-save: read it as iptables_list")
     if st.table is not None:
         st.notes.append(f"table {st.table.name} has no COMMIT (truncated dump?)")
     rules = sum(len(c.rules) for t in st.tables.values() for c in t.chains.values())

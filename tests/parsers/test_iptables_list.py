@@ -158,3 +158,11 @@ def test_garbage_never_raises(text: str) -> None:
 def test_shuffled_lines_never_crash(parts: list[str]) -> None:
     result = parse("".join(parts), "x")
     assert not any(n.startswith("iptables list parser failed") for n in result.notes)
+
+
+def test_formats_mixed_up_are_flagged() -> None:
+    listed = parse("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n", "x")
+    assert any("save format" in n for n in listed.notes)
+    saved = iptables_save.parse(HEADER + "    0     0 ACCEPT all -- * * 0.0.0.0/0 0.0.0.0/0\n", "x")
+    assert any("list format" in n for n in saved.notes)
+    assert saved.items[0].rule_count() == 0 and len(saved.unparsed) == 3
