@@ -15,6 +15,7 @@ thousands of files netsnap never reads.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import posixpath
 import re
@@ -33,6 +34,16 @@ SOS_MANIFEST = "sos_reports/manifest.json"
 SOS_LOG = "sos_logs/sos.log"
 MISSING_RC = (126, 127)
 TIMEOUT_RC = 124
+
+# Sources whose sos file name varies (device names, pod ids): tried by pattern when no exact
+# `sos_paths` entry is present. The last match in path order wins (the newest pod log, N.log).
+SOS_PATTERNS: dict[str, tuple[str, ...]] = {
+    "flannel_pod_logs": (
+        "var/log/pods/kube-system_kube-flannel-*/kube-flannel/*.log",
+        "var/log/containers/kube-flannel-*_kube-system_kube-flannel-*.log",
+    ),
+    "ethtool": ("sos_commands/networking/ethtool_-k_flannel*",),
+}
 
 _TOP_DIR = re.compile(r"^sosreport-(?P<host>.+?)(?:-\d+)?-\d{4}-\d\d-\d\d-[A-Za-z0-9]+$")
 _TIMED_OUT = re.compile(r"command '(?P<cmd>[^']+)' timed out")
@@ -187,13 +198,28 @@ def read_sosreport(members: Members, path: str, fallback_host: str) -> Bundle:
     log_timeouts = set() if manifest is not None else _timeouts_from_log(members)
     used: list[str] = []
     for source in SOURCES:
-        sf = _map_source(members, source.id, source.sos_paths, index, log_timeouts)
+        paths = source.sos_paths + _pattern_paths(members, source.id)
+        sf = _map_source(members, source.id, paths, index, log_timeouts)
         if sf is None:
             continue
         used.append(sf.file)
         (bundle.files if sf.state in (SourceState.OK, SourceState.TRUNCATED) else bundle.missing)[sf.source] = sf
     add_text_members(members, bundle, [*used, SOS_MANIFEST, SOS_LOG])
     return bundle
+
+
+def _pattern_paths(members: Members, source_id: str) -> tuple[str, ...]:
+    """Members matching the source's SOS_PATTERNS, best first (patterns in order, newest file first)."""
+    out: list[str] = []
+    for pattern in SOS_PATTERNS.get(source_id, ()):
+        found = (n for n in members.data if fnmatch.fnmatchcase(n, pattern))
+        out.extend(sorted(found, key=_natural, reverse=True))
+    return tuple(out)
+
+
+def _natural(name: str) -> list[str | int]:
+    """Sort key with numbers compared as numbers: `9.log` < `10.log`."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def _map_source(

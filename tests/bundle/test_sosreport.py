@@ -184,3 +184,17 @@ def test_odd_sos_manifest_shapes_are_tolerated(tmp_path: Path, manifest: object)
     sos = open_bundle(path)
     assert sos.files["ip_route"].state is SourceState.OK
     assert sos.collector_version is None and sos.collected_at is None
+
+
+def test_pod_logs_and_other_devices_by_pattern(tmp_path: Path) -> None:
+    pods = "var/log/pods/kube-system_kube-flannel-ds-x7k2p_0123/kube-flannel"
+    path = write_tar(tmp_path / "s.tgz", {
+        "sos_commands/networking/ethtool_-k_flannel.42": "Features for flannel.42:\n",
+        f"{pods}/0.log": "old\n",
+        f"{pods}/9.log": "older\n",
+        f"{pods}/10.log": "2026-11-26T10:00:00Z stderr F I1126 main.go:1] current\n",
+        "var/log/pods/kube-system_coredns-abc/coredns/0.log": "not flannel\n",
+    })
+    sos = open_bundle(path)
+    assert sos.files["flannel_pod_logs"].file == f"{pods}/10.log"
+    assert sos.files["ethtool"].file == "sos_commands/networking/ethtool_-k_flannel.42"
