@@ -1,6 +1,7 @@
 """Mapping a sosreport (tarball or extracted directory) onto netsnap's source ids.
 
-Each source's `sos_paths` (netsnap/sources.py) are tried in order; the first present wins. sos's
+Each source's `sos_paths` (netsnap/sources.py) are tried in order, then its `SOS_PATTERNS` (file
+names that vary: pod ids, device names); the first present wins. sos's
 per-command run data comes from `sos_reports/manifest.json` (sos >= 4): return code 126/127 means the
 command is missing (sos writes no file then), 124 a timeout, `truncated` a tailed file; a plugin's
 `timeout_hit` marks its uncollected commands as timed out. Without a manifest (sos 3.x), an empty
