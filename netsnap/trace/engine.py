@@ -7,6 +7,7 @@ queries. `trace(...)` is the one-shot form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
@@ -20,7 +21,7 @@ from netsnap.trace.index import HostIndex, evidence
 from netsnap.trace.netfilter import HookResult, Netfilter
 from netsnap.trace.packet import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, VXLAN_OVERHEAD, Packet, ipstr
 from netsnap.trace.result import Disposition, StepAction, TraceResult, Verdict
-from netsnap.trace.run import Run, TooManyHops
+from netsnap.trace.run import ForkPoint, Run, TooManyHops
 
 IPAddress = IPv4Address | IPv6Address
 DEFAULT_VXLAN_PORT = 8472  # Linux's default when a VXLAN device has no dstport
@@ -122,7 +123,7 @@ class TraceEngine:
 
     def _run(
         self, preset: list[int], src: HostIndex, dst: IPAddress, proto: str, port: int | None, size: int | None
-    ) -> tuple[TraceResult, list[Any]]:
+    ) -> tuple[TraceResult, list[ForkPoint]]:
         run = Run(preset)
         pkt = Packet(
             src=None, dst=dst, proto=proto, sport=EPHEMERAL_PORT if proto != "icmp" else None, dport=port,
@@ -131,7 +132,7 @@ class TraceEngine:
         out = self._guard(run, src.name, pkt, lambda: self._originate(run, src, pkt))
         result = _result(run, out, src.name, pkt, 0)
         if out.disposition == "delivered" and proto in ("icmp", "tcp"):
-            fwd_steps, mark = len(run.steps), len(run.taints)
+            fwd_steps, taints_from = len(run.steps), len(run.taints)
             d = out.pkt
             assert d.src is not None
             reply = Packet(
@@ -146,24 +147,24 @@ class TraceEngine:
                          f"{out.deliver_dev}")
                 rin = reply.with_(iif=out.deliver_dev)
                 rout = self._guard(run, r.name, reply, lambda: self._receive(run, r, rin))
-            reply_result = _result(run, rout, r.name, reply, mark, steps_from=fwd_steps)
+            reply_result = _result(run, rout, r.name, reply, taints_from, steps_from=fwd_steps)
             result.reply = reply_result
-            if reply_result.verdict != "reachable" and result.verdict != "unknown":
+            # a reply that certainly fails decides the flow even when the request was only possibly delivered
+            if reply_result.verdict == "unreachable" or (reply_result.verdict == "unknown"
+                                                          and result.verdict == "reachable"):
+                how = "fails" if reply_result.verdict == "unreachable" else "is undecided"
+                arrives = "the request arrives but " if result.verdict == "reachable" else ""
+                result.reason = f"{arrives}the reply {how}: {reply_result.reason}"
                 result.verdict = reply_result.verdict
                 result.disposition = reply_result.disposition
-                result.reason = f"the request arrives but the reply fails: {reply_result.reason}"
-            elif reply_result.verdict == "unknown" and result.verdict == "reachable":
-                result.verdict = "unknown"
-                result.disposition = reply_result.disposition
-                result.reason = f"the request arrives; the reply: {reply_result.reason}"
         result.share = run.share
         if run.forks:
             result.reason = (result.reason + "; branch: " + ", ".join(f.label for f in run.forks)).lstrip("; ")
         return result, run.forks
 
-    def _guard(self, run: Run, host: str, pkt: Packet, fn: Any) -> Outcome:
+    def _guard(self, run: Run, host: str, pkt: Packet, fn: Callable[[], Outcome]) -> Outcome:
         try:
-            out: Outcome = fn()
+            out = fn()
         except TooManyHops:
             return Outcome("loop", "the packet visits more than 64 hops", host, pkt)
         return out
