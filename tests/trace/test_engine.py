@@ -437,3 +437,15 @@ def test_many_statistic_rules_are_capped_and_logging_rules_do_not_fork() -> None
     ipt = ACCEPT_ALL.replace("COMMIT", rules + "COMMIT")
     r = trace(_one_pair(ipt), "a", "10.0.0.2", security_groups=OPEN)
     assert len(r.branches) == 64 and "only the first 64 branches" in r.reason
+
+
+def test_a_reply_that_certainly_fails_decides_an_undecided_request() -> None:
+    # no security-group exports (the request is only possibly delivered), and the master rejects the
+    # returning VXLAN packets: whatever the cloud does, the ping fails
+    r = trace(overlay(master_ipt=REJECT_END), "master", "10.244.1.5")
+    assert (r.verdict, r.disposition) == ("unreachable", "denied-in")
+    assert r.reason.startswith("the reply fails: master INPUT")
+    # an undecided reply after a certain request is undecided
+    r2 = trace(overlay(), "master", "10.244.1.5", security_groups=SecurityGroups(attached={
+        "master": [load_file(str(FIX / "openstack-rule-list.json"))]}))
+    assert r2.verdict == "unknown"
