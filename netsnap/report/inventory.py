@@ -109,6 +109,7 @@ def host_inventory(index: int, host: Host, raw: Mapping[str, str] | None = None)
         ("date", ident.date or ""),
         ("uptime", ident.uptime or ""),
         ("bundle", f"{host.bundle.path} ({host.bundle.kind})"),
+        ("redactions", str(host.bundle.redactions)),
     ]
     inv.identity.extend(("bundle problem", p) for p in host.bundle.problems)
     for sid in sorted(host.sources):
