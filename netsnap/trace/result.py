@@ -36,7 +36,15 @@ class Step(BaseModel):
 
 
 class TraceResult(BaseModel):
-    """One traced flow (or one branch of a forked flow, with its `share` of the traffic)."""
+    """One traced flow (or one branch of a forked flow, with its `share` of the traffic).
+
+    `size` is the IP packet size traced with DF set (None: MTUs not checked). With `branches`, the
+    top-level verdict is "reachable" only if every branch is, "unreachable" if any branch certainly
+    fails (the reason gives the delivered share), else "unknown"; its `hops` are the first branch's.
+    `reply` is the ICMP/TCP reply's own trace; a failing reply makes the flow fail.
+    "mtu-exceeded" is a packet larger than an interface MTU on the path (DF set, or a frame dropped
+    on receive).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
