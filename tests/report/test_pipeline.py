@@ -98,3 +98,20 @@ def test_hostile_bundle_report_is_inert(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert not str(page.values["title"]).endswith("PWNED")
     assert "<script>document.title='PWNED'" in str(page.values["text"])  # visible as text
     assert distinct_colours(page.screenshot) > 20
+
+
+def test_unreadable_inputs_are_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.tgz"
+    junk.write_bytes(b"\x1f\x8b\x08\x00 definitely not a whole gzip stream")
+    cases = [
+        [str(junk)],
+        [str(HOSTILE), "--rules-dir", str(tmp_path / "no-rules-here")],
+        [str(HOSTILE), "--security-group", f"{tmp_path / 'x'}"],
+    ]
+    for args in cases:
+        code, out, err = _analyze(args, monkeypatch)
+        lines = err.strip().splitlines()
+        assert code == 2, (args, err)
+        assert len(lines) == 1 and lines[0].startswith("netsnap analyze: "), (args, lines)
+        assert "internal error" not in lines[0], lines
+        assert out == ""
