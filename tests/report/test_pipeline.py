@@ -115,3 +115,20 @@ def test_unreadable_inputs_are_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, 
         assert len(lines) == 1 and lines[0].startswith("netsnap analyze: "), (args, lines)
         assert "internal error" not in lines[0], lines
         assert out == ""
+
+
+@needs_incident_a
+def test_incident_a_report_opens_clean_in_chromium(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    out = tmp_path / "demo.html"
+    _analyze([*DEMO_ARGS, "-o", str(out), "--quiet"], monkeypatch)
+    page = open_page(out, {"js": "document.documentElement.getAttribute('data-js')",
+                           "markers": "document.querySelectorAll('svg .marker').length",
+                           "red": "document.querySelectorAll('svg .failing').length",
+                           "findings": "document.querySelectorAll('article.finding').length"})
+    assert page.requests == [out.resolve().as_uri()]
+    assert page.errors == []
+    assert page.values["js"] == "on"
+    assert page.values["markers"] >= 3 and page.values["red"] >= 3 and page.values["findings"] >= 3
+    assert distinct_colours(page.screenshot) > 20
