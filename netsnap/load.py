@@ -181,6 +181,8 @@ def _flannel(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
         fl.process_config = effective.process_config(
             [p for p in cmdline.items if isinstance(p, ProcessArgv)], events=fl.events
         )
+    else:  # no argv captured (kube-flannel pods): flanneld's own "CLI flags config" log line, if any
+        fl.process_config = effective.journal_config(fl.events)
 
 
 def build_host(bundle: Bundle) -> Host:
