@@ -118,6 +118,18 @@ class FlannelLab:
         """The kernel's answer for TCP: does `nc -z` from `host` complete a handshake?"""
         return self.lab.sh(host, f"nc -z -w 2 {ip} {port}", check=False).returncode == 0
 
+    def udp_delivered(self, src: str, dst: str, ip: str, port: int) -> bool:
+        """The kernel's answer for UDP: does a datagram sent with `nc -u` from `src` reach a listener
+        on `dst`? (The listener exits after one datagram: `nc -lu -W 1`.)"""
+        listener = self.lab.spawn(dst, ["nc", "-lu", "-W", "1", str(port)])
+        self.lab.sh(dst, f"for i in $(seq 20); do ss -lun | grep -q ':{port} ' && exit 0; sleep 0.05; done; exit 1")
+        self.lab.sh(src, f"echo ping | nc -u -w 1 {ip} {port}", check=False)
+        try:
+            listener.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return False
+        return listener.returncode == 0
+
     def listen(self, host: str, port: int) -> None:
         self.lab.spawn(host, ["nc", "-lk", str(port)])
         self.lab.sh(host, f"for i in 1 2 3 4 5 6 7 8 9 10; do ss -ltn | grep -q ':{port} ' && exit 0; sleep 0.1; done; "

@@ -103,6 +103,12 @@ def test_reject_icmp_host_prohibited_in_input_and_forward(lab: NetnsLab, tmp_pat
     assert (ssh, telnet) == (True, False)
     agree(ssh, eng.trace("master", "192.168.0.12", "tcp", 22))
     agree(telnet, eng.trace("master", "192.168.0.12", "tcp", 23))
+    # UDP to the node itself is rejected by INPUT too; from the node to the master it is delivered
+    udp_in, udp_out = (fl.udp_delivered("master", "node1", "192.168.0.12", 9000),
+                       fl.udp_delivered("node1", "master", "192.168.0.11", 9000))
+    assert (udp_in, udp_out) == (False, True)
+    agree(udp_in, eng.trace("master", "192.168.0.12", "udp", 9000))
+    agree(udp_out, eng.trace("node1", "192.168.0.11", "udp", 9000))
     # open VXLAN in INPUT: now FORWARD's REJECT stops the pod traffic
     fl.sh("node1", "iptables -I INPUT 1 -p udp --dport 8472 -j ACCEPT")
     to_pod = fl.ping("master", POD1)
