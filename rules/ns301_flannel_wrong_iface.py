@@ -90,10 +90,20 @@ class FlannelWrongIface(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         host = ctx.the_host
         f = ctx.cluster.of(host)
-        if not f.has_flannel or f.vtep is None:
+        configured = host.flannel.files_config is not None or host.flannel.process_config is not None
+        if not (f.has_flannel or configured):
             return
-        chosen = f.vtep
         ev: list[Evidence] = []
+        uses = "uses"
+        if f.vtep is not None:
+            chosen = f.vtep
+        else:
+            # not running yet (no device, no journal): predict the next start from the configuration
+            predicted, _, reasoning = recompute(host)
+            if predicted is None:
+                return
+            chosen, uses = predicted, "would use (recomputed from its configuration; it is not running)"
+            ev.extend(evidence_at(host, None, step, "ip_addr") for step in reasoning[:3])
         if "vtep" in f.evidence:
             ev.append(f.evidence["vtep"])
         ev.extend(e for e in f.journal.evidence if e not in ev)
@@ -149,7 +159,7 @@ class FlannelWrongIface(Rule):
                 hosts=[host.name],
                 key=f"{host.name}-iface-{owner.name}",
                 explanation=(
-                    f"flannel on {host.name} uses {chosen} on {owner.name}, but its peers "
+                    f"flannel on {host.name} {uses} {chosen} on {owner.name}, but its peers "
                     f"({', '.join(f'{p.name} {p.vtep}' for p, _, _ in unreachable[:3])}) are on {want_addr.network}, "
                     f"which this host reaches through {want_iface}; they send VXLAN packets to an address on a "
                     f"network they do not share, so cross-node pod traffic to and from {host.name} fails." + note

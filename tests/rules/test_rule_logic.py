@@ -200,3 +200,24 @@ def test_rpm_prefix_mismatch_and_config_drift(tmp_path: Path) -> None:
     text = found[0].explanation
     assert "/atomic.io/network" in text  # the RPM prefix the files use
     assert "not restarted" in text  # the running process still has the old --etcd-prefix
+
+
+def test_wrong_iface_predicted_before_flannel_runs(tmp_path: Path) -> None:
+    """No device and no journal yet: the configuration (no --iface on a multi-homed host) is enough."""
+    from tests.rules.bundles import write_manifest
+
+    bundles = _healthy_copy(tmp_path)
+    master = tmp_path / "master"
+    for rel in ("flannel/journal", "flannel/subnet.env", "flannel/cmdline"):
+        (master / rel).unlink()
+    (master / "flannel" / "etc-default-flanneld").write_text(
+        'FLANNEL_OPTS="--etcd-endpoints=http://10.10.0.11:2379 --ip-masq=true"\n'
+    )
+    for rel in ("links/ip-d-address", "links/ip-d-link"):
+        text = (master / rel).read_text()
+        start = text.index("4: flannel.1:")
+        (master / rel).write_text(text[:start] + text[text.index("5: docker0:"):])
+    write_manifest(master)
+    found = fired(load_snapshot(bundles), "NS301")
+    assert len(found) == 1 and "would use" in found[0].explanation
+    assert "192.168.122.10 on eth0" in found[0].explanation and "-iface=eth1" in "\n".join(found[0].remediation)
