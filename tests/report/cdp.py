@@ -12,6 +12,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -51,7 +52,7 @@ class Browser:
                 "--window-size=1280,1600", "--remote-debugging-pipe", "about:blank",
             ],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            close_fds=False, preexec_fn=child_fds,
+            close_fds=False, preexec_fn=child_fds, start_new_session=True,
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
@@ -66,8 +67,9 @@ class Browser:
             self.send("Browser.close")
         try:
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        except subprocess.TimeoutExpired:  # our own process group: the browser and its helpers
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         for fd in (self._to_chrome, self._from_chrome):
             with contextlib.suppress(OSError):
