@@ -82,6 +82,7 @@ def attach_security_groups(snapshot: Snapshot, specs: list[str]) -> SecurityGrou
 
 def analyse(snapshot: Snapshot, security_groups: SecurityGroups | None, rules_dirs: list[str], only: list[str],
             skip: list[str]) -> AnalysisResult:
+    """Run the rules (netsnap.engine.run); a broken extra rule file becomes an InputError."""
     from netsnap.engine.discovery import RuleLoadError
     from netsnap.engine.run import run_rules
 
@@ -106,6 +107,7 @@ def raw_files(snapshot: Snapshot, paths: list[str]) -> dict[str, dict[str, str]]
 
 
 def security_group_labels(specs: list[str], snapshot: Snapshot) -> dict[str, str]:
+    """Host name -> the export file name(s) given for it, for the topology picture."""
     labels: dict[str, str] = {}
     for spec in specs:
         key, _, path = spec.partition("=")
