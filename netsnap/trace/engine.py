@@ -411,7 +411,7 @@ class TraceEngine:
             return h.primary_address(p.oif, dec.gateway or p.dst if dec else p.dst)
 
         res = self.netfilters[h.name].hook(run, hook, pkt, masq_source)
-        if res.verdict == "ACCEPT":
+        if res.verdict == "ACCEPT" and res.pkt is not pkt:  # the same object when nothing rewrote it
             if res.pkt.src != pkt.src and res.pkt.src is not None and pkt.src is not None:
                 run.snat[(h.name, str(res.pkt.src))] = str(pkt.src)
             if res.pkt.dst != pkt.dst:

@@ -97,7 +97,7 @@ class ChainIndex:
 
     @staticmethod
     def _hits(index: dict[int, dict[int, list[int]]], ip: IPAddress | None, out: list[list[int]]) -> None:
-        if ip is None or ip.version != 4:
+        if not isinstance(ip, IPv4Address):
             return
         value = int(ip)
         for plen, table in index.items():
