@@ -284,7 +284,7 @@ class Cluster:
 def _event_public_ip(ev: FlannelEvent) -> IPv4Address | None:
     if ev.kind not in ("peer-event", "subnet-added"):
         return None
-    raw = ev.fields.get("public_ip")
+    raw = ev.fields.get("public_ip") or ev.fields.get("via")
     if raw is None:
         m = _PEER_EVENT.search(ev.message)
         raw = m.group(1) if m else None
