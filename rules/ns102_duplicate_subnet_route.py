@@ -134,7 +134,7 @@ class DuplicateSubnetRoute(Rule):
                 evidence=ev,
                 remediation=[
                     "sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2",
-                    "echo -e 'net.ipv4.conf.all.arp_ignore = 1\\nnet.ipv4.conf.all.arp_announce = 2' "
+                    "printf 'net.ipv4.conf.all.arp_ignore = 1\\nnet.ipv4.conf.all.arp_announce = 2\\n' "
                     "> /etc/sysctl.d/90-arp.conf",
                     f"# or remove the {net} address from one of {', '.join(names)}",
                 ],

@@ -74,10 +74,13 @@ class FlannelSubnetMismatch(Rule):
                             [f"ip link delete {b.name}   # CNI recreates it with {se.subnet}",
                              "systemctl restart kubelet"]
                             if b.name == "cni0"
-                            else ["# docker must start after flanneld and use its subnet:",
-                                  "# /etc/systemd/system/docker.service.d/flannel.conf:",
-                                  "[Unit]\nAfter=flanneld.service\n[Service]\nEnvironmentFile=/run/flannel/docker",
-                                  f"# and dockerd --bip={se.subnet} --mtu={se.mtu or 1450}",
+                            else ["# docker must start after flanneld and use its subnet (--bip):",
+                                  "mkdir -p /etc/systemd/system/docker.service.d",
+                                  "printf '[Unit]\\nAfter=flanneld.service\\n[Service]\\n"
+                                  "EnvironmentFile=/run/flannel/docker\\n' "
+                                  "> /etc/systemd/system/docker.service.d/flannel.conf",
+                                  f"# dockerd must get $DOCKER_NETWORK_OPTIONS, i.e. --bip={se.subnet} "
+                                  f"--mtu={se.mtu or 1450}",
                                   "systemctl daemon-reload && systemctl restart docker"]
                         ),
                         path=ctx.cluster.path(host),

@@ -87,7 +87,7 @@ class RpFilterStrict(Rule):
             evidence=ev,
             remediation=[
                 f"sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.{arrival}.rp_filter=2",
-                f"echo 'net.ipv4.conf.all.rp_filter = 2\\nnet.ipv4.conf.{arrival}.rp_filter = 2' "
+                f"printf 'net.ipv4.conf.all.rp_filter = 2\\nnet.ipv4.conf.{arrival}.rp_filter = 2\\n' "
                 "> /etc/sysctl.d/90-rp-filter.conf",
                 f"# or route the peers' network via {arrival}",
             ],

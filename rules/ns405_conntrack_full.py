@@ -45,9 +45,11 @@ class ConntrackFull(Rule):
         ratio = None
         if cur is not None and mx is not None and cur.value.strip().isdigit() and mx.value.strip().isdigit():
             ratio = int(cur.value) / max(int(mx.value), 1)
+        current = int(mx.value) if mx is not None and mx.value.strip().isdigit() else 0
+        target = max(262144, current * 2)
         fix = [
-            "sysctl -w net.netfilter.nf_conntrack_max=262144",
-            "echo 'net.netfilter.nf_conntrack_max = 262144' > /etc/sysctl.d/90-conntrack.conf",
+            f"sysctl -w net.netfilter.nf_conntrack_max={target}",
+            f"echo 'net.netfilter.nf_conntrack_max = {target}' > /etc/sysctl.d/90-conntrack.conf",
             "conntrack -S; conntrack -L | awk '{print $3, $5}' | sort | uniq -c | sort -rn | head",
         ]
         if full:
