@@ -174,3 +174,10 @@ def test_renderer_failure_is_one_line_exit_2(pipeline: dict[str, object], monkey
     assert res.exit_code == 2
     assert res.stderr.strip() == "netsnap analyze: internal error: ValueError: bad (--debug shows the traceback)"
     assert res.stdout == ""
+
+
+def test_quiet_silences_stderr(pipeline: dict[str, object]) -> None:
+    loud = runner.invoke(app, ["analyze", "m.tgz", "-o", "r.json"])
+    assert loud.stderr.strip() == "report written to r.json"
+    quiet = runner.invoke(app, ["analyze", "m.tgz", "-o", "r.json", "--quiet"])
+    assert quiet.stderr == ""
