@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from netsnap.bundle.model import Bundle, SourceFile
-from netsnap.model.base import Parsed, Provenance
 from netsnap.flannel import effective
+from netsnap.model.base import Parsed, Provenance
 from netsnap.model.flannel import FlagValue, FlannelEvent, NetConf, ProcessArgv, SubnetEnv, SystemdUnit
 from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
 from netsnap.model.interfaces import Interface
