@@ -6,10 +6,11 @@ the trace engine splits the flow into two branches.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv6Address, ip_network
 
-from netsnap.model.iptables import IptRule, MatchModule
+from netsnap.model.iptables import IpSet, IptRule, MatchModule
 from netsnap.trace.packet import Packet
 
 IPAddress = IPv4Address | IPv6Address
@@ -58,11 +59,30 @@ def _neg(value: bool | None, negated: bool) -> bool | None:
     return not value if negated else value
 
 
-class RuleMatcher:
-    """Matches rules of one host; `local_ips` answers `-m addrtype --src/dst-type LOCAL`."""
+def ipset_contains(ipset: IpSet, ip: IPAddress | None) -> bool | None:
+    """Membership of an address in a `hash:ip` / `hash:net` set; None for types not simulated."""
+    if ip is None or ipset.set_type not in ("hash:ip", "hash:net"):
+        return None
+    for member in ipset.members:
+        text = member.split()[0].split(",")[0]
+        if "-" in text:  # ranges are written as "a-b" in ipset save output
+            return None
+        try:
+            if ip in ip_network(text, strict=False):
+                return True
+        except ValueError:
+            return None
+    return False
 
-    def __init__(self, local_ips: set[IPAddress] | dict[IPAddress, str]) -> None:
+
+class RuleMatcher:
+    """Matches rules of one host; `local_ips` answers `-m addrtype --src/dst-type LOCAL`, `ipsets`
+    answers `-m set --match-set NAME src|dst` for the sets the bundle captured."""
+
+    def __init__(self, local_ips: set[IPAddress] | dict[IPAddress, str],
+                 ipsets: Mapping[str, IpSet] | None = None) -> None:
         self.local_ips = local_ips
+        self.ipsets: Mapping[str, IpSet] = ipsets or {}
 
     def match(self, rule: IptRule, pkt: Packet) -> tuple[MatchResult, str]:
         """Match `rule` against `pkt`; the string explains an undecidable (None) answer."""
@@ -214,7 +234,16 @@ class RuleMatcher:
         if name == "set":
             sopt = m.option("match-set")
             set_name = sopt.values[0] if sopt and sopt.values else "?"
-            return None, f"ipset {set_name} is not in the bundle"
+            ipset = self.ipsets.get(set_name)
+            if ipset is None:
+                return None, f"ipset {set_name} is not in the bundle"
+            if sopt is None or len(sopt.values) < 2 or len(sopt.values[1].split(",")) != 1:
+                return None, f"-m set --match-set {set_name} with several directions is not simulated"
+            direction = sopt.values[1]
+            found = ipset_contains(ipset, pkt.src if direction == "src" else pkt.dst)
+            if found is None:
+                return None, f"ipset {set_name} ({ipset.set_type}) membership is not simulated"
+            return _neg(found, sopt.negated), ""
         if name in ("limit", "physdev", "owner", "recent", "hashlimit", "u32", "bpf", "string", "length", "connmark",
                     "socket", "rpfilter", "devgroup", "cgroup"):
             return None, f"-m {name} is not simulated ({m.text or name})"

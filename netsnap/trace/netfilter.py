@@ -113,7 +113,7 @@ class Netfilter:
 
     def __init__(self, hidx: HostIndex) -> None:
         self.hidx = hidx
-        self.matcher = RuleMatcher(hidx.local_ips)
+        self.matcher = RuleMatcher(hidx.local_ips, hidx.host.ipsets)
         # per hook, the (table, chain index, stage label) that exist on this host, in priority order
         self.plan: dict[str, list[tuple[str, ChainIndex, str]]] = {
             hook: [(t, hidx.chains[(t, hook)], f"{hook} {t}") for t in tables if (t, hook) in hidx.chains]
