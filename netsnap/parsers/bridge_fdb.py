@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.neighbours import FdbEntry
-from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+from netsnap.parsers.records import never_raises
+from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "bridge_fdb"
 FIELD_PAIRS: frozenset[str] = frozenset({"dev", "dst", "vlan", "master"})
@@ -51,17 +52,9 @@ def _entry(rec: dict[str, str], line: str, file: str) -> FdbEntry:
         raise LineError(f"line {ln}: {str(exc).splitlines()[0]}") from exc
 
 
+@never_raises(Parsed[FdbEntry], SOURCE)
 def parse(text: str, file: str) -> Parsed[FdbEntry]:
     """Parse `bridge fdb show`; never raises."""
-    try:
-        return _parse(text, file)
-    except Exception as exc:  # hostile input must never escape as a traceback
-        _, lines = number_lines(text)
-        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
-        return Parsed[FdbEntry](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
-
-
-def _parse(text: str, file: str) -> Parsed[FdbEntry]:
     result: Parsed[FdbEntry] = Parsed[FdbEntry](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "entries")
     consumed: set[int] = set()

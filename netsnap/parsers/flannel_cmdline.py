@@ -8,8 +8,9 @@ blank lines at the end of a process's block are the trailing NUL. Other `#` line
 
 from __future__ import annotations
 
-from netsnap.model.base import Parsed, Provenance, UnparsedLine
+from netsnap.model.base import Parsed, Provenance
 from netsnap.model.flannel import ProcessArgv
+from netsnap.parsers.records import could_not_parse
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "flannel_cmdline"
@@ -21,9 +22,7 @@ def parse(text: str, file: str) -> Parsed[ProcessArgv]:
     try:
         records, unparsed, lines = run_template("flannel_cmdline", text, "args")
     except Exception as exc:  # a parser never raises on bad input
-        result.notes.append(f"{file}: could not be parsed ({type(exc).__name__}: {exc})")
-        result.unparsed = [UnparsedLine(line=i, text=t) for i, t in enumerate(text.splitlines(), 1) if t.strip()]
-        return result
+        return could_not_parse(result, text, exc)
     result.unparsed = [u for u in unparsed if not u.text.lstrip().startswith("#")]
     by_line = {int(r["ln"]): r for r in records if str(r.get("ln", "")).isdigit()}
     current: ProcessArgv | None = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from netsnap.flannel.shell import read_value
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlagValue
+from netsnap.parsers.records import could_not_parse
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "flannel_env"
@@ -78,9 +79,7 @@ def parse(text: str, file: str) -> Parsed[FlagValue]:
     try:
         assignments, unparsed, expected = read_assignments("flannel_env", text)
     except Exception as exc:  # a parser never raises on bad input
-        result.notes.append(f"{file}: could not be parsed ({type(exc).__name__}: {exc})")
-        result.unparsed = [UnparsedLine(line=i, text=t) for i, t in enumerate(text.splitlines(), 1) if t.strip()]
-        return result
+        return could_not_parse(result, text, exc)
     result.unparsed = unparsed
     result.expected = expected
     if expected != len(assignments):

@@ -34,6 +34,7 @@ from typing import Any, Literal
 from netsnap.flannel.log_catalog import REDACTED, classify, file_hint
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlannelEvent
+from netsnap.parsers.records import could_not_parse
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "flannel_journal"
@@ -96,9 +97,7 @@ def parse(text: str, file: str) -> Parsed[FlannelEvent]:
     try:
         records, unparsed, lines = run_template("flannel_journal", text, "lines")
     except Exception as exc:  # a parser never raises on bad input
-        result.notes.append(f"{file}: could not be parsed ({type(exc).__name__}: {exc})")
-        result.unparsed = [UnparsedLine(line=i, text=t) for i, t in enumerate(text.splitlines(), 1) if t.strip()]
-        return result
+        return could_not_parse(result, text, exc)
     result.unparsed = list(unparsed)
     for rec in sorted(records, key=lambda r: int(r.get("ln", 0))):
         ln = int(rec["ln"])

@@ -9,8 +9,9 @@ unquoted with shell rules), `date` and `uptime`. Comment lines of os-release are
 from __future__ import annotations
 
 from netsnap.flannel.shell import read_value
-from netsnap.model.base import Parsed, Provenance, UnparsedLine
+from netsnap.model.base import Parsed, Provenance
 from netsnap.model.host import IdentityFact
+from netsnap.parsers.records import could_not_parse
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "identity"
@@ -22,9 +23,7 @@ def parse(text: str, file: str) -> Parsed[IdentityFact]:
     try:
         records, unparsed, lines = run_template("identity", text, "facts")
     except Exception as exc:  # a parser never raises on bad input
-        result.notes.append(f"{file}: could not be parsed ({type(exc).__name__}: {exc})")
-        result.unparsed = [UnparsedLine(line=i, text=t) for i, t in enumerate(text.splitlines(), 1) if t.strip()]
-        return result
+        return could_not_parse(result, text, exc)
     result.unparsed = [u for u in unparsed if not u.text.lstrip().startswith("#")]
     for rec in sorted(records, key=lambda r: int(r.get("ln", 0))):
         ln = int(rec["ln"])

@@ -23,7 +23,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.interfaces import Counters, IfAddress, Interface, VxlanInfo
-from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+from netsnap.parsers.records import left_unparsed
+from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "ip_addr"
 # what a link line looks like for the count check (looser than the template: a name with spaces,
@@ -264,9 +265,7 @@ def parse_links(text: str, file: str, source: str, template: str) -> Parsed[Inte
     try:
         return _parse_links(text, file, source, template)
     except Exception as exc:  # hostile input must never escape as a traceback
-        _, lines = number_lines(text)
-        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
-        return Parsed[Interface](source=source, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
+        return left_unparsed(Parsed[Interface](source=source, file=file), text, exc)
 
 
 def _parse_links(text: str, file: str, source: str, template: str) -> Parsed[Interface]:

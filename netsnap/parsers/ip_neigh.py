@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.neighbours import Neighbour
-from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+from netsnap.parsers.records import never_raises
+from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "ip_neigh"
 STATES: frozenset[str] = frozenset(
@@ -61,17 +62,9 @@ def _neighbour(rec: dict[str, str], line: str, file: str) -> Neighbour:
         raise LineError(f"line {ln}: {str(exc).splitlines()[0]}") from exc
 
 
+@never_raises(Parsed[Neighbour], SOURCE)
 def parse(text: str, file: str) -> Parsed[Neighbour]:
     """Parse `ip neigh show`; never raises."""
-    try:
-        return _parse(text, file)
-    except Exception as exc:  # hostile input must never escape as a traceback
-        _, lines = number_lines(text)
-        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
-        return Parsed[Neighbour](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
-
-
-def _parse(text: str, file: str) -> Parsed[Neighbour]:
     result: Parsed[Neighbour] = Parsed[Neighbour](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "neighbours")
     consumed: set[int] = set()

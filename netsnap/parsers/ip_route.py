@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPAddress, IPNetwork, NextHop, Route, RouteType
-from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+from netsnap.parsers.records import never_raises
+from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "ip_route"
 ROUTE_TYPES: frozenset[str] = frozenset(
@@ -172,17 +173,9 @@ def _route(rec: dict[str, Any], line: str, file: str, family: Family, pref_seen:
     return route, dst.version
 
 
+@never_raises(Parsed[Route], SOURCE)
 def parse(text: str, file: str) -> Parsed[Route]:
     """Parse `ip route show table all`; never raises."""
-    try:
-        return _parse(text, file)
-    except Exception as exc:  # hostile input must never escape as a traceback
-        _, lines = number_lines(text)
-        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
-        return Parsed[Route](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
-
-
-def _parse(text: str, file: str) -> Parsed[Route]:
     result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "routes")
     consumed: set[int] = set()

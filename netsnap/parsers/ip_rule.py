@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPNetwork, PolicyRule
-from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+from netsnap.parsers.records import never_raises
+from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "ip_rule"
 Action = Literal["lookup", "goto", "blackhole", "unreachable", "prohibit", "nop"]
@@ -78,17 +79,9 @@ def _rule(rec: dict[str, str], line: str, file: str) -> PolicyRule:
         raise LineError(f"line {ln}: {str(exc).splitlines()[0]}") from exc
 
 
+@never_raises(Parsed[PolicyRule], SOURCE)
 def parse(text: str, file: str) -> Parsed[PolicyRule]:
     """Parse `ip rule` output; never raises."""
-    try:
-        return _parse(text, file)
-    except Exception as exc:  # hostile input must never escape as a traceback
-        _, lines = number_lines(text)
-        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
-        return Parsed[PolicyRule](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
-
-
-def _parse(text: str, file: str) -> Parsed[PolicyRule]:
     result: Parsed[PolicyRule] = Parsed[PolicyRule](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "rules")
     consumed: set[int] = set()

@@ -14,8 +14,9 @@ import re
 from ipaddress import IPv4Network
 from typing import Any
 
-from netsnap.model.base import Parsed, Provenance, UnparsedLine
+from netsnap.model.base import Parsed, Provenance
 from netsnap.model.flannel import NetConf
+from netsnap.parsers.ttp_runner import unparsed_lines
 
 SOURCE = "net_conf"
 _KEY_LINE = ("Network", "Port", "Backend")
@@ -39,10 +40,6 @@ def _as_int(value: Any) -> int | None:
     raise ValueError(f"not an integer: {value!r}")
 
 
-def _all_unparsed(lines: list[str]) -> list[UnparsedLine]:
-    return [UnparsedLine(line=i, text=t) for i, t in enumerate(lines, 1) if t.strip()]
-
-
 def parse(text: str, file: str) -> Parsed[NetConf]:
     """Parse net-conf.json into one NetConf; never raises."""
     result: Parsed[NetConf] = Parsed(source=SOURCE, file=file, expected=1)
@@ -55,11 +52,11 @@ def parse(text: str, file: str) -> Parsed[NetConf]:
         doc = json.loads(clean)
     except (ValueError, RecursionError) as exc:
         result.notes.append(f"{file}: invalid JSON: {exc}")
-        result.unparsed = _all_unparsed(lines)
+        result.unparsed = unparsed_lines(lines, set())
         return result
     if not isinstance(doc, dict):
         result.notes.append(f"{file}: JSON is a {type(doc).__name__}, not an object")
-        result.unparsed = _all_unparsed(lines)
+        result.unparsed = unparsed_lines(lines, set())
         return result
     line = next((n for n in (_line_of(lines, k) for k in _KEY_LINE) if n), 0)
     try:
@@ -81,7 +78,7 @@ def parse(text: str, file: str) -> Parsed[NetConf]:
     except (ValueError, TypeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         result.notes.append(f"{file}: invalid network config: {first}")
-        result.unparsed = _all_unparsed(lines)
+        result.unparsed = unparsed_lines(lines, set())
         return result
     result.items.append(conf)
     return result

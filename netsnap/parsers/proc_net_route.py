@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
-from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+from netsnap.parsers.records import never_raises
+from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "proc_net_route"
 ByteOrder = Literal["little", "big"]
@@ -88,17 +89,9 @@ def _row_to_route(rec: dict[str, str], order: ByteOrder, line: str, file: str, n
         raise RowError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
 
 
+@never_raises(Parsed[Route], SOURCE)
 def parse(text: str, file: str) -> Parsed[Route]:
     """Parse `/proc/net/route`; never raises."""
-    try:
-        return _parse(text, file)
-    except Exception as exc:  # hostile input must never escape as a traceback
-        _, lines = number_lines(text)
-        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
-        return Parsed[Route](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
-
-
-def _parse(text: str, file: str) -> Parsed[Route]:
     result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "rows")
     headers = {int(r["ln"]) for r in records if "hdr_cols" in r and r["hdr_cols"].split()[:1] == ["Destination"]}

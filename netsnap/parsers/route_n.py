@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
-from netsnap.parsers.ttp_runner import number_lines, run_template, unparsed_lines
+from netsnap.parsers.records import never_raises
+from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "route_n"
 TITLE_PREFIXES = ("Kernel IP routing table",)
@@ -79,17 +80,9 @@ def _columns(hdr_cols: str) -> tuple[str, ...] | None:
     return tuple(words[3:])
 
 
+@never_raises(Parsed[Route], SOURCE)
 def parse(text: str, file: str) -> Parsed[Route]:
     """Parse `route -n` output; never raises."""
-    try:
-        return _parse(text, file)
-    except Exception as exc:  # hostile input must never escape as a traceback
-        _, lines = number_lines(text)
-        notes = [f"parser failed ({type(exc).__name__}); every line is left unparsed"]
-        return Parsed[Route](source=SOURCE, file=file, unparsed=unparsed_lines(lines, set()), notes=notes)
-
-
-def _parse(text: str, file: str) -> Parsed[Route]:
     result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "rows")
     header_at: dict[int, tuple[str, ...]] = {}

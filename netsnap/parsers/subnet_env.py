@@ -11,6 +11,7 @@ from ipaddress import IPv4Interface, IPv4Network
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import SubnetEnv
 from netsnap.parsers.flannel_env import read_assignments
+from netsnap.parsers.records import could_not_parse
 
 SOURCE = "subnet_env"
 _BOOLS = {"true": True, "false": False}
@@ -22,9 +23,7 @@ def parse(text: str, file: str) -> Parsed[SubnetEnv]:
     try:
         assignments, unparsed, expected = read_assignments("subnet_env", text)
     except Exception as exc:  # a parser never raises on bad input
-        result.notes.append(f"{file}: could not be parsed ({type(exc).__name__}: {exc})")
-        result.unparsed = [UnparsedLine(line=i, text=t) for i, t in enumerate(text.splitlines(), 1) if t.strip()]
-        return result
+        return could_not_parse(result, text, exc)
     result.unparsed = list(unparsed)
     if not assignments:
         result.expected = expected or None

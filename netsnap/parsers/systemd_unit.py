@@ -13,8 +13,9 @@ from __future__ import annotations
 import posixpath
 
 from netsnap.flannel.systemd_words import split_words
-from netsnap.model.base import Parsed, Provenance, UnparsedLine
+from netsnap.model.base import Parsed, Provenance
 from netsnap.model.flannel import SystemdUnit
+from netsnap.parsers.records import could_not_parse
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "systemd_unit"
@@ -43,9 +44,7 @@ def parse(text: str, file: str) -> Parsed[SystemdUnit]:
     try:
         records, _, lines = run_template("systemd_unit", text, "lines")
     except Exception as exc:  # a parser never raises on bad input
-        result.notes.append(f"{file}: could not be parsed ({type(exc).__name__}: {exc})")
-        result.unparsed = [UnparsedLine(line=i, text=t) for i, t in enumerate(text.splitlines(), 1) if t.strip()]
-        return result
+        return could_not_parse(result, text, exc)
     unit = SystemdUnit(name=posixpath.basename(file) or "flanneld.service", src=Provenance(file=file))
     consumed: set[int] = set()
     section: str | None = None

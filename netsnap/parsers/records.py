@@ -1,0 +1,50 @@
+"""What the line-oriented parsers share: the never-raise guard, the per-record loop and its count check.
+
+A parser turns each TTP record into one item; a record whose values do not make an item raises
+`LineError` (message `line N: ...`), which becomes a note and leaves its line unparsed. Any other
+exception means the parser itself failed: the guard then returns every non-blank line unparsed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+from netsnap.model.base import Parsed
+from netsnap.parsers.ttp_runner import number_lines, unparsed_lines
+
+T = TypeVar("T")
+ParseFn = Callable[[str, str], Parsed[T]]
+
+
+def left_unparsed(result: Parsed[T], text: str, exc: Exception) -> Parsed[T]:
+    """`result` (still empty) for a parser that raised `exc`: every non-blank line unparsed, with a note."""
+    _, lines = number_lines(text)
+    result.unparsed = unparsed_lines(lines, set())
+    result.notes.append(f"parser failed ({type(exc).__name__}); every line is left unparsed")
+    return result
+
+
+def never_raises(kind: type[Parsed[T]], source: str) -> Callable[[ParseFn[T]], ParseFn[T]]:
+    """Decorate `parse(text, file)` so that any exception gives `left_unparsed` of a fresh `kind` result."""
+
+    def decorate(parse: ParseFn[T]) -> ParseFn[T]:
+        @functools.wraps(parse)
+        def guarded(text: str, file: str) -> Parsed[T]:
+            try:
+                return parse(text, file)
+            except Exception as exc:  # hostile input must never escape as a traceback
+                return left_unparsed(kind(source=source, file=file), text, exc)
+
+        return guarded
+
+    return decorate
+
+
+def could_not_parse(result: Parsed[T], text: str, exc: Exception) -> Parsed[T]:
+    """`result` for a template run that raised `exc`: a note naming the file and the error, and every
+    non-blank line of `text` (split with `str.splitlines`) unparsed."""
+    result.notes.append(f"{result.file}: could not be parsed ({type(exc).__name__}: {exc})")
+    result.unparsed = unparsed_lines(text.splitlines(), set())
+    return result
