@@ -30,6 +30,23 @@ def recompute(host: Host) -> tuple[IPv4Address | None, str | None, list[str]]:
     return ext, sel.iface, list(sel.reasoning)
 
 
+_EXPLICIT_FLAGS = ("iface", "iface-regex", "iface-can-reach", "public-ip")
+_EXPLICIT_LOG = re.compile(
+    r"Searching for interface using|based on given ifcanreach|as external address|iface:\[[^\]]+\]"
+)
+
+
+def pinned(host: Host) -> bool:
+    """True when flanneld's interface was chosen on purpose (--iface, --iface-regex, --iface-can-reach,
+    --public-ip in the running or configured flags, or the journal says so), False for auto-detection."""
+    config = host.flannel.process_config or host.flannel.files_config
+    if config is not None and any(config.get(flag) for flag in _EXPLICIT_FLAGS):
+        return True
+    if config is not None and config.argv:
+        return False
+    return any(_EXPLICIT_LOG.search(e.message) for e in host.flannel.events)
+
+
 def fix_lines(host: Host, iface: str, address: IPv4Interface | None) -> list[str]:
     flags = f"-iface={iface}" + (f" -public-ip={address.ip}" if address else "")
     for path, values in sorted(host.flannel.env_files.items()):
@@ -138,8 +155,8 @@ class FlannelWrongIface(Rule):
                 other = next(((i.name, a) for i, a in nets if p.vtep in a.network and i.name != owner.name), None)
                 if other is not None:
                     unreachable.append((p, other[0], other[1]))
-            if not unreachable:
-                return
+            if not unreachable or pinned(host):
+                return  # a deliberately pinned interface is not second-guessed: the odd peer gets the finding
             _, want_iface, want_addr = unreachable[0]
             recomputed, re_iface, reasoning = recompute(host)
             default = next((r for r in host.routes_in("main") if r.is_default), None)
@@ -155,19 +172,33 @@ class FlannelWrongIface(Rule):
                     f" ({re_iface})"
                     + ("; the running daemon has not picked it up yet." if recomputed != chosen else ".")
                 )
+            # do the peers at least have a network of their own that holds the chosen address?
+            reached = all(
+                p.host is not None and any(chosen in a.network for _, a in connected_networks(p.host))
+                for p, _, _ in unreachable
+            )
+            consequence = (
+                f"they send VXLAN packets to an address on a network they do not share, so cross-node pod traffic "
+                f"to and from {host.name} fails."
+                if not reached
+                else f"the peers reach {chosen} only over {owner.name}'s network, so overlay traffic is asymmetric "
+                f"and breaks as soon as that network filters UDP {ctx.cluster.of(host).port or 8472} (security "
+                f"group, firewall) or is not routed between all nodes."
+            )
             yield self.finding(
                 hosts=[host.name],
                 key=f"{host.name}-iface-{owner.name}",
+                severity=Severity.WARNING if reached else Severity.ERROR,
+                confidence=Confidence.MEDIUM if reached else Confidence.HIGH,
                 explanation=(
                     f"flannel on {host.name} {uses} {chosen} on {owner.name}, but its peers "
                     f"({', '.join(f'{p.name} {p.vtep}' for p, _, _ in unreachable[:3])}) are on {want_addr.network}, "
-                    f"which this host reaches through {want_iface}; they send VXLAN packets to an address on a "
-                    f"network they do not share, so cross-node pod traffic to and from {host.name} fails." + note
+                    f"which this host reaches through {want_iface}; " + consequence + note
                 ),
                 evidence=ev,
                 remediation=fix_lines(host, want_iface, want_addr),
                 path=ctx.cluster.path(host, [p for p, _, _ in unreachable]),
-                impact=90,
+                impact=70 if reached else 90,
             )
             if reasoning:
                 ctx.notes.extend(reasoning)

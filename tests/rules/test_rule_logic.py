@@ -221,3 +221,14 @@ def test_wrong_iface_predicted_before_flannel_runs(tmp_path: Path) -> None:
     found = fired(load_snapshot(bundles), "NS301")
     assert len(found) == 1 and "would use" in found[0].explanation
     assert "192.168.122.10 on eth0" in found[0].explanation and "-iface=eth1" in "\n".join(found[0].remediation)
+
+
+def test_auto_selected_node_is_blamed_not_the_pinned_one(tmp_path: Path) -> None:
+    """master auto-selects its default-route NIC (mgmt network), node1 pins --iface=eth1: only master is
+    reported, and as a warning because node1 shares the mgmt network too (asymmetric, fragile)."""
+    from tests.rules.test_rule_cases import run_case
+
+    res = run_case("NS301", "fire", tmp_path)
+    found = [(f.hosts, f.severity) for f in res.findings if f.rule == "NS301"]
+    assert found == [(["master"], Severity.WARNING)]
+    assert "asymmetric" in res.findings[0].explanation
