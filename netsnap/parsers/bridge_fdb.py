@@ -14,16 +14,12 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.neighbours import FdbEntry
-from netsnap.parsers.records import never_raises
+from netsnap.parsers.records import LineError, never_raises
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "bridge_fdb"
 FIELD_PAIRS: frozenset[str] = frozenset({"dev", "dst", "vlan", "master"})
 EXTRA_PAIRS: frozenset[str] = frozenset({"port", "vni", "src_vni", "via", "nhid", "used", "updated", "state"})
-
-
-class LineError(ValueError):
-    """A line whose words do not make an fdb entry."""
 
 
 def _entry(rec: dict[str, str], line: str, file: str) -> FdbEntry:

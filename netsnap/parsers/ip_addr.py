@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.interfaces import Counters, IfAddress, Interface, VxlanInfo
-from netsnap.parsers.records import left_unparsed
+from netsnap.parsers.records import LineError, left_unparsed
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "ip_addr"
@@ -72,10 +72,6 @@ ADDR_FLAGS: frozenset[str] = frozenset({
     "temporary", "home", "nodad", "optimistic", "permanent", "stable-privacy", "autojoin",
 })
 COUNTER_FIELDS: frozenset[str] = frozenset({"bytes", "packets", "errors", "dropped"})
-
-
-class LineError(ValueError):
-    """A sub-line whose words do not make what its first word announces."""
 
 
 def detail_words(words: list[str], prefix: str = "") -> dict[str, str]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.neighbours import Neighbour
-from netsnap.parsers.records import never_raises
+from netsnap.parsers.records import LineError, never_raises
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "ip_neigh"
@@ -24,10 +24,6 @@ STATES: frozenset[str] = frozenset(
 PAIRS: frozenset[str] = frozenset({"dev", "lladdr", "ref", "used", "probes", "proto", "protocol", "nud", "vrf"})
 # a link-layer address: hex octets (Ethernet, InfiniBand) or an IPv4 address (ipip/gre neighbours)
 LLADDR = re.compile(r"^(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5,}|\d{1,3}(?:\.\d{1,3}){3})$")
-
-
-class LineError(ValueError):
-    """A line whose words do not make a neighbour entry."""
 
 
 def _neighbour(rec: dict[str, str], line: str, file: str) -> Neighbour:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPAddress, IPNetwork, NextHop, Route, RouteType
-from netsnap.parsers.records import never_raises
+from netsnap.parsers.records import LineError, never_raises
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "ip_route"
@@ -45,10 +45,6 @@ FLAGS: frozenset[str] = frozenset({
 IPV6_ONLY: frozenset[str] = frozenset({"pref", "expires", "hoplimit"})
 KNOWN: frozenset[str] = ONE_VALUE | FLAGS | frozenset({"nexthop", "encap"})
 Family = Literal[4, 6]
-
-
-class LineError(ValueError):
-    """A route line whose words do not make a route."""
 
 
 def read_words(words: list[str]) -> tuple[dict[str, str], list[str]]:

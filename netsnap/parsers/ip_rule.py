@@ -16,17 +16,13 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPNetwork, PolicyRule
-from netsnap.parsers.records import never_raises
+from netsnap.parsers.records import LineError, never_raises
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "ip_rule"
 Action = Literal["lookup", "goto", "blackhole", "unreachable", "prohibit", "nop"]
 BARE_ACTIONS: frozenset[str] = frozenset({"blackhole", "unreachable", "prohibit", "nop"})
 FLAG_WORDS: frozenset[str] = frozenset({"l3mdev", "protocol"})
-
-
-class LineError(ValueError):
-    """A rule line whose words do not make a policy rule."""
 
 
 def _net(text: str) -> IPNetwork | None:

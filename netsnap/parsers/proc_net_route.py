@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
-from netsnap.parsers.records import never_raises
+from netsnap.parsers.records import LineError, never_raises
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "proc_net_route"
@@ -28,10 +28,6 @@ FLAG_LETTERS: tuple[tuple[int, str], ...] = (
 )
 RTF_REJECT = 0x0200
 KEPT_EXTRA = ("mss", "window", "irtt")
-
-
-class RowError(ValueError):
-    """A data row whose values do not make a route."""
 
 
 def hex_to_ipv4(value: str, order: ByteOrder = "little") -> IPv4Address:
@@ -64,7 +60,7 @@ def _row_to_route(rec: dict[str, str], order: ByteOrder, line: str, file: str, n
     ln = int(rec["ln"])
     cols = rec["cols"].split()
     if len(cols) != 7:
-        raise RowError(f"line {ln}: {len(cols) + 4} columns, /proc/net/route has 11")
+        raise LineError(f"line {ln}: {len(cols) + 4} columns, /proc/net/route has 11")
     _refcnt, _use, metric, mask_hex, *rest = cols
     try:
         dest = hex_to_ipv4(rec["dest_hex"], order)
@@ -74,7 +70,7 @@ def _row_to_route(rec: dict[str, str], order: ByteOrder, line: str, file: str, n
         dst = IPv4Network(f"{dest}/{mask}", strict=False)
         metric_value = int(metric)
     except ValueError as exc:
-        raise RowError(f"line {ln}: bad value ({exc})") from exc
+        raise LineError(f"line {ln}: bad value ({exc})") from exc
     if dst.network_address != dest:
         notes.append(f"line {ln}: destination {dest} has host bits set for mask {mask}; read as {dst}")
     extra = {k: v for k, v in zip(KEPT_EXTRA, rest, strict=True) if v != "0"}
@@ -86,7 +82,7 @@ def _row_to_route(rec: dict[str, str], order: ByteOrder, line: str, file: str, n
             metric=metric_value, flags=flag_letters(flags), extra=extra,
         )
     except ValidationError as exc:
-        raise RowError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
+        raise LineError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
 
 
 @never_raises(Parsed[Route], SOURCE)
@@ -105,7 +101,7 @@ def parse(text: str, file: str) -> Parsed[Route]:
         ln = int(rec["ln"])
         try:
             result.items.append(_row_to_route(rec, order, lines[ln - 1], file, result.notes))
-        except RowError as exc:
+        except LineError as exc:
             result.notes.append(str(exc))
             continue
         consumed.add(ln)

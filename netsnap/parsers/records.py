@@ -18,6 +18,10 @@ T = TypeVar("T")
 ParseFn = Callable[[str, str], Parsed[T]]
 
 
+class LineError(ValueError):
+    """A line whose values do not make the item its parser builds (a note, and the line left unparsed)."""
+
+
 def left_unparsed(result: Parsed[T], text: str, exc: Exception) -> Parsed[T]:
     """`result` (still empty) for a parser that raised `exc`: every non-blank line unparsed, with a note."""
     _, lines = number_lines(text)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
-from netsnap.parsers.records import never_raises
+from netsnap.parsers.records import LineError, never_raises
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "route_n"
@@ -24,10 +24,6 @@ TITLE_PREFIXES = ("Kernel IP routing table",)
 DEFAULT_COLUMNS: tuple[str, ...] = ("Metric", "Ref", "Use", "Iface")
 ANY = IPv4Address(0)
 KEPT_EXTRA = {"MSS": "mss", "Window": "window", "irtt": "irtt"}
-
-
-class RowError(ValueError):
-    """A data row whose values do not make a route."""
 
 
 def _gateway(text: str) -> IPv4Address | None:
@@ -45,20 +41,20 @@ def _row_to_route(rec: dict[str, str], columns: tuple[str, ...], line: str, file
     try:
         dst = IPv4Network(f"{dest}/{mask}", strict=False)
     except ValueError as exc:
-        raise RowError(f"line {ln}: bad destination or genmask ({exc})") from exc
+        raise LineError(f"line {ln}: bad destination or genmask ({exc})") from exc
     if dst.network_address != IPv4Address(dest):
         notes.append(f"line {ln}: destination {dest} has host bits set for genmask {mask}; read as {dst}")
     try:
         gateway = _gateway(rec["gw"])
     except ValueError as exc:
-        raise RowError(f"line {ln}: bad gateway {rec['gw']!r}") from exc
+        raise LineError(f"line {ln}: bad gateway {rec['gw']!r}") from exc
     values = rec["cols"].split()
     if len(values) != len(columns):
-        raise RowError(f"line {ln}: {len(values)} trailing columns, the header has {len(columns)}")
+        raise LineError(f"line {ln}: {len(values)} trailing columns, the header has {len(columns)}")
     by_name = dict(zip(columns, values, strict=True))
     metric_text = by_name.get("Metric", "0")
     if not metric_text.isdigit():
-        raise RowError(f"line {ln}: metric {metric_text!r} is not a number")
+        raise LineError(f"line {ln}: metric {metric_text!r} is not a number")
     dev = by_name.get("Iface")
     flags = rec["flag_word"]
     extra = {KEPT_EXTRA[k]: v for k, v in by_name.items() if k in KEPT_EXTRA and v not in ("0", "-")}
@@ -69,7 +65,7 @@ def _row_to_route(rec: dict[str, str], columns: tuple[str, ...], line: str, file
             dev=None if dev in (None, "-", "*") else dev, metric=int(metric_text), flags=flags, extra=extra,
         )
     except ValidationError as exc:
-        raise RowError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
+        raise LineError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
 
 
 def _columns(hdr_cols: str) -> tuple[str, ...] | None:
@@ -110,7 +106,7 @@ def parse(text: str, file: str) -> Parsed[Route]:
             continue
         try:
             result.items.append(_row_to_route(row, columns, line, file, result.notes))
-        except RowError as exc:
+        except LineError as exc:
             result.notes.append(str(exc))
             continue
         consumed.add(i)
