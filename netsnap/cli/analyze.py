@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from netsnap.diff.model import DiffResult
 from netsnap.engine.findings import AnalysisResult, Severity
 from netsnap.model import Snapshot
 from netsnap.report.html import render_html
@@ -123,17 +124,44 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def compare_with_baseline(paths: list[str], snapshot: Snapshot, result: AnalysisResult) -> DiffResult:
+    """`--baseline GOOD`: diff the known-good bundles against the analysed ones (netsnap.diff)."""
+    from netsnap.diff.compare import diff_snapshots
+
+    good = load(paths)
+    good_result = analyse(good, None, [], [], [])
+    return diff_snapshots(good.hosts, snapshot.hosts, good_result.findings, result.findings)
+
+
+def _print_comparison(diff: DiffResult, console: Console) -> None:
+    pairs = ", ".join(f"{b} vs known-good {g}" for g, b in diff.pairs)
+    console.print(f"\nCompared with a known-good host ({pairs}): {len(diff.differences)} meaningful differences",
+                  markup=False)
+    for n, d in enumerate(diff.differences[:10], start=1):
+        good = d.good if d.good is not None else "(absent)"
+        bad = d.bad if d.bad is not None else "(absent)"
+        console.print(f"{n:>3}. [{d.kind}] {d.key}: good {good} | bad {bad}", markup=False)
+        if d.explanation:
+            console.print(f"       {d.explanation}", markup=False)
+
+
 def _document(fmt: Format, result: AnalysisResult, snapshot: Snapshot, bundles: list[str],
-              specs: list[str]) -> str:
+              specs: list[str], diff: DiffResult | None) -> str:
     """The report as text for a file or a pipe (text, JSON or HTML)."""
     if fmt is Format.TEXT:
         buffer = io.StringIO()
-        render_text(result, Console(file=buffer, width=120, force_terminal=False, no_color=True))
+        console = Console(file=buffer, width=120, force_terminal=False, no_color=True)
+        render_text(result, console)
+        if diff is not None:
+            _print_comparison(diff, console)
         return buffer.getvalue()
     if fmt is Format.JSON:
         return render_json(result)
+    from netsnap.diff.html import render_diff_section
+
     raws = raw_files(snapshot, bundles)
-    return render_html(result, snapshot, raw_files=raws, security_groups=security_group_labels(specs, snapshot))
+    return render_html(result, snapshot, raw_files=raws, security_groups=security_group_labels(specs, snapshot),
+                       comparison=render_diff_section(diff) if diff is not None else None)
 
 
 def _internal(exc: Exception) -> typer.Exit:
@@ -170,6 +198,11 @@ def analyze(
     rules_dir: Annotated[
         list[str] | None, typer.Option("--rules-dir", metavar="DIR", help="Extra directory of rule files (repeat).")
     ] = None,
+    baseline: Annotated[
+        list[str] | None,
+        typer.Option("--baseline", metavar="GOOD", help="Known-good bundle to compare with (repeat); adds a "
+                     "'compared with' section."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or hints on stderr.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
 ) -> None:
@@ -191,6 +224,10 @@ def analyze(
             groups = attach_security_groups(snapshot, specs)
         with err.status("running rules"):
             result = analyse(snapshot, groups, list(rules_dir or []), only_t, skip_t)
+        diff = None
+        if baseline:
+            with err.status("comparing with the baseline"):
+                diff = compare_with_baseline(list(baseline), snapshot, result)
     except InputError as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:
@@ -201,9 +238,12 @@ def analyze(
                            min_severity=Severity(min_severity.value) if min_severity else None)
     try:
         if fmt is Format.TEXT and output is None:
-            render_text(result, Console())
+            console = Console()
+            render_text(result, console)
+            if diff is not None:
+                _print_comparison(diff, console)
             raise typer.Exit(code=exit_code(result, fail_on.value))
-        document = _document(fmt, result, snapshot, bundles, specs)
+        document = _document(fmt, result, snapshot, bundles, specs, diff)
     except typer.Exit:
         raise
     except Exception as exc:

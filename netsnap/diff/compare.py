@@ -145,20 +145,22 @@ def rank(diffs: list[Difference], bad_findings: Sequence[Finding]) -> list[Diffe
 
 
 def pair_hosts(good: Sequence[Host], bad: Sequence[Host]) -> list[tuple[Host, Host]]:
-    """Pair each bad host with a good one: same name first, then in the order given."""
-    pairs: list[tuple[Host, Host]] = []
+    """Pair bad hosts with good ones: same host name first, then the rest in the order given.
+
+    A good host serves one bad host; bad hosts left without a partner are not compared (with one
+    known-good master as `--baseline`, the nodes of the analysed cluster are not diffed against it).
+    """
     free = list(good)
-    for b in bad:
+    pairs: dict[int, Host] = {}
+    for i, b in enumerate(bad):
         match = next((g for g in free if g.identity.hostname == b.identity.hostname), None)
-        if match is None and free:
-            match = free[0]
-        if match is None and good:
-            match = good[0]
         if match is not None:
-            pairs.append((match, b))
-            if match in free:
-                free.remove(match)
-    return pairs
+            pairs[i] = match
+            free.remove(match)
+    for i, _ in enumerate(bad):
+        if i not in pairs and free:
+            pairs[i] = free.pop(0)
+    return [(pairs[i], b) for i, b in enumerate(bad) if i in pairs]
 
 
 def diff_snapshots(good: Sequence[Host], bad: Sequence[Host], good_findings: Sequence[Finding] = (),

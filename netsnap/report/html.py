@@ -14,6 +14,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from netsnap.engine.findings import AnalysisResult
 from netsnap.model import Snapshot
@@ -68,11 +69,13 @@ def render_html(
     *,
     raw_files: Mapping[str, Mapping[str, str]] | None = None,
     security_groups: Mapping[str, str] | None = None,
+    comparison: Markup | None = None,
 ) -> str:
     """The report as one HTML document.
 
     `raw_files` maps a host name to {bundle member: text} for the raw-file appendix;
-    `security_groups` maps a host name to a label (the export's file name) for the picture.
+    `security_groups` maps a host name to a label (the export's file name) for the picture;
+    `comparison` is the already-escaped "compared with" section of `netsnap.diff.html`.
     """
     findings = sorted_findings(result.findings)
     traces, notes = valid_traces(result)
@@ -101,6 +104,7 @@ def render_html(
         ran=sum(1 for r in result.rule_runs if r.status != "not-evaluated"),
         traces=traces,
         notes=notes,
+        comparison=comparison,
         inventories=inventories,
         data=build_output(result).model_dump(mode="json"),
     )

@@ -59,3 +59,13 @@ def test_sysctl_difference_explains_its_cause() -> None:
         ("sysctl", "1", "0", ["NS401"]),
         ("finding", None, "forwarding off", []),  # the rule fires on the bad side only
     ]
+
+
+def test_pairing_by_name_and_no_reuse_of_a_good_host() -> None:
+    from netsnap.diff.compare import pair_hosts
+
+    master_good = host("master", {"eth1": ["192.168.0.15/24"]}, [("eth1", "192.168.0.1", 100)])
+    master_bad = host("master", {"eth1": ["192.168.0.15/24"]}, [("eth1", "192.168.0.1", 100)])
+    node_bad = host("node1", {"eth0": ["192.168.0.16/24"]}, [("eth0", "192.168.0.1", 100)])
+    pairs = pair_hosts([master_good], [node_bad, master_bad])
+    assert [(g.name, b.name) for g, b in pairs] == [("master", "master")]
