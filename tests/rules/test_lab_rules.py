@@ -5,6 +5,9 @@ is asked first (ping, so the scenario really is broken, or healthy) and the coll
 host namespace with flanneld's subnet.env under --sysroot (tests/rules/lab_helpers.py). The rules must
 name the expected cause on the right host only, and quote the bundle file and line that shows it: every
 quoted line is read back from the collected tarball. The lab is torn down before the assertions run.
+
+Strict xfails name what is wrong outside this file: the collector truncates multi-digit sysctls under
+dash/busybox (a false NS405 on the healthy lab), and FlannelLab.collect yields bundles without subnet.env.
 """
 
 from __future__ import annotations
@@ -233,7 +236,7 @@ def test_collected_sysctls_are_the_kernels(healthy: LabRun) -> None:
     host = healthy.snapshot.host("master")
     assert host is not None
     collected = host.sysctl(CONNTRACK_MAX)
-    assert collected == healthy.kernel[CONNTRACK_MAX] and len(str(collected)) > 1
+    assert collected == healthy.kernel[CONNTRACK_MAX]
 
 
 # --- one cause per scenario ------------------------------------------------------------------------------
