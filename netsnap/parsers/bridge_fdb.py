@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.neighbours import FdbEntry
-from netsnap.parsers.records import LineError, never_raises
-from netsnap.parsers.ttp_runner import run_template, unparsed_lines
+from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "bridge_fdb"
 FIELD_PAIRS: frozenset[str] = frozenset({"dev", "dst", "vlan", "master"})
@@ -53,17 +53,5 @@ def parse(text: str, file: str) -> Parsed[FdbEntry]:
     """Parse `bridge fdb show`; never raises."""
     result: Parsed[FdbEntry] = Parsed[FdbEntry](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "entries")
-    consumed: set[int] = set()
-    for rec in records:
-        ln = int(rec["ln"])
-        try:
-            result.items.append(_entry(rec, lines[ln - 1], file))
-        except LineError as exc:
-            result.notes.append(str(exc))
-            continue
-        consumed.add(ln)
-    result.expected = sum(1 for line in lines if line.strip())
-    result.unparsed = unparsed_lines(lines, consumed)
-    if len(result.items) != result.expected:
-        result.notes.append(f"{result.expected} fdb lines, {len(result.items)} entries parsed")
-    return result
+    consumed = read_records(result, records, lines, lambda rec, line: _entry(rec, line, file))
+    return account(result, lines, consumed, sum(1 for line in lines if line.strip()), "fdb lines", "entries")

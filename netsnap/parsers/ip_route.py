@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPAddress, IPNetwork, NextHop, Route, RouteType
-from netsnap.parsers.records import LineError, never_raises
-from netsnap.parsers.ttp_runner import run_template, unparsed_lines
+from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "ip_route"
 ROUTE_TYPES: frozenset[str] = frozenset(
@@ -174,23 +174,18 @@ def parse(text: str, file: str) -> Parsed[Route]:
     """Parse `ip route show table all`; never raises."""
     result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "routes")
-    consumed: set[int] = set()
     family: Family = 4
     pref_seen = any(" pref " in f" {line} " for line in lines)
-    for rec in records:
-        if rec.get("rtype") is None and rec.get("dst") in ROUTE_TYPES:
-            continue  # a bare type word with no prefix is not a route
-        ln = int(rec["ln"])
-        try:
-            route, family = _route(rec, lines[ln - 1], file, family, pref_seen)
-        except LineError as exc:
-            result.notes.append(str(exc))
-            continue
-        result.items.append(route)
-        consumed.add(ln)
-        consumed.update(int(nh["nh_ln"]) for nh in _own_nexthops(rec))
-    result.expected = sum(1 for line in lines if line.strip() and line.split()[0] != "nexthop")
-    result.unparsed = unparsed_lines(lines, consumed)
-    if len(result.items) != result.expected:
-        result.notes.append(f"{result.expected} route lines, {len(result.items)} routes parsed")
-    return result
+    nexthop_lines: set[int] = set()
+
+    def build(rec: dict[str, Any], line: str) -> Route:
+        nonlocal family
+        route, family = _route(rec, line, file, family, pref_seen)
+        nexthop_lines.update(int(nh["nh_ln"]) for nh in _own_nexthops(rec))
+        return route
+
+    # a bare type word with no prefix is not a route
+    routes = [r for r in records if not (r.get("rtype") is None and r.get("dst") in ROUTE_TYPES)]
+    consumed = read_records(result, routes, lines, build) | nexthop_lines
+    expected = sum(1 for line in lines if line.strip() and line.split()[0] != "nexthop")
+    return account(result, lines, consumed, expected, "route lines", "routes")

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPNetwork, PolicyRule
-from netsnap.parsers.records import LineError, never_raises
-from netsnap.parsers.ttp_runner import run_template, unparsed_lines
+from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "ip_rule"
 Action = Literal["lookup", "goto", "blackhole", "unreachable", "prohibit", "nop"]
@@ -80,17 +80,5 @@ def parse(text: str, file: str) -> Parsed[PolicyRule]:
     """Parse `ip rule` output; never raises."""
     result: Parsed[PolicyRule] = Parsed[PolicyRule](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "rules")
-    consumed: set[int] = set()
-    for rec in records:
-        ln = int(rec["ln"])
-        try:
-            result.items.append(_rule(rec, lines[ln - 1], file))
-        except LineError as exc:
-            result.notes.append(str(exc))
-            continue
-        consumed.add(ln)
-    result.expected = sum(1 for line in lines if line.strip())
-    result.unparsed = unparsed_lines(lines, consumed)
-    if len(result.items) != result.expected:
-        result.notes.append(f"{result.expected} rule lines, {len(result.items)} rules parsed")
-    return result
+    consumed = read_records(result, records, lines, lambda rec, line: _rule(rec, line, file))
+    return account(result, lines, consumed, sum(1 for line in lines if line.strip()), "rule lines", "rules")

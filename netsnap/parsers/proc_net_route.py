@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
-from netsnap.parsers.records import LineError, never_raises
-from netsnap.parsers.ttp_runner import run_template, unparsed_lines
+from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "proc_net_route"
 ByteOrder = Literal["little", "big"]
@@ -96,17 +96,7 @@ def parse(text: str, file: str) -> Parsed[Route]:
     order = _byte_order(masks)
     if order == "big":
         result.notes.append("masks read as big-endian: the bundle comes from a big-endian host")
-    consumed = set(headers)
-    for rec in rows:
-        ln = int(rec["ln"])
-        try:
-            result.items.append(_row_to_route(rec, order, lines[ln - 1], file, result.notes))
-        except LineError as exc:
-            result.notes.append(str(exc))
-            continue
-        consumed.add(ln)
-    result.expected = sum(1 for i, line in enumerate(lines, start=1) if line.strip() and i not in headers)
-    result.unparsed = unparsed_lines(lines, consumed)
-    if len(result.items) != result.expected:
-        result.notes.append(f"{result.expected} data rows, {len(result.items)} routes parsed")
-    return result
+    consumed = headers | read_records(result, rows, lines,
+                                      lambda rec, line: _row_to_route(rec, order, line, file, result.notes))
+    expected = sum(1 for i, line in enumerate(lines, start=1) if line.strip() and i not in headers)
+    return account(result, lines, consumed, expected, "data rows", "routes")

@@ -8,8 +8,8 @@ exception means the parser itself failed: the guard then returns every non-blank
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from netsnap.model.base import Parsed
 from netsnap.parsers.ttp_runner import number_lines, unparsed_lines
@@ -51,4 +51,31 @@ def could_not_parse(result: Parsed[T], text: str, exc: Exception) -> Parsed[T]:
     non-blank line of `text` (split with `str.splitlines`) unparsed."""
     result.notes.append(f"{result.file}: could not be parsed ({type(exc).__name__}: {exc})")
     result.unparsed = unparsed_lines(text.splitlines(), set())
+    return result
+
+
+def read_records(result: Parsed[T], records: Iterable[dict[str, Any]], lines: list[str],
+                 build: Callable[[dict[str, Any], str], T]) -> set[int]:
+    """Append `build(record, its line)` to `result.items` for each record, in order; a `LineError`
+    becomes a note instead. Returns the numbers of the lines that made an item."""
+    consumed: set[int] = set()
+    for rec in records:
+        ln = int(rec["ln"])
+        try:
+            result.items.append(build(rec, lines[ln - 1]))
+        except LineError as exc:
+            result.notes.append(str(exc))
+            continue
+        consumed.add(ln)
+    return consumed
+
+
+def account(result: Parsed[T], lines: list[str], consumed: set[int], expected: int, counted: str, made: str,
+            ignore_prefixes: tuple[str, ...] = ()) -> Parsed[T]:
+    """Set `expected` and `unparsed` (lines not in `consumed`); when the items do not match the count,
+    note it as "<expected> <counted>, <items> <made> parsed" (e.g. "3 rule lines, 2 rules parsed")."""
+    result.expected = expected
+    result.unparsed = unparsed_lines(lines, consumed, ignore_prefixes)
+    if len(result.items) != expected:
+        result.notes.append(f"{expected} {counted}, {len(result.items)} {made} parsed")
     return result

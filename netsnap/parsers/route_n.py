@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
-from netsnap.parsers.records import LineError, never_raises
-from netsnap.parsers.ttp_runner import run_template, unparsed_lines
+from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "route_n"
 TITLE_PREFIXES = ("Kernel IP routing table",)
@@ -90,29 +90,17 @@ def parse(text: str, file: str) -> Parsed[Route]:
                 header_at[int(rec["ln"])] = cols
         elif "dest" in rec:
             rows_by_ln[int(rec["ln"])] = rec
-    consumed: set[int] = set(header_at)
     columns = DEFAULT_COLUMNS
-    expected = 0
+    columns_at: dict[int, tuple[str, ...]] = {}  # each data row's line -> the columns of the header above it
     for i, line in enumerate(lines, start=1):
         stripped = line.strip()
         if i in header_at:
             columns = header_at[i]
-            continue
-        if not stripped or stripped.startswith(TITLE_PREFIXES):
-            continue
-        expected += 1
-        row = rows_by_ln.get(i)
-        if row is None:
-            continue
-        try:
-            result.items.append(_row_to_route(row, columns, line, file, result.notes))
-        except LineError as exc:
-            result.notes.append(str(exc))
-            continue
-        consumed.add(i)
-    result.expected = expected
-    result.unparsed = unparsed_lines(lines, consumed, TITLE_PREFIXES)
-    if len(result.items) != expected:
-        result.notes.append(f"{expected} data rows, {len(result.items)} routes parsed")
-    return result
+        elif stripped and not stripped.startswith(TITLE_PREFIXES):
+            columns_at[i] = columns
+    rows = [rows_by_ln[i] for i in columns_at if i in rows_by_ln]
+    consumed = set(header_at) | read_records(
+        result, rows, lines, lambda rec, line: _row_to_route(rec, columns_at[int(rec["ln"])], line, file, result.notes)
+    )
+    return account(result, lines, consumed, len(columns_at), "data rows", "routes", TITLE_PREFIXES)
 
