@@ -1,7 +1,7 @@
 """Lab bundles as a flannel host really has them: the namespace lab (tests/lab) installs what flanneld
 installs in the kernel (VXLAN device, routes, neighbours, fdb) but not the file flanneld writes,
-/run/flannel/subnet.env. Without it a bundle carries no FLANNEL_NETWORK, netsnap does not know the pod
-network, and the FORWARD checks (NS201 for FORWARD, NS202) have no pod flows to evaluate.
+/run/flannel/subnet.env. Without it a bundle carries no FLANNEL_NETWORK and netsnap can only infer the pod
+network from the kernel state; a real flannel host always has the file.
 
 `collect_flannel_hosts` runs the real collector in each lab host namespace exactly like
 `FlannelLab.collect`, plus `--sysroot` pointing at a directory that holds that subnet.env (commands still

@@ -7,7 +7,7 @@ name the expected cause on the right host only, and quote the bundle file and li
 quoted line is read back from the collected tarball. The lab is torn down before the assertions run.
 
 Strict xfails name what is wrong outside this file: the collector truncates multi-digit sysctls under
-dash/busybox (a false NS405 on the healthy lab), and FlannelLab.collect yields bundles without subnet.env.
+dash/busybox (a false NS405 on the healthy lab).
 """
 
 from __future__ import annotations
@@ -268,13 +268,14 @@ def test_forward_policy_drop(forward_drop: LabRun) -> None:
     assert forward_drop.findings("iptables-reject") == []  # the FORWARD policy is NS202's, not NS201's
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "FlannelLab writes no /run/flannel/subnet.env (and FlannelLab.collect cannot pass --sysroot), so its "
-    "bundles carry no FLANNEL_NETWORK; netsnap takes the pod network only from subnet.env or net-conf.json, "
-    "so NS202 has no pod flows to walk through FORWARD and stays silent"))
-def test_forward_policy_drop_with_the_labs_own_collect(forward_drop: LabRun) -> None:
+def test_forward_policy_drop_on_the_labs_own_bundles(forward_drop: LabRun) -> None:
+    """FlannelLab.collect's bundles have no subnet.env (no FLANNEL_NETWORK): the pod network is inferred from
+    the kernel state flanneld left (flannel.1's lease, the peer routes), and NS202 still finds the drop."""
     result = run_rules(load_snapshot(forward_drop.lab_collect))
-    assert [f.hosts for f in forward_drop.findings("forward-policy-drop", result)] == [["node1"]]
+    (f,) = only_on(forward_drop.findings("forward-policy-drop", result), "node1")
+    host = next(b for b in forward_drop.lab_collect if "/netsnap-node1-" in b)
+    e = next(e for e in f.evidence if e.file == "firewall/iptables-save")
+    assert bundle_line(host, e.file, e.line).startswith(":FORWARD DROP")
 
 
 def test_vtep_on_the_wrong_nic(wrong_vtep: LabRun) -> None:
