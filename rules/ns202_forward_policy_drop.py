@@ -11,7 +11,7 @@ from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
 
 FIREWALL_SOURCES = ("iptables_save", "iptables_nft_save", "iptables_legacy_save", "iptables_list")
-FLANNEL_SOURCES = ("subnet_env", "net_conf")
+FLANNEL_SOURCES = ("subnet_env", "net_conf", "ip_addr")  # ip_addr: the pod network read from flannel.1/routes
 
 
 class ForwardPolicyDrop(Rule):
@@ -68,6 +68,8 @@ class ForwardPolicyDrop(Rule):
             ev = [evidence_at(host, pc.src, f":FORWARD {pc.policy}")] if pc else []
             ev.extend(evidence(host, r, f"{r.raw}   (matched, did not decide)") for r in res.trail[:5])
             net = facts.network
+            if facts.network_inferred and "network" in facts.evidence:
+                ev.append(facts.evidence["network"])
             peers = list(dict.fromkeys(f.peer for f, _ in dropped))
             peer_objs = [p for p in ctx.cluster.peers(host) if p.name in peers]
             yield self.finding(
@@ -78,6 +80,8 @@ class ForwardPolicyDrop(Rule):
                     f"On {host.name} the FORWARD chain's policy is {res.action}{view} and no rule accepts the pod "
                     f"network {net}: {'; '.join(f.label for f, _ in dropped[:2])} fall through to the policy and "
                     f"are dropped."
+                    + (" (No subnet.env or net-conf.json: the pod network was read from flannel.1 and its routes.)"
+                       if facts.network_inferred else "")
                 ),
                 evidence=ev,
                 remediation=[

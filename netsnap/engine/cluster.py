@@ -60,6 +60,7 @@ class OverlayFacts:
     vni: int | None = None
     bridge: Interface | None = None
     journal: JournalChoice = field(default_factory=JournalChoice)
+    network_inferred: bool = False  # no subnet.env / net-conf: the pod network was read from the kernel state
     evidence: dict[str, Evidence] = field(default_factory=dict)
 
     @property
@@ -165,10 +166,12 @@ def overlay_facts(host: Host) -> OverlayFacts:
             f.backend = "udp"
         if f.lease is None:
             addr = _first_v4(dev)
-            if addr is not None and f.network is not None:
+            if addr is not None:
                 plen = fl.net_conf.subnet_len if fl.net_conf and fl.net_conf.subnet_len else 24
                 f.lease = IPv4Network(f"{addr.ip}/{plen}", strict=False)
                 f.evidence["lease"] = evidence(host, dev.addresses[0])
+        if f.network is None and f.lease is not None:
+            _infer_network(host, f, dev)
     if f.backend == "unknown" and f.network is not None:
         f.backend = "vxlan"
     if f.port is None and f.backend in DEFAULT_PORTS:
@@ -194,6 +197,35 @@ def overlay_facts(host: Host) -> OverlayFacts:
                 f.bridge = iface
                 break
     return f
+
+
+def _infer_network(host: Host, f: OverlayFacts, dev: Interface) -> None:
+    """Without subnet.env or net-conf.json (sosreports often lack /run/flannel), read the pod network from
+    what flanneld put in the kernel: an old-style flannel.1 address (`lease.0/16`) or a whole-network route
+    on the device, else the supernet of this lease and the peer leases routed via the device, widened to
+    /16 (flannel's usual Network size)."""
+    assert f.lease is not None
+    addr = _first_v4(dev)
+    if addr is not None and addr.network.prefixlen < f.lease.prefixlen:
+        f.network, f.network_inferred = addr.network, True
+        f.evidence["network"] = evidence(host, dev.addresses[0])
+        return
+    leases = [f.lease]
+    for r in host.routes_in("main"):
+        if r.dev != dev.name or r.is_default or not isinstance(r.dst, IPv4Network):
+            continue
+        if r.dst.prefixlen < f.lease.prefixlen:
+            f.network, f.network_inferred = r.dst, True
+            f.evidence["network"] = evidence(host, r)
+            return
+        leases.append(r.dst)
+    net = leases[0]
+    while net.prefixlen > 0 and not all(lease.subnet_of(net) for lease in leases):
+        net = net.supernet()
+    if net.prefixlen > 16:
+        net = net.supernet(new_prefix=16)
+    f.network, f.network_inferred = net, True
+    f.evidence["network"] = evidence_at(host, dev.src, f"{dev.name}: pod network inferred as {net} (no subnet.env)")
 
 
 def _line(src: Provenance, line: int | None) -> Provenance:
