@@ -232,3 +232,24 @@ def test_auto_selected_node_is_blamed_not_the_pinned_one(tmp_path: Path) -> None
     found = [(f.hosts, f.severity) for f in res.findings if f.rule == "NS301"]
     assert found == [(["master"], Severity.WARNING)]
     assert "asymmetric" in res.findings[0].explanation
+
+
+@pytest.mark.parametrize(("fixture", "expected", "evidence_file"), [
+    ("incident-a/master", "172.18.0.0/16", "links/ip-d-address"),  # old flannel: flannel.1 holds lease.0/16
+    ("healthy/master", "10.244.0.0/16", "links/ip-d-link"),  # /32 on flannel.1: lease + peer routes, widened
+])
+def test_pod_network_inferred_without_subnet_env(tmp_path: Path, fixture: str, expected: str,
+                                                 evidence_file: str) -> None:
+    import shutil
+
+    from netsnap.engine.cluster import overlay_facts
+    from tests.rules.bundles import write_manifest
+
+    bundle = tmp_path / "b"
+    shutil.copytree(FIXTURES / fixture, bundle)
+    for rel in ("flannel/subnet.env", "flannel/net-conf.json"):
+        (bundle / rel).unlink(missing_ok=True)
+    write_manifest(bundle)
+    facts = overlay_facts(load_snapshot([str(bundle)]).hosts[0])
+    assert str(facts.network) == expected and facts.network_inferred
+    assert facts.evidence["network"].file == evidence_file
