@@ -33,6 +33,12 @@ class LoadedRule:
     origin: str  # "builtin:<module>", "dir:<path>", "entry-point:<name>"
 
 
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception as one line (pydantic validation errors span several)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _rule_of(module: object, origin: str) -> Rule | None:
     obj = getattr(module, "rule", None)
     if obj is None:
@@ -76,7 +82,7 @@ def rules_from_dir(directory: str | Path) -> list[LoadedRule]:
             spec.loader.exec_module(module)
         except Exception as exc:  # a user's rule file: report it in one line, never a traceback
             del sys.modules[mod_name]
-            raise RuleLoadError(f"{path}: {type(exc).__name__}: {exc}") from exc
+            raise RuleLoadError(f"{path}: {type(exc).__name__}: {_one_line(exc)}") from exc
         r = _rule_of(module, str(path))
         if r is not None:
             out.append(LoadedRule(r, f"dir:{path}"))
@@ -89,7 +95,7 @@ def rules_from_entry_points() -> list[LoadedRule]:
         try:
             obj = ep.load()
         except Exception as exc:  # a third-party plugin: one line, never a traceback
-            raise RuleLoadError(f"entry point {ep.name} ({ep.value}): {type(exc).__name__}: {exc}") from exc
+            raise RuleLoadError(f"entry point {ep.name} ({ep.value}): {type(exc).__name__}: {_one_line(exc)}") from exc
         if isinstance(obj, type) and issubclass(obj, Rule):
             obj = obj()
         r = obj if isinstance(obj, Rule) else _rule_of(obj, f"entry point {ep.name}")

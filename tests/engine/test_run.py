@@ -192,3 +192,11 @@ def test_entry_points(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(discovery, "entry_points", lambda group: [EP()] if group == "netsnap.rules" else [])
     assert "NS960" in [lr.rule.meta.id for lr in discover()]
     assert [lr.origin for lr in discover() if lr.rule.meta.id == "NS960"] == ["entry-point:extra"]
+
+
+def test_invalid_metadata_in_a_rule_file_is_one_line(tmp_path: Path) -> None:
+    text = RULE_FILE.format(id="NS950").replace('cause="conntrack-full"', 'cause="nope"')
+    (tmp_path / "bad_meta.py").write_text(text)
+    with pytest.raises(RuleLoadError, match=r"bad_meta\.py: ValidationError: .*cause 'nope' is not in") as exc:
+        discover([tmp_path])
+    assert "\n" not in str(exc.value)
