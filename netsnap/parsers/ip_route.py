@@ -16,11 +16,9 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any, Literal, cast
 
-from pydantic import ValidationError
-
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPAddress, IPNetwork, NextHop, Route, RouteType
-from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.records import LineError, account, never_raises, read_records, validated
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "ip_route"
@@ -157,15 +155,12 @@ def _route(rec: dict[str, Any], line: str, file: str, family: Family, pref_seen:
     scope = values.pop("scope", None)
     extra.update(values)
     extra.update({f: "" for f in flags if f not in ("onlink", "linkdown", "dead")})
-    try:
-        route = Route(
-            src=Provenance(file=file, line=ln), raw=line, origin="ip-route", table=table,
-            type=cast(RouteType, rtype), dst=dst, gateway=gateway, dev=dev, proto=proto, scope=scope,
-            prefsrc=prefsrc, metric=metric, onlink="onlink" in flags, linkdown="linkdown" in flags,
-            dead="dead" in flags, nexthops=nexthops, extra=extra,
-        )
-    except ValidationError as exc:
-        raise LineError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
+    route = validated(ln, lambda: Route(
+        src=Provenance(file=file, line=ln), raw=line, origin="ip-route", table=table,
+        type=cast(RouteType, rtype), dst=dst, gateway=gateway, dev=dev, proto=proto, scope=scope,
+        prefsrc=prefsrc, metric=metric, onlink="onlink" in flags, linkdown="linkdown" in flags,
+        dead="dead" in flags, nexthops=nexthops, extra=extra,
+    ))
     return route, dst.version
 
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Literal
 
-from pydantic import ValidationError
-
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
-from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.records import LineError, account, never_raises, read_records, validated
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "proc_net_route"
@@ -74,15 +72,12 @@ def _row_to_route(rec: dict[str, str], order: ByteOrder, line: str, file: str, n
     if dst.network_address != dest:
         notes.append(f"line {ln}: destination {dest} has host bits set for mask {mask}; read as {dst}")
     extra = {k: v for k, v in zip(KEPT_EXTRA, rest, strict=True) if v != "0"}
-    try:
-        return Route(
-            src=Provenance(file=file, line=ln), raw=line, origin="proc-net-route", table="main",
-            type="unreachable" if flags & RTF_REJECT else "unicast", dst=dst,
-            gateway=None if int(gateway) == 0 else gateway, dev=None if rec["iface"] == "*" else rec["iface"],
-            metric=metric_value, flags=flag_letters(flags), extra=extra,
-        )
-    except ValidationError as exc:
-        raise LineError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
+    return validated(ln, lambda: Route(
+        src=Provenance(file=file, line=ln), raw=line, origin="proc-net-route", table="main",
+        type="unreachable" if flags & RTF_REJECT else "unicast", dst=dst,
+        gateway=None if int(gateway) == 0 else gateway, dev=None if rec["iface"] == "*" else rec["iface"],
+        metric=metric_value, flags=flag_letters(flags), extra=extra,
+    ))
 
 
 @never_raises(Parsed[Route], SOURCE)

@@ -11,6 +11,8 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
 from netsnap.model.base import Parsed
 from netsnap.parsers.ttp_runner import number_lines, unparsed_lines
 
@@ -79,3 +81,11 @@ def account(result: Parsed[T], lines: list[str], consumed: set[int], expected: i
     if len(result.items) != expected:
         result.notes.append(f"{expected} {counted}, {len(result.items)} {made} parsed")
     return result
+
+
+def validated(ln: int, make: Callable[[], T]) -> T:
+    """`make()`, with a pydantic ValidationError turned into `LineError("line N: K validation error(s)")`."""
+    try:
+        return make()
+    except ValidationError as exc:
+        raise LineError(f"line {ln}: {exc.error_count()} validation error(s)") from exc

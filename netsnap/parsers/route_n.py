@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from pydantic import ValidationError
-
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
-from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.records import LineError, account, never_raises, read_records, validated
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "route_n"
@@ -58,14 +56,11 @@ def _row_to_route(rec: dict[str, str], columns: tuple[str, ...], line: str, file
     dev = by_name.get("Iface")
     flags = rec["flag_word"]
     extra = {KEPT_EXTRA[k]: v for k, v in by_name.items() if k in KEPT_EXTRA and v not in ("0", "-")}
-    try:
-        return Route(
-            src=Provenance(file=file, line=ln), raw=line, origin="route-n", table="main",
-            type="unreachable" if "!" in flags else "unicast", dst=dst, gateway=gateway,
-            dev=None if dev in (None, "-", "*") else dev, metric=int(metric_text), flags=flags, extra=extra,
-        )
-    except ValidationError as exc:
-        raise LineError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
+    return validated(ln, lambda: Route(
+        src=Provenance(file=file, line=ln), raw=line, origin="route-n", table="main",
+        type="unreachable" if "!" in flags else "unicast", dst=dst, gateway=gateway,
+        dev=None if dev in (None, "-", "*") else dev, metric=int(metric_text), flags=flags, extra=extra,
+    ))
 
 
 def _columns(hdr_cols: str) -> tuple[str, ...] | None:
