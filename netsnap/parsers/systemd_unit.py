@@ -76,7 +76,7 @@ def parse(text: str, file: str) -> Parsed[SystemdUnit]:
             continue
         value = joined.split("=", 1)[1].strip() if "=" in joined else ""
         _apply(unit, key, value, ln, file, result)
-    result.unparsed = [u for u in unparsed_lines(lines, consumed) if not u.text.lstrip().startswith(("#", ";"))]
+    result.unparsed = unparsed_lines(lines, consumed, ("#", ";"))  # comments are understood
     if unit.files or settings:
         result.items.append(unit)
         result.expected = 1
