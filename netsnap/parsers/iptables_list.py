@@ -50,6 +50,7 @@ _TABLE_IN_NAME = re.compile(r"(?:^|[_\s])-t[_\s]+([A-Za-z0-9]+)")
 _COMMENT = re.compile(r"/\* (.*?) \*/")
 _PORT = re.compile(r"^(spts?|dpts?):(!?)(\S+)$")
 _ANY_NET = {"0.0.0.0/0", "::/0"}
+_OPTION_TARGETS = frozenset({"REJECT", "DNAT", "SNAT", "MARK", "MASQUERADE", "LOG"})
 
 
 def counter(text: str) -> int | None:
@@ -80,6 +81,17 @@ class _State:
         self.expected = 0
         self.unknown_tables = 1
         self.ipv6 = False
+        # records parsed from identical text are shared between rows (the parsed model is read-only)
+        self.addrs: dict[str, AddrMatch | None] = {}
+        self.extras: dict[tuple[str, str | None], tuple[list[MatchModule], dict[str, str], bool]] = {}
+        self.targets: dict[tuple[str, tuple[str, str | None]], Target] = {}
+        self.names: dict[str, NameMatch] = {}
+
+    def name(self, text: str) -> NameMatch:
+        found = self.names.get(text)
+        if found is None:
+            found = self.names[text] = _name(text)
+        return found
 
     def bad(self, ln: int, line: str, why: str) -> None:
         self.unparsed.append(UnparsedLine(line=ln, text=line))
@@ -244,11 +256,24 @@ def _row(st: _State, ln: int, raw: str, words: list[str], line: str) -> IptRule 
     table = st.current_table(ln)
     chain = st.chain
     assert chain is not None
-    source = _addr(src)
-    destination = _addr(dst)
+    addrs = st.addrs
+    source = addrs[src] if src in addrs else addrs.setdefault(src, _addr(src))
+    destination = addrs[dst] if dst in addrs else addrs.setdefault(dst, _addr(dst))
     if not st.ipv6 and any(a is not None and isinstance(a.net, IPv6Network) for a in (source, destination)):
         st.ipv6 = True
-    matches, target = _extra(extra, target_name)
+    # target options are read only for a few targets: for the others the target name does not
+    # change how the text reads, so rows that differ only in the target share the parsed text
+    key = (extra, target_name if target_name in _OPTION_TARGETS else None)
+    found = st.extras.get(key)
+    if found is None:
+        found = st.extras[key] = _extra(extra, target_name)
+    matches = list(found[0])
+    target = None
+    if target_name is not None:
+        target = st.targets.get((target_name, key))
+        if target is None:
+            target = st.targets[(target_name, key)] = fast_record(
+                Target, {"name": target_name, "goto": found[2], "options": dict(found[1]), "text": ""})
     values: dict[str, Any] = {
         "src": fast_record(Provenance, {"file": st.file, "line": ln}),
         "raw": raw,
@@ -257,9 +282,9 @@ def _row(st: _State, ln: int, raw: str, words: list[str], line: str) -> IptRule 
         "position": len(chain.rules) + 1,
         "source": source,
         "destination": destination,
-        "in_iface": _name(in_if) if in_if not in (None, "*") else None,
-        "out_iface": _name(out_if) if out_if not in (None, "*") else None,
-        "protocol": _name(prot) if prot not in ("all", "0") else None,
+        "in_iface": st.name(in_if) if in_if not in (None, "*") else None,
+        "out_iface": st.name(out_if) if out_if not in (None, "*") else None,
+        "protocol": st.name(prot) if prot not in ("all", "0") else None,
         "fragment": None if opt == "--" else opt == "-f",
         "matches": matches,
         "target": target,
@@ -302,8 +327,8 @@ def _module(name: str, options: list[MatchOption], text: str = "") -> MatchModul
                                      "text": "" if known else text})
 
 
-def _extra(text: str, target_name: str | None) -> tuple[list[MatchModule], Target | None]:
-    """Map the trailing match/target text of a row onto MatchModules and the Target's options."""
+def _extra(text: str, target_name: str | None) -> tuple[list[MatchModule], dict[str, str], bool]:
+    """Map the trailing match/target text of a row onto MatchModules, the target's options and goto."""
     matches: list[MatchModule] = []
     for comment in _COMMENT.findall(text):
         matches.append(_module("comment", [_option("comment", [comment])]))
@@ -420,10 +445,7 @@ def _extra(text: str, target_name: str | None) -> tuple[list[MatchModule], Targe
         flush()
         matches.append(mod)
     flush()
-    target = None
-    if target_name is not None:
-        target = fast_record(Target, {"name": target_name, "goto": goto, "options": options, "text": ""})
-    return matches, target
+    return matches, options, goto
 
 
 def _proto_word(word: str) -> bool:

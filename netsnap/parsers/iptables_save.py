@@ -248,7 +248,7 @@ def _rule(st: _State, ln: int, raw: str, line: str) -> None:
         "src": fast_record(Provenance, {"file": st.file, "line": ln}),
         "raw": raw,
         "table": table.name,
-        "chain": chain_name,
+        "chain": chain.name,  # one string per chain, not one per rule
         "position": len(rules) + 1,
         "source": head[0],
         "destination": head[1],
