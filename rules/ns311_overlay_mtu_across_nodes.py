@@ -33,7 +33,7 @@ class OverlayMtuAcrossNodes(Rule):
             "Compares every node's flannel device MTU with every peer's underlay interface MTU minus the "
             "encapsulation overhead (50 for VXLAN, 28 for udp). Each node sizes its overlay from its own NIC, so "
             "mixed jumbo (9000/9001) and standard (1500) NICs give the jumbo node an overlay MTU its peers cannot "
-            "receive."
+            "receive. A peer whose own overlay is already too big for its NIC is left to NS303."
         ),
         why=(
             "The jumbo node sends encapsulated packets larger than the peer's NIC MTU: they are dropped (or "
@@ -60,6 +60,9 @@ class OverlayMtuAcrossNodes(Rule):
                 if peer is f or under is None or under.mtu is None:
                     continue
                 limit = under.mtu - OVERHEAD.get(peer.backend, 50)
+                assert peer.device is not None and peer.device.mtu is not None
+                if peer.device.mtu > limit:
+                    continue  # the peer's own overlay is too big for its NIC: NS303 reports that host
                 if f.device.mtu > limit:
                     too_small.append((peer, under, limit))
             if not too_small:
