@@ -1,8 +1,11 @@
 """Tokenise an iptables rule specification and break it into the model's matches and target.
 
-Shared by the save-format parser (`-A CHAIN -s X -m comment --comment "..." -j DNAT ...`) and
-used for speed on kube-proxy sized rulesets (100k rules): a quote-aware split, one pass over the
-tokens, and records built with `fast_record` (no re-validation of values already checked here).
+Used by the save-format parser (`-A CHAIN -s X -m comment --comment "..." -j DNAT ...`); the list
+parser shares `fast_record`, `parse_net` and `KNOWN_MODULES`. Built for kube-proxy sized rulesets
+(100k rules): `parse_spec` is the reference one-pass reader over quote-aware tokens; `SpecReader`
+cuts specs into segments and parses each distinct segment once (records parsed from identical
+text are shared between rules, so treat the parsed model as read-only); records are built with
+`fast_record` (values are checked here, pydantic does not re-validate them).
 
 Rules of the grammar as `iptables-save` prints it (iptables 1.4 to 1.8, legacy and nft):
 - basic matches `[!] -s/-d NET`, `[!] -i/-o IFACE`, `[!] -p PROTO`, `[!] -f`; the old form
@@ -127,7 +130,7 @@ def parse_net(text: str) -> IPv4Network | IPv6Network:
     net = _NET_CACHE.get(text)
     if net is None:
         net = _ipv4_net(text) or ip_network(text, strict=False)
-        if len(_NET_CACHE) > 200_000:
+        if len(_NET_CACHE) > 65_536:  # immutable values; bounded so a huge file cannot pin memory
             _NET_CACHE.clear()
         _NET_CACHE[text] = net
     return net
@@ -358,29 +361,13 @@ class SpecReader:
 
     def read(self, rest: str) -> RuleSpec:
         """Parse the spec `rest` (the text after `-A CHAIN `) into a RuleSpec. Raises like `parse_spec`."""
-        values: dict[str, Any] = {}
-        counters = self.fill(rest, values)
-        spec = RuleSpec()
-        for key, value in values.items():
-            setattr(spec, key, value)
-        spec.counters = counters
-        return spec
-
-    def fill(self, rest: str, values: dict[str, Any]) -> tuple[int, int] | None:
-        """Put the IptRule fields of spec `rest` into `values`; return `-c` counters if any.
-
-        Raises like `parse_spec`.
-        """
         head, matches, target = self.parts(rest)
-        values["source"] = head[0]
-        values["destination"] = head[1]
-        values["in_iface"] = head[2]
-        values["out_iface"] = head[3]
-        values["protocol"] = head[4]
-        values["fragment"] = head[5]
-        values["matches"] = matches
-        values["target"] = target
-        return head[7]
+        spec = RuleSpec()
+        (spec.source, spec.destination, spec.in_iface, spec.out_iface, spec.protocol, spec.fragment, _,
+         spec.counters) = head
+        spec.matches = matches
+        spec.target = target
+        return spec
 
     def parts(self, rest: str) -> tuple[_Head, list[MatchModule], Target | None]:
         """(head, matches, target) of spec `rest`; the head's `matches` element is already in `matches`.
