@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from netsnap.engine.cluster import connected_networks
 from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
+
+
+_BACKEND = re.compile(r"Backend type: (\S+)")
 
 
 class HostGwNotAdjacent(Rule):
@@ -19,7 +23,8 @@ class HostGwNotAdjacent(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires=("ip_addr", "net_conf"),
+        requires=("ip_addr",),
+        requires_any=(("net_conf", "flannel_journal", "ip_link"),),  # the backend: net-conf, the journal, a device
         what=(
             "When net-conf's `Backend.Type` is `host-gw`, checks that every peer's public IP (from the other "
             "bundles or this node's `Subnet added: … via …` journal lines) lies in a network directly connected to "
@@ -44,13 +49,16 @@ class HostGwNotAdjacent(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         host = ctx.the_host
         nc = host.flannel.net_conf
-        if nc is None or nc.backend_type.lower() != "host-gw":
-            return
+        said = next((m.group(1) for e in reversed(host.flannel.events) if (m := _BACKEND.search(e.message))), None)
+        backend = (nc.backend_type if nc is not None else said or "").lower()
+        if backend != "host-gw":
+            return  # vxlan/udp (net-conf, the journal, or a flannel.N/flannel0 device), or unknown
         nets = [a.network for _, a in connected_networks(host)]
         far = [p for p in ctx.cluster.peers(host) if p.vtep is not None and not any(p.vtep in n for n in nets)]
         if not far:
             return
-        ev: list[Evidence] = [evidence_at(host, nc.src, f'"Backend": {{"Type": "{nc.backend_type}"}}')]
+        src = nc.src if nc is not None else host.provenance("flannel_journal")
+        ev: list[Evidence] = [evidence_at(host, src, f'"Backend": {{"Type": "{backend}"}}')]
         for p in far[:4]:
             ev.extend(p.evidence[:1])
         errors = [e for e in host.flannel.events if "network is unreachable" in e.message]
