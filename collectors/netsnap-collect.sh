@@ -540,9 +540,12 @@ collect_fw() {
 # --- generators ------------------------------------------------------------------------------
 sysctl_emit() {
     [ -f "$2" ] || return 0
-    se_v=
-    IFS= read -r se_v 2>/dev/null <"$2" || [ -n "$se_v" ] || return 0
-    printf '%s = %s\n' "$1" "$se_v"
+    # cat, not `read`: dash and busybox read byte by byte, and /proc/sys integer files answer the
+    # second read() with end-of-file, so `read` would keep only the first digit (262144 -> 2).
+    se_v=$(cat "$2" 2>/dev/null) || [ -n "$se_v" ] || return 0
+    se_nl='
+'
+    printf '%s = %s\n' "$1" "${se_v%%"$se_nl"*}"
 }
 
 gen_sysctl() {
