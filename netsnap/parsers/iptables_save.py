@@ -116,6 +116,8 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
             if not name or " " in name:
                 st.bad(ln, raw, "malformed table line")
                 continue
+            if st.table is not None:
+                st.notes.append(f"line {ln}: table {st.table.name} has no COMMIT before *{name}")
             st.table = st.tables.get(name) or Table(name=name, src=Provenance(file=file, line=ln))
             st.tables[name] = st.table
         elif line == "COMMIT":

@@ -297,3 +297,10 @@ def test_ipv6_rules() -> None:
     rule = rs.tables["filter"].chains["INPUT"].rules[0]
     assert rule.source is not None and rule.source.net == IPv6Network("fe80::/10")
     assert rule.destination is not None and rule.destination.net == IPv6Network("ff02::1/128")
+
+
+def test_missing_commit_is_noted() -> None:
+    result = parse("*nat\n:X - [0:0]\n*filter\n:INPUT ACCEPT [0:0]\n", "f")
+    assert result.notes == ["line 3: table nat has no COMMIT before *filter",
+                            "table filter has no COMMIT (truncated dump?)"]
+    assert set(result.items[0].tables) == {"nat", "filter"}
