@@ -10,7 +10,6 @@ from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
 
-
 _BACKEND = re.compile(r"Backend type: (\S+)")
 
 
