@@ -44,7 +44,7 @@ def test_keyword_without_a_full_match_shows_in_the_count_check() -> None:
     assert result.expected == 1 and result.items == [] and result.notes
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_garbage_never_raises(text: str) -> None:
     result = parse(text, "d")

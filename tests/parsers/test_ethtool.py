@@ -26,7 +26,7 @@ def test_feature_before_any_device_is_unparsed() -> None:
     assert result.items == [] and [u.line for u in result.unparsed] == [1]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_garbage_never_raises(text: str) -> None:
     result = parse(text, "e")

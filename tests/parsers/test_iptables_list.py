@@ -144,7 +144,7 @@ def test_list_and_save_give_the_same_model() -> None:
     assert [comparable(r) for r in listed] == [comparable(r) for r in saved]
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=400))
 def test_garbage_never_raises(text: str) -> None:
     result = parse(text, "iptables-nvL")
@@ -152,7 +152,7 @@ def test_garbage_never_raises(text: str) -> None:
     assert not any(n.startswith("iptables list parser failed") for n in result.notes)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from([HEADER, "Chain X (1 references)\n", "  1 2 ACCEPT all -- * * 0.0.0.0/0 0.0.0.0/0\n",
                                  "    1 ACCEPT\n", "ACCEPT all -- 1.2.3.4 0.0.0.0/0\n", "\n", "junk\n"]), max_size=12))
 def test_shuffled_lines_never_crash(parts: list[str]) -> None:

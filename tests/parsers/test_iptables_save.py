@@ -197,7 +197,7 @@ _piece = st.one_of(
     _word, _quoted)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_piece, min_size=1, max_size=10))
 def test_fast_path_equals_slow_path_on_generated_specs(pieces: list[str]) -> None:
     spec = " ".join(pieces)
@@ -253,7 +253,7 @@ def _rule_specs(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return " ".join(parts), want
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(["INPUT", "FORWARD", "KUBE-SVC-A", "KUBE-SEP-B"]),
                        st.lists(_rule_specs(), max_size=5), min_size=1), st.booleans())
 def test_round_trip(chains: dict[str, list[tuple[str, dict[str, Any]]]], counters: bool) -> None:
@@ -282,7 +282,7 @@ def test_round_trip(chains: dict[str, list[tuple[str, dict[str, Any]]]], counter
             assert (rule.target.name, rule.target.goto, rule.target.options) == want["target"]
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=400))
 def test_garbage_never_raises(text: str) -> None:
     result = parse(text, "iptables-save")

@@ -25,7 +25,7 @@ def test_permission_denied_is_a_note_not_an_item_nor_unparsed() -> None:
     assert result.notes == ["key not readable: fs.protected_regular", "key not readable: net.ipv4.route.flush"]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_garbage_never_raises_and_lines_are_accounted(text: str) -> None:
     result = parse(text, "s")
