@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.flannel import ProcessArgv
-from netsnap.parsers.records import could_not_parse
+from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "flannel_cmdline"
 
 
+@never_raises(Parsed[ProcessArgv], SOURCE)
 def parse(text: str, file: str) -> Parsed[ProcessArgv]:
     """Parse the argv dump into one ProcessArgv per process; never raises."""
     result: Parsed[ProcessArgv] = Parsed(source=SOURCE, file=file)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from netsnap.flannel.shell import read_value
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlagValue
-from netsnap.parsers.records import could_not_parse
+from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "flannel_env"
@@ -73,6 +73,7 @@ def read_assignments(template: str, text: str) -> tuple[list[Assignment], list[U
     return out, unparsed, expected
 
 
+@never_raises(Parsed[FlagValue], SOURCE)
 def parse(text: str, file: str) -> Parsed[FlagValue]:
     """Parse an env file into one FlagValue per assignment; never raises."""
     result: Parsed[FlagValue] = Parsed(source=SOURCE, file=file)

@@ -34,7 +34,7 @@ from typing import Any, Literal
 from netsnap.flannel.log_catalog import REDACTED, classify, file_hint
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlannelEvent
-from netsnap.parsers.records import could_not_parse
+from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "flannel_journal"
@@ -91,6 +91,7 @@ def _redact(text: str) -> str:
     return _PASSWORD.sub(lambda m: m.group(1) + REDACTED, text)
 
 
+@never_raises(Parsed[FlannelEvent], SOURCE)
 def parse(text: str, file: str) -> Parsed[FlannelEvent]:
     """Parse a flanneld log into events; never raises."""
     result: Parsed[FlannelEvent] = Parsed(source=SOURCE, file=file)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from netsnap.flannel.shell import read_value
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.host import IdentityFact
-from netsnap.parsers.records import could_not_parse
+from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "identity"
 
 
+@never_raises(Parsed[IdentityFact], SOURCE)
 def parse(text: str, file: str) -> Parsed[IdentityFact]:
     """Parse one identity source into IdentityFact records; never raises."""
     result: Parsed[IdentityFact] = Parsed(source=SOURCE, file=file)

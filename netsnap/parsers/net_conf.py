@@ -16,6 +16,7 @@ from typing import Any
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.flannel import NetConf
+from netsnap.parsers.records import never_raises
 from netsnap.parsers.ttp_runner import unparsed_lines
 
 SOURCE = "net_conf"
@@ -40,6 +41,7 @@ def _as_int(value: Any) -> int | None:
     raise ValueError(f"not an integer: {value!r}")
 
 
+@never_raises(Parsed[NetConf], SOURCE)
 def parse(text: str, file: str) -> Parsed[NetConf]:
     """Parse net-conf.json into one NetConf; never raises."""
     result: Parsed[NetConf] = Parsed(source=SOURCE, file=file, expected=1)

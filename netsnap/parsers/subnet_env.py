@@ -11,12 +11,13 @@ from ipaddress import IPv4Interface, IPv4Network
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import SubnetEnv
 from netsnap.parsers.flannel_env import read_assignments
-from netsnap.parsers.records import could_not_parse
+from netsnap.parsers.records import could_not_parse, never_raises
 
 SOURCE = "subnet_env"
 _BOOLS = {"true": True, "false": False}
 
 
+@never_raises(Parsed[SubnetEnv], SOURCE)
 def parse(text: str, file: str) -> Parsed[SubnetEnv]:
     """Parse subnet.env into one SubnetEnv (none if the file holds no assignment); never raises."""
     result: Parsed[SubnetEnv] = Parsed(source=SOURCE, file=file)

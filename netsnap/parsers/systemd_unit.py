@@ -15,7 +15,7 @@ import posixpath
 from netsnap.flannel.systemd_words import split_words
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.flannel import SystemdUnit
-from netsnap.parsers.records import could_not_parse
+from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 
 SOURCE = "systemd_unit"
@@ -38,6 +38,7 @@ def _joined(lines: list[str], start: int) -> tuple[str, int]:
         return " ".join(p.strip() if n else p for n, p in enumerate(parts)), i
 
 
+@never_raises(Parsed[SystemdUnit], SOURCE)
 def parse(text: str, file: str) -> Parsed[SystemdUnit]:
     """Parse a systemd unit dump into one SystemdUnit; never raises."""
     result: Parsed[SystemdUnit] = Parsed(source=SOURCE, file=file)
