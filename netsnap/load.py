@@ -90,7 +90,8 @@ def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
         result = result.model_copy(update={"source": sf.source})
     if sf.line_map:
         result = _remap(result, sf.line_map)
-    status.parsed = len(result.items)
+    # a ruleset is one item holding many rules; its count check is per rule
+    status.parsed = sum(r.rule_count() if isinstance(r, Ruleset) else 1 for r in result.items)
     status.expected = result.expected
     status.unparsed = list(result.unparsed)
     status.notes.extend(result.notes)
