@@ -130,7 +130,10 @@ def compare_with_baseline(paths: list[str], snapshot: Snapshot, result: Analysis
 
     good = load(paths)
     good_result = analyse(good, None, [], [], [])
-    return diff_snapshots(good.hosts, snapshot.hosts, good_result.findings, result.findings)
+    from netsnap.trace.result import TraceResult
+
+    traces = [TraceResult.model_validate(t) for t in result.traces]
+    return diff_snapshots(good.hosts, snapshot.hosts, good_result.findings, result.findings, traces)
 
 
 def _print_comparison(diff: DiffResult, console: Console) -> None:

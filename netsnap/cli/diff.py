@@ -14,6 +14,7 @@ from netsnap.diff.compare import diff_snapshots
 from netsnap.diff.model import DiffResult
 from netsnap.engine.findings import Finding
 from netsnap.model.host import Snapshot
+from netsnap.trace.result import TraceResult
 
 
 class DiffFormat(StrEnum):
@@ -22,10 +23,11 @@ class DiffFormat(StrEnum):
     HTML = "html"
 
 
-def _findings(snapshot: Snapshot) -> list[Finding]:
+def _analyse(snapshot: Snapshot) -> tuple[list[Finding], list[TraceResult]]:
     from netsnap.engine.run import run_rules
 
-    return list(run_rules(snapshot).findings)
+    result = run_rules(snapshot)
+    return list(result.findings), [TraceResult.model_validate(t) for t in result.traces]
 
 
 def _text(result: DiffResult) -> None:
@@ -66,9 +68,9 @@ def register(app: typer.Typer) -> None:
             fail("need at least one good and one bad bundle")
         good_snap = load_snapshot_or_exit(good_paths)
         bad_snap = load_snapshot_or_exit(bad_paths)
-        good_findings = [] if no_rules else _findings(good_snap)
-        bad_findings = [] if no_rules else _findings(bad_snap)
-        result = diff_snapshots(good_snap.hosts, bad_snap.hosts, good_findings, bad_findings)
+        good_findings, _ = ([], []) if no_rules else _analyse(good_snap)
+        bad_findings, bad_traces = ([], []) if no_rules else _analyse(bad_snap)
+        result = diff_snapshots(good_snap.hosts, bad_snap.hosts, good_findings, bad_findings, bad_traces)
         if fmt is DiffFormat.TEXT and output is None:
             _text(result)
         else:

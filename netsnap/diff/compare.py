@@ -10,6 +10,7 @@ from netsnap.diff.facts import host_facts
 from netsnap.diff.model import Difference, DiffResult, Fact, FactKind
 from netsnap.engine.findings import Finding
 from netsnap.model.host import Host
+from netsnap.trace.result import TraceResult
 
 # Which causes a kind of difference can plausibly explain (used when evidence lines do not overlap).
 EXPLAINS: dict[FactKind, tuple[str, ...]] = {
@@ -88,7 +89,7 @@ def _diff(
 
 
 def compare_hosts(good: Host, bad: Host, good_findings: Sequence[Finding] = (),
-                  bad_findings: Sequence[Finding] = ()) -> list[Difference]:
+                  bad_findings: Sequence[Finding] = (), bad_traces: Sequence[TraceResult] = ()) -> list[Difference]:
     """Every meaningful difference between two hosts of the same role, ranked (most telling first)."""
     gfacts = host_facts(good) + _finding_facts(good_findings, good.name)
     bfacts = host_facts(bad) + _finding_facts(bad_findings, bad.name)
@@ -110,7 +111,7 @@ def compare_hosts(good: Host, bad: Host, good_findings: Sequence[Finding] = (),
         elif g[0].value != b[0].value:
             diffs.append(_diff(kind, key, g[0].value, b[0].value, g[0], b[0]))
     out = [d.model_copy(update={"host": bad.name, "good_host": good.name}) for d in diffs]
-    return rank(out, bad_findings)
+    return rank(out, bad_findings, bad_traces)
 
 
 def _causes_for(diff: Difference) -> tuple[str, ...]:
@@ -119,8 +120,32 @@ def _causes_for(diff: Difference) -> tuple[str, ...]:
     return EXPLAINS[diff.kind]
 
 
-def rank(diffs: list[Difference], bad_findings: Sequence[Finding]) -> list[Difference]:
-    """Mark which bad-side findings each difference explains and order: explaining ones first."""
+def _trace_lines(trace: TraceResult) -> set[tuple[str, str, int]]:
+    lines = {(e.host, e.file, e.line) for hop in trace.hops for e in hop.consulted if e.line}
+    for branch in trace.branches:
+        lines |= _trace_lines(branch)
+    if trace.reply is not None:
+        lines |= _trace_lines(trace.reply)
+    return lines
+
+
+def _failing_paths(traces: Sequence[TraceResult]) -> list[tuple[str, set[tuple[str, str, int]]]]:
+    """(label, bundle lines consulted) of every trace on the bad side that does not get through."""
+    return [
+        (f"trace {t.src_host} → {t.dst_ip} ({t.disposition})", _trace_lines(t))
+        for t in traces
+        if t.verdict != "reachable"
+    ]
+
+
+def rank(diffs: list[Difference], bad_findings: Sequence[Finding],
+         bad_traces: Sequence[TraceResult] = ()) -> list[Difference]:
+    """Mark which bad-side findings (and failing traces) each difference explains; order: explaining first.
+
+    A difference explains a finding when its bad-side evidence quotes a line the finding quotes, or its
+    kind can cause the finding's cause; it explains a failing trace when the trace consulted its line.
+    """
+    failing = _failing_paths(bad_traces)
     ranked: list[Difference] = []
     for d in diffs:
         ev = {(e.host, e.file, e.line) for e in d.evidence if e.line}
@@ -131,6 +156,7 @@ def rank(diffs: list[Difference], bad_findings: Sequence[Finding]) -> list[Diffe
             overlap = any((e.host, e.file, e.line) in ev for e in f.evidence if e.line)
             if overlap or f.cause in _causes_for(d):
                 explains.append(f)
+        paths = [] if d.kind == "finding" else [label for label, lines in failing if ev & lines]
         weight = KIND_WEIGHT[d.kind]
         explanation = ""
         if explains:
@@ -138,8 +164,13 @@ def rank(diffs: list[Difference], bad_findings: Sequence[Finding]) -> list[Diffe
             weight += 1000 + 100 * top.severity.rank + min(top.impact, 99)
             names = ", ".join(sorted({f"{f.rule} ({f.cause})" for f in explains}))
             explanation = f"This difference explains {names} on {d.host}: {top.title}."
+        if paths:
+            weight += 0 if explains else 1000  # being on a failing path ranks like explaining a finding
+            on_path = f"It lies on the failing path: {'; '.join(paths)}."
+            explanation = f"{explanation} {on_path}".strip()
         ranked.append(d.model_copy(update={
-            "explains": sorted({f.anchor for f in explains}), "weight": weight, "explanation": explanation}))
+            "explains": sorted({f.anchor for f in explains}) + paths, "weight": weight,
+            "explanation": explanation}))
     ranked.sort(key=lambda d: (-d.weight, d.kind, d.key, d.bad or "", d.good or ""))
     return ranked
 
@@ -164,11 +195,11 @@ def pair_hosts(good: Sequence[Host], bad: Sequence[Host]) -> list[tuple[Host, Ho
 
 
 def diff_snapshots(good: Sequence[Host], bad: Sequence[Host], good_findings: Sequence[Finding] = (),
-                   bad_findings: Sequence[Finding] = ()) -> DiffResult:
+                   bad_findings: Sequence[Finding] = (), bad_traces: Sequence[TraceResult] = ()) -> DiffResult:
     pairs = pair_hosts(good, bad)
     diffs: list[Difference] = []
     for g, b in pairs:
-        diffs.extend(compare_hosts(g, b, good_findings, bad_findings))
+        diffs.extend(compare_hosts(g, b, good_findings, bad_findings, bad_traces))
     diffs.sort(key=lambda d: (-d.weight, d.host, d.kind, d.key, d.bad or "", d.good or ""))
     return DiffResult(
         good=[h.name for h in good], bad=[h.name for h in bad],

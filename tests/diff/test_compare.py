@@ -69,3 +69,22 @@ def test_pairing_by_name_and_no_reuse_of_a_good_host() -> None:
     node_bad = host("node1", {"eth0": ["192.168.0.16/24"]}, [("eth0", "192.168.0.1", 100)])
     pairs = pair_hosts([master_good], [node_bad, master_bad])
     assert [(g.name, b.name) for g, b in pairs] == [("master", "master")]
+
+
+def test_a_difference_on_a_failing_trace_path_explains_it() -> None:
+    from netsnap.trace.result import Step, TraceResult
+
+    bad = host("master-2", {"eth1": ["192.168.0.16/24"]}, [("eth1", "192.168.0.1", 100)],
+               input_rules=["-A INPUT -j REJECT --reject-with icmp-host-prohibited",
+                            "-A INPUT -s 192.168.0.0/24 -j ACCEPT"],
+               sysctls={"net.ipv4.ip_forward": "1"})
+    trace = TraceResult(
+        src_host="node1", dst_ip="192.168.0.16", verdict="unreachable", disposition="denied-in",
+        hops=[Step(host="master-2", stage="INPUT filter", action="deny", detail="REJECT",
+                   consulted=[Evidence(host="master-2", file="firewall/iptables-save", line=11, text="-j REJECT")])],
+    )
+    diffs = compare_hosts(GOOD, bad, bad_traces=[trace])
+    assert diffs[0].explains == ["trace node1 → 192.168.0.16 (denied-in)"]
+    assert "failing path" in diffs[0].explanation
+    reachable = trace.model_copy(update={"verdict": "reachable", "disposition": "delivered"})
+    assert compare_hosts(GOOD, bad, bad_traces=[reachable])[0].explains == []

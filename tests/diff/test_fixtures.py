@@ -92,3 +92,19 @@ def test_extra_management_network_is_the_first_difference() -> None:
     assert ("network", "eth0 172.16.0.0/24") in top
     # the REJECT rules are on both masters, so they are not a difference
     assert not any(d[0] == "iptables-rules" for d in diffs)
+
+
+def test_kube_proxy_hashes_counters_and_chain_order_do_not_drown_real_differences(tmp_path: Path) -> None:
+    node2 = _node2(tmp_path)
+    ipt = node2 / "firewall" / "iptables-save"
+    text = ipt.read_text()
+    # another host's kube-proxy: other hashed chain names, other counters, chains declared in another order
+    kube = (
+        ":KUBE-SVC-ABCDEFGHIJKLMNOP - [0:0]\n:KUBE-SEP-QRSTUVWXYZ234567 - [0:0]\n"
+        "[7:420] -A KUBE-SVC-ABCDEFGHIJKLMNOP -m comment --comment \"default/web\" -j KUBE-SEP-QRSTUVWXYZ234567\n"
+        "[7:420] -A KUBE-SEP-QRSTUVWXYZ234567 -p tcp -m tcp -j DNAT --to-destination 10.244.2.5:80\n"
+    )
+    text = re.sub(r"\[\d+:\d+\]", "[999:99999]", text)
+    nat_commit = text.index("COMMIT")
+    ipt.write_text(text[:nat_commit] + kube + text[nat_commit:])
+    assert _diff(NODE1, node2) == []
