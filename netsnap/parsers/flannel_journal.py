@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from netsnap.flannel.log_catalog import REDACTED, classify, file_hint
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlannelEvent
+from netsnap.parsers.iptables_rule import fast_record
 from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template
 
@@ -48,6 +50,9 @@ _LOGRUS_LEVEL = {"info": "I", "warning": "W", "warn": "W", "error": "E", "fatal"
 _PASSWORD = re.compile(r"((?:etcdPassword:|-etcd-password[= ]|FLANNELD_ETCD_PASSWORD=))(?!\*\*\*REDACTED)(\S+)")
 
 Level = Literal["I", "W", "E", "F", "?"]
+_S = TypeVar("_S")
+# TTP runs over this many lines at a time: its per-line intermediate records (~1 KB a line) stay bounded.
+CHUNK_LINES = 20_000
 
 
 _ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$")
@@ -95,26 +100,63 @@ def _redact(text: str) -> str:
 def parse(text: str, file: str) -> Parsed[FlannelEvent]:
     """Parse a flanneld log into events; never raises."""
     result: Parsed[FlannelEvent] = Parsed(source=SOURCE, file=file)
-    try:
-        records, unparsed, lines = run_template("flannel_journal", text, "lines")
-    except Exception as exc:  # a parser never raises on bad input
-        return could_not_parse(result, text, exc)
-    result.unparsed = list(unparsed)
-    for rec in sorted(records, key=lambda r: int(r.get("ln", 0))):
-        ln = int(rec["ln"])
-        raw = _redact(lines[ln - 1]) if 0 < ln <= len(lines) else ""
+    lines = clean_lines(text)
+    build = _Builder(file)
+    for start in range(0, len(lines), CHUNK_LINES):
+        chunk = lines[start:start + CHUNK_LINES]
         try:
-            event = _event(rec, raw, Provenance(file=file, line=ln))
-        except _NotALogLine:
-            result.unparsed.append(UnparsedLine(line=ln, text=raw))
-            continue
-        if event is not None:
-            result.items.append(event)
+            records, unparsed, _ = run_template("flannel_journal", "\n".join(chunk), "lines")
+        except Exception as exc:  # a parser never raises on bad input
+            return could_not_parse(Parsed(source=SOURCE, file=file), text, exc)
+        result.unparsed.extend(UnparsedLine(line=u.line + start, text=u.text) for u in unparsed)
+        for rec in sorted(records, key=lambda r: int(r.get("ln", 0))):
+            ln = int(rec["ln"])
+            raw = _redact(chunk[ln - 1]) if 0 < ln <= len(chunk) else ""
+            ln += start
+            try:
+                event = _event(rec, raw, build, ln)
+            except _NotALogLine:
+                result.unparsed.append(UnparsedLine(line=ln, text=raw))
+                continue
+            if event is not None:
+                result.items.append(event)
+        del records, unparsed
     result.unparsed.sort(key=lambda u: u.line)
     return result
 
 
-def _event(rec: dict[str, Any], raw: str, src: Provenance) -> FlannelEvent | None:
+def clean_lines(text: str) -> list[str]:
+    """The lines as `ttp_runner.number_lines` numbers them (CRLF, CR and NULs cleaned), so that chunks of
+    them keep their line numbers."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").split("\n")
+
+
+class _Builder:
+    """Builds events and their provenance without re-validation (every value is already of its field's
+    type), sharing the repeated small values: the file name, identifiers, klog source files, PIDs and
+    time zones. Measured at 200,000 lines: validated construction kept ~1.6 KB per event in pydantic's
+    copies and fields-set objects alone."""
+
+    def __init__(self, file: str) -> None:
+        self.file = sys.intern(file)
+        self.shared: dict[object, object] = {}
+
+    def same(self, value: _S) -> _S:
+        """One shared object for equal values (strings, ints, time zones)."""
+        got = self.shared.setdefault(value, value)
+        return got  # type: ignore[return-value]  # equal keys have equal types here
+
+    def src(self, line: int) -> Provenance:
+        return fast_record(Provenance, {"file": self.file, "line": line})
+
+    def when(self, value: datetime | None) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        tz = self.same(value.tzinfo)
+        return value if tz is value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _event(rec: dict[str, Any], raw: str, build: _Builder, ln: int) -> FlannelEvent | None:
     if "marker" in rec or "pod_log_path" in rec:
         return None
     timestamp: datetime | None = None
@@ -168,7 +210,9 @@ def _event(rec: dict[str, Any], raw: str, src: Provenance) -> FlannelEvent | Non
             return None
     if time_text and timestamp is None:
         fields["time"] = time_text
-    # plain validation: measured faster than model_construct (~7 us vs ~16 us per event, pydantic 2.14)
-    return FlannelEvent(src=src, raw=raw, timestamp=timestamp, level=level, pid=pid, source_file=source_file,
-                        identifier=identifier, kind=kind, message=message, fields=fields,
-                        version_hint=hint or file_hint(source_file) or pid_hint)
+    same = build.same
+    return fast_record(FlannelEvent, {
+        "src": build.src(ln), "raw": raw, "timestamp": build.when(timestamp), "level": level,
+        "pid": same(pid), "source_file": same(source_file), "identifier": same(identifier), "kind": kind,
+        "message": message, "fields": fields,
+        "version_hint": hint or file_hint(source_file) or pid_hint})
