@@ -54,7 +54,7 @@ class RouteTable:
         self.name = name
         self.routes: list[Route] = []
         self._buckets: dict[int, dict[int, list[Route]]] = {}
-        self._plens: list[int] = []
+        self._probe: list[tuple[int, dict[int, list[Route]]]] = []  # (netmask, bucket), longest prefix first
 
     def add(self, route: Route) -> None:
         if route.dst.version != 4:
@@ -62,14 +62,16 @@ class RouteTable:
         self.routes.append(route)
         bucket = self._buckets.setdefault(route.dst.prefixlen, {})
         bucket.setdefault(int(route.dst.network_address), []).append(route)
-        self._plens = sorted(self._buckets, reverse=True)
+        self._probe = [(((1 << plen) - 1) << (32 - plen) if plen else 0, self._buckets[plen])
+                       for plen in sorted(self._buckets, reverse=True)]
 
     def lookup(self, ip: IPAddress) -> list[Route]:
-        """All routes of the longest matching prefix, in dump order (metric not yet applied)."""
+        """All routes of the longest matching prefix, in dump order (metric not yet applied).
+
+        The list returned is the table's own (the same object for every address it covers)."""
         value = _ip_int(ip)
-        for plen in self._plens:
-            mask = ((1 << plen) - 1) << (32 - plen) if plen else 0
-            found = self._buckets[plen].get(value & mask)
+        for mask, bucket in self._probe:
+            found = bucket.get(value & mask)
             if found:
                 return found
         return []
@@ -94,26 +96,41 @@ class ChainIndex:
             else:
                 self._always.append(i)
         self._indexed = bool(self._by_dst or self._by_src)
-
-    @staticmethod
-    def _hits(index: dict[int, dict[int, list[int]]], ip: IPAddress | None, out: list[list[int]]) -> None:
-        if not isinstance(ip, IPv4Address):
-            return
-        value = int(ip)
-        for plen, table in index.items():
-            mask = ((1 << plen) - 1) << (32 - plen)
-            found = table.get(value & mask)
-            if found:
-                out.append(found)
+        self._dst_probe = [(((1 << plen) - 1) << (32 - plen), t) for plen, t in self._by_dst.items()]
+        self._src_probe = [(((1 << plen) - 1) << (32 - plen), t) for plen, t in self._by_src.items()]
+        policy = chain.policy or "ACCEPT"
+        # what a walk that no rule decides reports (the same for every packet)
+        self.policy_text = f":{chain.name} {policy}"
+        self.policy_detail = f"no rule decided; chain {chain.name} policy {policy}"
 
     def candidates(self, src: IPAddress | None, dst: IPAddress) -> list[int]:
+        """Indexes of the rules that may match a packet from `src` to `dst`, in chain order (shared
+        lists: callers must not modify them)."""
         if not self._indexed:
             return self._always
-        lists: list[list[int]] = [self._always]
-        self._hits(self._by_dst, dst, lists)
-        self._hits(self._by_src, src, lists)
-        if len(lists) == 1:
+        lists: list[list[int]] | None = None
+        if self._dst_probe and isinstance(dst, IPv4Address):
+            value = int(dst)
+            for mask, table in self._dst_probe:
+                found = table.get(value & mask)
+                if found:
+                    if lists is None:
+                        lists = [self._always, found]
+                    else:
+                        lists.append(found)
+        if self._src_probe and isinstance(src, IPv4Address):
+            value = int(src)
+            for mask, table in self._src_probe:
+                found = table.get(value & mask)
+                if found:
+                    if lists is None:
+                        lists = [self._always, found]
+                    else:
+                        lists.append(found)
+        if lists is None:
             return self._always
+        if not self._always and len(lists) == 2:
+            return lists[1]
         return list(heapq.merge(*lists))
 
 
@@ -141,6 +158,9 @@ class HostIndex:
     fdb: dict[tuple[str, str], list[FdbEntry]] = field(default_factory=dict)
     vxlan: dict[str, Interface] = field(default_factory=dict)
     route_cache: dict[tuple[object, ...], Any] = field(default_factory=dict)
+    decision_cache: dict[tuple[object, ...], Any] = field(default_factory=dict)  # see routing._lookup
+    policy_plan: list[tuple[int, PolicyRule | None, str]] = field(default_factory=list)
+    _rp_filter: dict[str, tuple[int | None, str]] = field(default_factory=dict)
     has_iptables: bool = False
     no_rules: bool = False  # iptables-save ran and printed nothing: no table is loaded, all is accepted
     ruleset_file: str = ""
@@ -178,6 +198,7 @@ class HostIndex:
             local.add(Route(origin="ip-route", table="local", type="local", dst=ip_network("127.0.0.0/8"), dev="lo",
                             src=Provenance(file=""), raw="local 127.0.0.0/8 dev lo (implicit)"))
         idx.policy = sorted(host.policy_rules, key=lambda r: r.priority)
+        idx.policy_plan = idx.policy_or_default()
         ruleset = host.filter_ruleset
         if ruleset is not None and ruleset.family == "ipv4":
             idx.has_iptables = True
@@ -241,7 +262,13 @@ class HostIndex:
             return None
 
     def rp_filter(self, dev: str) -> tuple[int | None, str]:
-        """max(all, dev) rp_filter, as the kernel uses it, and the keys it came from."""
+        """max(all, dev) rp_filter, as the kernel uses it, and the keys it came from (memoised per dev)."""
+        found = self._rp_filter.get(dev)
+        if found is None:
+            found = self._rp_filter[dev] = self._rp_filter_of(dev)
+        return found
+
+    def _rp_filter_of(self, dev: str) -> tuple[int | None, str]:
         all_v = self.sysctl_int("net.ipv4.conf.all.rp_filter")
         dev_v = self.sysctl_int(f"net.ipv4.conf.{dev}.rp_filter")
         if dev_v is None:

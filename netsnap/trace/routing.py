@@ -66,6 +66,8 @@ def lookup(run: Run, hidx: HostIndex, pkt: Packet, iif: str | None, *, record: b
 
     Decisions that did not fork are memoised per host: routing is a pure function of these keys.
     """
+    if not hidx.policy:  # the default policy: the decision depends on the destination only
+        return _lookup(run, hidx, pkt, iif, record)
     key = (pkt.dst, pkt.src, iif, pkt.oif, pkt.mark, record)
     cached: RouteDecision | None = hidx.route_cache.get(key)
     if cached is not None:
@@ -81,7 +83,7 @@ def lookup(run: Run, hidx: HostIndex, pkt: Packet, iif: str | None, *, record: b
 
 def _lookup(run: Run, hidx: HostIndex, pkt: Packet, iif: str | None, record: bool) -> RouteDecision:
     host = hidx.name
-    policy = hidx.policy_or_default()
+    policy = hidx.policy_plan
     i = 0
     while i < len(policy):
         prio, rule, table = policy[i]
@@ -105,18 +107,34 @@ def _lookup(run: Run, hidx: HostIndex, pkt: Packet, iif: str | None, record: boo
         rt = hidx.tables.get(table)
         if rt is None:
             continue
-        cands = [r for r in rt.lookup(pkt.dst) if not r.dead]
+        found = rt.lookup(pkt.dst)
+        if not found:
+            continue
+        # what follows depends only on the table's matched routes and the rule that selected the table, so
+        # decisions that did not fork are memoised per (rule, route list) and shared by every destination
+        memo_key = (i, id(found), record)
+        memo: RouteDecision | None = hidx.decision_cache.get(memo_key)
+        if memo is not None:
+            if memo.kind == "throw":
+                continue
+            return memo
+        cands = [r for r in found if not r.dead]
         if not cands:
             continue
         best_metric = min(r.metric for r in cands)
         best = [r for r in cands if r.metric == best_metric]
         first = best[0]
         if first.type == "throw":
+            hidx.decision_cache[memo_key] = RouteDecision("throw")
             continue
         consulted = [evidence(host, r.src, route_text(r)) for r in best]
         if rule is not None:
             consulted.insert(0, evidence(host, rule.src, rule.raw))
-        return _decide(run, hidx, first, best, table, consulted, record)
+        forks = len(run.forks)
+        decision = _decide(run, hidx, first, best, table, consulted, record)
+        if len(run.forks) == forks:
+            hidx.decision_cache[memo_key] = decision
+        return decision
     return RouteDecision("none", detail=f"no route to {pkt.dst} in any table the policy rules select")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netsnap.engine.findings import Evidence
-from netsnap.trace.result import Step, StepAction
+from netsnap.trace.result import Step, StepAction, make_step
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Run:
     def step(
         self, host: str, stage: str, action: StepAction, detail: str, consulted: list[Evidence] | None = None
     ) -> Step:
-        s = Step(host=host, stage=stage, action=action, detail=detail, consulted=consulted or [])
+        s = make_step(host, stage, action, detail, consulted or [])
         self.steps.append(s)
         return s
 
