@@ -35,7 +35,7 @@ from typing import Any, Literal, TypeVar
 from netsnap.flannel.log_catalog import REDACTED, classify, file_hint
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlannelEvent
-from netsnap.parsers.iptables_rule import fast_record
+from netsnap.parsers.iptables_rule import fast_record, slim_record
 from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template
 
@@ -211,7 +211,7 @@ def _event(rec: dict[str, Any], raw: str, build: _Builder, ln: int) -> FlannelEv
     if time_text and timestamp is None:
         fields["time"] = time_text
     same = build.same
-    return fast_record(FlannelEvent, {
+    return slim_record(FlannelEvent, {
         "src": build.src(ln), "raw": raw, "timestamp": build.when(timestamp), "level": level,
         "pid": same(pid), "source_file": same(source_file), "identifier": same(identifier), "kind": kind,
         "message": message, "fields": fields,

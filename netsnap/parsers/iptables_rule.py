@@ -95,6 +95,34 @@ def fast_record(cls: type[M], values: dict[str, Any]) -> M:
     return obj
 
 
+_KEY_SHARING: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def key_sharing_dict(cls: type[BaseModel]) -> dict[str, Any]:
+    """A dict holding every field name of `cls` (values None) whose copies share one key table.
+
+    CPython (3.11+) keeps an instance dict of a plain class "split": the keys live once in the class,
+    each dict holds only its values; `copy()` keeps that. For a model with many fields this halves the
+    dict (measured: 15 keys 656 -> 296 bytes; 11 keys 464 -> 296); below ~8 fields it costs more. Set
+    the values by assigning existing keys (any order); adding or deleting a key merely un-shares it.
+    """
+    proto = _KEY_SHARING.get(cls)
+    if proto is None:
+        holder = type(f"_{cls.__name__}Values", (), {})()
+        for name in cls.model_fields:
+            setattr(holder, name, None)
+        proto = _KEY_SHARING[cls] = holder.__dict__
+    return proto
+
+
+def slim_record(cls: type[M], values: dict[str, Any]) -> M:
+    """`fast_record` with the instance dict copied into a key-sharing dict (see `key_sharing_dict`);
+    for models with many fields built by the hundred thousand (rules, journal events)."""
+    d = key_sharing_dict(cls).copy()
+    d.update(values)
+    return fast_record(cls, d)
+
+
 def split_tokens(text: str) -> list[str]:
     """Split a rule on whitespace, keeping double-quoted strings (with `\\"` escapes) in one token.
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.iptables import Backend, Chain, IptRule, Ruleset, Table
-from netsnap.parsers.iptables_rule import SpecReader, fast_record
+from netsnap.parsers.iptables_rule import SpecReader, fast_record, key_sharing_dict
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "iptables_save"
@@ -245,24 +245,24 @@ def _rule(st: _State, ln: int, raw: str, line: str) -> None:
         return
     if counters is None:
         counters = head[7]
-    obj = _new(IptRule)  # what fast_record does, inlined: this runs once per rule
-    _setattr(obj, "__dict__", {
-        "src": fast_record(Provenance, {"file": st.file, "line": ln}),
-        "raw": raw,
-        "table": table.name,
-        "chain": chain.name,  # one string per chain, not one per rule
-        "position": len(rules) + 1,
-        "source": head[0],
-        "destination": head[1],
-        "in_iface": head[2],
-        "out_iface": head[3],
-        "protocol": head[4],
-        "fragment": head[5],
-        "matches": matches,
-        "target": target,
-        "packets": counters[0] if counters is not None else None,
-        "bytes": counters[1] if counters is not None else None,
-    })
+    obj = _new(IptRule)  # what slim_record does, inlined: this runs once per rule
+    values = _RULE_KEYS.copy()  # a key-sharing dict: ~360 bytes less per rule than a dict literal
+    values["src"] = fast_record(Provenance, {"file": st.file, "line": ln})
+    values["raw"] = raw
+    values["table"] = table.name
+    values["chain"] = chain.name  # one string per chain, not one per rule
+    values["position"] = len(rules) + 1
+    values["source"] = head[0]
+    values["destination"] = head[1]
+    values["in_iface"] = head[2]
+    values["out_iface"] = head[3]
+    values["protocol"] = head[4]
+    values["fragment"] = head[5]
+    values["matches"] = matches
+    values["target"] = target
+    if counters is not None:
+        values["packets"], values["bytes"] = counters
+    _setattr(obj, "__dict__", values)
     _setattr(obj, "__pydantic_fields_set__", _RULE_FIELDS)
     _setattr(obj, "__pydantic_extra__", None)
     _setattr(obj, "__pydantic_private__", None)
@@ -272,5 +272,6 @@ def _rule(st: _State, ln: int, raw: str, line: str) -> None:
 _new = object.__new__
 _setattr = object.__setattr__
 _RULE_FIELDS = set(IptRule.model_fields)
+_RULE_KEYS = key_sharing_dict(IptRule)
 # `-A CHAIN` with nothing after it: matches everything, no target
 _NO_HEAD: tuple[Any, ...] = (None, None, None, None, None, None, (), None)
