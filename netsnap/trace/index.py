@@ -26,6 +26,11 @@ IPAddress = IPv4Address | IPv6Address
 # Interfaces a packet crosses to leave the machine (a cloud port with security groups) are the
 # ones that are none of these kinds and not enslaved to a bridge.
 VIRTUAL_KINDS = frozenset({"bridge", "vxlan", "dummy", "tun", "tap", "ipip", "gre", "loopback", "wireguard"})
+# targets that cannot change a packet's fate: the walk skips them (so the chain index leaves them out)
+NON_TERMINAL = frozenset({
+    "LOG", "NFLOG", "ULOG", "TRACE", "CONNMARK", "CT", "NOTRACK", "CHECKSUM", "TCPMSS", "AUDIT", "CLASSIFY",
+    "DSCP", "TOS", "TTL", "SET", "CONNSECMARK", "SECMARK", "NETMAP", "IDLETIMER", "LED",
+})
 DEFAULT_POLICY = (
     (0, "local"),
     (32766, "main"),
@@ -78,7 +83,8 @@ class RouteTable:
 
 
 class ChainIndex:
-    """A chain's rules with a destination/source index; `candidates(src, dst)` keeps chain order."""
+    """A chain's rules with a destination/source index; `candidates(src, dst)` keeps chain order and
+    leaves out rules whose target cannot decide anything (no target, LOG, ...)."""
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
@@ -87,6 +93,8 @@ class ChainIndex:
         self._by_dst: dict[int, dict[int, list[int]]] = {}
         self._by_src: dict[int, dict[int, list[int]]] = {}
         for i, rule in enumerate(self.rules):
+            if rule.target is None or rule.target.name in NON_TERMINAL:
+                continue  # counting or logging rules cannot change the packet's fate: never a candidate
             dst = rule.destination
             src = rule.source
             if dst is not None and not dst.negated and dst.net.version == 4 and dst.net.prefixlen > 0:

@@ -13,7 +13,7 @@ from ipaddress import IPv4Address, ip_address
 
 from netsnap.engine.findings import Evidence
 from netsnap.model.iptables import IptRule
-from netsnap.trace.index import ChainIndex, HostIndex, cached_evidence, evidence
+from netsnap.trace.index import NON_TERMINAL, ChainIndex, HostIndex, cached_evidence, evidence
 from netsnap.trace.matching import Fork, RuleMatcher
 from netsnap.trace.packet import Packet
 from netsnap.trace.result import StepAction
@@ -26,10 +26,6 @@ HOOK_TABLES: dict[str, tuple[str, ...]] = {
     "OUTPUT": ("raw", "mangle", "nat", "filter", "security"),
     "POSTROUTING": ("mangle", "nat"),
 }
-NON_TERMINAL = frozenset({
-    "LOG", "NFLOG", "ULOG", "TRACE", "CONNMARK", "CT", "NOTRACK", "CHECKSUM", "TCPMSS", "AUDIT", "CLASSIFY",
-    "DSCP", "TOS", "TTL", "SET", "CONNSECMARK", "SECMARK", "NETMAP", "IDLETIMER", "LED",
-})
 MAX_DEPTH = 32
 
 
@@ -151,17 +147,19 @@ class Netfilter:
 
     def _policy(self, ci: ChainIndex, pkt: Packet, consulted: list[Evidence]) -> _TableOutcome:
         chain = ci.chain
-        policy = chain.policy or "ACCEPT"
-        consulted.append(evidence(self.hidx.name, chain.src, f":{chain.name} {policy}"))
-        verdict = "DROP" if policy == "DROP" else "ACCEPT"
-        return _TableOutcome(verdict, pkt, f"no rule decided; chain {chain.name} policy {policy}", consulted)
+        consulted.append(evidence(self.hidx.name, chain.src, ci.policy_text))
+        verdict = "DROP" if chain.policy == "DROP" else "ACCEPT"
+        return _TableOutcome(verdict, pkt, ci.policy_detail, consulted)
 
     def _table(
         self, run: Run, table: str, hook: str, start: ChainIndex, pkt: Packet,
         egress_source: Callable[[Packet], IPv4Address | None],
     ) -> _TableOutcome:
+        first = start.candidates(pkt.src, pkt.dst)
+        if not first:  # no rule of the chain can match: its policy decides
+            return self._policy(start, pkt, [])
         host = self.hidx.name
-        frames: list[_Frame] = [_Frame(start, start.candidates(pkt.src, pkt.dst))]
+        frames: list[_Frame] = [_Frame(start, first)]
         unknown: list[tuple[IptRule, str]] = []
         consulted: list[Evidence] = []
         outcome: _TableOutcome | None = None
