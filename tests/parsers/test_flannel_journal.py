@@ -193,3 +193,47 @@ def test_catalog_survives_any_pid_and_prefix(message: str, pid: int) -> None:
     line = f"2026-11-26T10:00:01+0000 h flanneld[{pid}]: I1126 10:00:01.000001 {pid:7d} main.go:1] {message}"
     [ev] = parse(line, "j").items
     assert ev.pid == pid and ev.message == message and ev.kind != "other"
+
+
+def _journal_line(i: int) -> str:
+    return f"2026-11-26T10:00:01+0000 node1 flanneld[1234]: I1126 10:00:01.000001    1234 main.go:531] step {i}"
+
+
+def test_chunked_template_runs_keep_line_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TTP runs over CHUNK_LINES at a time; provenance, unparsed lines and CR/CRLF endings must not
+    notice the chunk boundaries."""
+    import netsnap.parsers.flannel_journal as fj
+
+    monkeypatch.setattr(fj, "CHUNK_LINES", 4)
+    lines = [_journal_line(i) for i in range(1, 12)]
+    lines[4] = "free text nobody understands"  # line 5: first line of the second chunk
+    lines[7] = ""  # line 8: blank, neither event nor unparsed
+    text = "\r\n".join(lines[:6]) + "\r" + "\n".join(lines[6:]) + "\n"
+    result = fj.parse(text, "flannel/journal")
+    assert [u.line for u in result.unparsed] == [5]
+    assert result.unparsed[0].text == "free text nobody understands"
+    assert [e.src.line for e in result.items] == [1, 2, 3, 4, 6, 7, 9, 10, 11]
+    assert [e.message for e in result.items] == [f"step {i}" for i in (1, 2, 3, 4, 6, 7, 9, 10, 11)]
+    assert all(e.raw == lines[e.src.line - 1] for e in result.items)
+    monkeypatch.setattr(fj, "CHUNK_LINES", 10_000)
+    assert fj.parse(text, "flannel/journal") == result
+
+
+def test_events_built_without_validation_equal_validated_ones() -> None:
+    text = "\n".join([
+        f"Nov 26 10:00:01 master flanneld[123]: {OLD}Using 172.16.0.4 as external interface",
+        f"2026-11-26T10:00:01+0100 master flanneld-start[1829]: {NEW}Using interface with name eth0 and address 10.0.0.5",
+        f"2026-11-26T10:00:02+0100 master flanneld-start[1829]: {NEW}Using interface with name eth0 and address 10.0.0.5",
+        'time="2026-05-09T21:06:00+02:00" level=error msg="failed to \\"x\\": network is unreachable"',
+    ])
+    result = parse(text, "flannel/journal")
+    assert len(result.items) == 4
+    for event in result.items:
+        assert FlannelEvent.model_validate(event.model_dump()) == event
+        assert event.model_fields_set == set(FlannelEvent.model_fields)
+    a, b = result.items[1], result.items[2]
+    assert a.fields == b.fields == {"iface": "eth0", "address": "10.0.0.5"}
+    a.fields["iface"] = "changed"  # shared values, never shared containers
+    assert b.fields["iface"] == "eth0"
+    a.message = "changed"
+    assert b.message.startswith("Using interface")

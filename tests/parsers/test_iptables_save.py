@@ -304,3 +304,20 @@ def test_missing_commit_is_noted() -> None:
     assert result.notes == ["line 3: table nat has no COMMIT before *filter",
                             "table filter has no COMMIT (truncated dump?)"]
     assert set(result.items[0].tables) == {"nat", "filter"}
+
+
+def test_rules_in_key_sharing_dicts_behave_like_validated_rules() -> None:
+    """Rules are built without validation into key-sharing dicts: they must equal validated rules,
+    count every field as set, and stay independent of each other when one is changed."""
+    rules = _rules("*filter\n:INPUT ACCEPT [0:0]\n[3:180] -A INPUT -s 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT\n"
+                   "-A INPUT -j DROP\nCOMMIT\n")
+    assert len(rules) == 2
+    for rule in rules:
+        assert IptRule.model_validate(rule.model_dump()) == rule
+        assert rule.model_fields_set == set(IptRule.model_fields)
+    assert (rules[0].packets, rules[0].bytes, rules[1].packets, rules[1].bytes) == (3, 180, None, None)
+    rules[0].position = 99
+    rules[0].chain = "OTHER"
+    assert (rules[1].position, rules[1].chain) == (2, "INPUT")
+    copy = rules[1].model_copy(update={"position": 7})
+    assert (copy.position, rules[1].position) == (7, 2)
