@@ -222,8 +222,8 @@ def test_chunked_template_runs_keep_line_numbers(monkeypatch: pytest.MonkeyPatch
 def test_events_built_without_validation_equal_validated_ones() -> None:
     text = "\n".join([
         f"Nov 26 10:00:01 master flanneld[123]: {OLD}Using 172.16.0.4 as external interface",
-        f"2026-11-26T10:00:01+0100 master flanneld-start[1829]: {NEW}Using interface with name eth0 and address 10.0.0.5",
-        f"2026-11-26T10:00:02+0100 master flanneld-start[1829]: {NEW}Using interface with name eth0 and address 10.0.0.5",
+        f"2026-11-26T10:00:01+0100 m flanneld[9]: {NEW}Using interface with name eth0 and address 10.0.0.5",
+        f"2026-11-26T10:00:02+0100 m flanneld[9]: {NEW}Using interface with name eth0 and address 10.0.0.5",
         'time="2026-05-09T21:06:00+02:00" level=error msg="failed to \\"x\\": network is unreachable"',
     ])
     result = parse(text, "flannel/journal")
