@@ -208,11 +208,11 @@ class TraceEngine:
             return self._end(run, h, pkt, "loop", f"{pkt.describe()} came back to {h.name} on {iif}")
         run.step(h.name, "receive", "info", f"{pkt.describe()} arrives on {iif}")
         if pkt.ctstate != "NEW":
-            orig = run.snat.get((h.name, str(pkt.dst)))
+            orig = run.snat.get((h.name, ipstr(pkt.dst)))
             if orig:
                 run.step(h.name, "conntrack", "nat", f"reply: reverse SNAT, destination {pkt.dst} -> {orig}")
                 pkt = pkt.with_(dst=ip_address(orig))
-            orig = run.dnat.get((h.name, str(pkt.src)))
+            orig = run.dnat.get((h.name, ipstr(pkt.src))) if pkt.src is not None else None
             if orig:
                 run.step(h.name, "conntrack", "nat", f"reply: reverse DNAT, source {pkt.src} -> {orig}")
                 pkt = pkt.with_(src=ip_address(orig))
@@ -254,16 +254,17 @@ class TraceEngine:
         if pkt.inner is not None:
             return self._decapsulate(run, h, pkt)
         if pkt.ctstate != "NEW":
-            run.step(h.name, "deliver", "deliver", f"reply delivered to the socket that sent the request ({pkt.dst})")
+            run.step(h.name, "deliver", "deliver",
+                     f"reply delivered to the socket that sent the request ({ipstr(pkt.dst)})")
         else:
             port = f" port {pkt.dport}" if pkt.proto in ("tcp", "udp") else ""
             note = " (whether a process listens there is not in the bundle)" if port else ""
-            run.step(h.name, "deliver", "deliver", f"delivered locally to {pkt.dst}{port} on {h.name}{note}")
-        return Outcome("delivered", f"delivered to {pkt.dst} on {h.name}", h.name, pkt, local=True)
+            run.step(h.name, "deliver", "deliver", f"delivered locally to {ipstr(pkt.dst)}{port} on {h.name}{note}")
+        return Outcome("delivered", f"delivered to {ipstr(pkt.dst)} on {h.name}", h.name, pkt, local=True)
 
     def _postrouting(self, run: Run, h: HostIndex, pkt: Packet, dec: routing.RouteDecision) -> Outcome:
         if pkt.ctstate != "NEW" and pkt.src is not None:
-            orig = run.dnat.get((h.name, str(pkt.src)))
+            orig = run.dnat.get((h.name, ipstr(pkt.src)))
             if orig:
                 run.step(h.name, "conntrack", "nat", f"reply: reverse DNAT, source {pkt.src} -> {orig}")
                 pkt = pkt.with_(src=ip_address(orig))
@@ -293,7 +294,8 @@ class TraceEngine:
                              f"{nh} on {dev}: neighbour entry {'/'.join(n.states)} (no ARP answer there)",
                              [evidence(h.name, n.src, n.raw)])
         chosen_net = dec.route.dst if dec.route is not None else None
-        same_net = sorted({c.iface for c in h.connected if nh in c.network and c.network == chosen_net})
+        same_net = sorted({c.iface for c in h.connected_on.get(chosen_net, ()) if nh in c.network}) \
+            if chosen_net is not None else []
         if len(same_net) > 1 and (n is None or not n.lladdr):
             reason = (f"{h.name}: {nh} is in a subnet on {', '.join(same_net)}; whether {dev} reaches it at L2 is "
                       "not in the bundle (no neighbour entry)")
@@ -304,9 +306,9 @@ class TraceEngine:
             owner = None
         if owner is None:
             if nh == pkt.dst and (h.is_bridge(dev) or (iface is not None and iface.master)):
-                run.step(h.name, "deliver", "deliver", f"delivered to {nh} on bridge {dev} (a container; its own "
-                         "state is not in the snapshot)")
-                return Outcome("delivered", f"delivered to {nh} behind {dev} on {h.name}", h.name, pkt,
+                run.step(h.name, "deliver", "deliver", f"delivered to {ipstr(nh)} on bridge {dev} (a container; its "
+                         "own state is not in the snapshot)")
+                return Outcome("delivered", f"delivered to {ipstr(nh)} behind {dev} on {h.name}", h.name, pkt,
                                deliver_dev=dev)
             if h.crosses_cloud_port(dev):
                 fail = self._security_group(run, h, "egress", pkt, pkt.dst)
@@ -317,7 +319,7 @@ class TraceEngine:
                              f"{pkt.dst} is reached {where} out of {dev}, which is not one of the analysed hosts")
         rname, rdev = owner
         r = self.hosts[rname]
-        run.step(h.name, "transmit", "forward", f"out {dev} to next hop {nh} ({rname} {rdev})")
+        run.step(h.name, "transmit", "forward", f"out {dev} to next hop {ipstr(nh)} ({rname} {rdev})")
         if h.crosses_cloud_port(dev):
             fail = self._security_group(run, h, "egress", pkt, pkt.dst)
             if fail:
@@ -371,7 +373,8 @@ class TraceEngine:
         outer = Packet(src=local, dst=fdb.dst, proto="udp", sport=EPHEMERAL_PORT, dport=port, icmp_type=None,
                        size=pkt.size + VXLAN_OVERHEAD if pkt.size else None, inner=pkt, vni=vni)
         run.step(h.name, "vxlan encap", "encapsulate",
-                 f"{dev}: {nh} lladdr {lladdr} -> fdb dst {fdb.dst}; outer udp {local or '?'} -> {fdb.dst}:{port} "
+                 f"{dev}: {ipstr(nh)} lladdr {lladdr} -> fdb dst {ipstr(fdb.dst)}; outer udp "
+                 f"{ipstr(local) if local else '?'} -> {ipstr(fdb.dst)}:{port} "
                  f"vni {vni}", consulted)
         return self._originate(run, h, outer)
 
@@ -439,6 +442,8 @@ class TraceEngine:
             return None
         back = routing.lookup(run, h, Packet(src=pkt.dst, dst=pkt.src, proto=pkt.proto, mark=pkt.mark), None,
                               record=False)
+        if (back.kind == "unicast" or back.kind == "local") and (mode != 1 or back.dev == iif):
+            return None
         ev = [h.sysctl_evidence("net.ipv4.conf.all.rp_filter"), *back.consulted[:2]]
         if back.kind != "unicast" and back.kind != "local":
             return self._end(run, h, pkt, "denied-in",

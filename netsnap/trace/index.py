@@ -159,6 +159,7 @@ class HostIndex:
     name: str = ""
     local_ips: dict[IPAddress, str] = field(default_factory=dict)
     connected: list[Connected] = field(default_factory=list)
+    connected_on: dict[IPv4Network, list[Connected]] = field(default_factory=dict)  # `connected` by network
     tables: dict[str, RouteTable] = field(default_factory=dict)
     policy: list[PolicyRule] = field(default_factory=list)
     chains: dict[tuple[str, str], ChainIndex] = field(default_factory=dict)
@@ -187,6 +188,7 @@ class HostIndex:
                 if net.prefixlen < 32:
                     assert isinstance(net, IPv4Network) and isinstance(a.address.ip, IPv4Address)
                     idx.connected.append(Connected(net, iface.name, a.address.ip))
+                    idx.connected_on.setdefault(net, []).append(idx.connected[-1])
         for route in host.routes:
             table = idx.tables.get(route.table)
             if table is None:
