@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from functools import lru_cache
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Any
 
 from netsnap.engine.findings import Evidence
@@ -159,7 +159,7 @@ class HostIndex:
     name: str = ""
     local_ips: dict[IPAddress, str] = field(default_factory=dict)
     connected: list[Connected] = field(default_factory=list)
-    connected_on: dict[IPv4Network, list[Connected]] = field(default_factory=dict)  # `connected` by network
+    connected_on: dict[IPv4Network | IPv6Network, list[Connected]] = field(default_factory=dict)  # `connected` by net
     tables: dict[str, RouteTable] = field(default_factory=dict)
     policy: list[PolicyRule] = field(default_factory=list)
     chains: dict[tuple[str, str], ChainIndex] = field(default_factory=dict)
