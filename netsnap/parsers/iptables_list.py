@@ -38,7 +38,7 @@ from netsnap.model.iptables import (
     Table,
     Target,
 )
-from netsnap.parsers.iptables_rule import KNOWN_MODULES, fast_record, parse_net
+from netsnap.parsers.iptables_rule import KNOWN_MODULES, fast_record, parse_net, slim_record
 from netsnap.parsers.iptables_save import split_lines
 from netsnap.parsers.ttp_runner import run_template
 
@@ -291,7 +291,7 @@ def _row(st: _State, ln: int, raw: str, words: list[str], line: str) -> IptRule 
         "packets": pkts,
         "bytes": byts,
     }
-    return fast_record(IptRule, values)
+    return slim_record(IptRule, values)  # key-sharing dict: ~360 bytes less per rule
 
 
 def _rest_after(line: str, words: list[str], count: int) -> str:
