@@ -7,7 +7,6 @@ rules that can match its addresses, in chain order.
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
@@ -139,7 +138,10 @@ class ChainIndex:
             return self._always
         if not self._always and len(lists) == 2:
             return lists[1]
-        return list(heapq.merge(*lists))
+        # the lists are disjoint (a rule sits in one list, one prefix bucket each): sorting restores chain order
+        merged = [i for part in lists for i in part]
+        merged.sort()
+        return merged
 
 
 @dataclass

@@ -132,7 +132,12 @@ class Netfilter:
         for table, ci, stage in self.plan[hook]:
             if table == "nat" and pkt.ctstate != "NEW":
                 continue  # nat sees only the first packet of a connection
-            out = self._table(run, table, hook, ci, pkt, egress_source)
+            cands = ci.candidates(pkt.src, pkt.dst)
+            if not cands and ci.chain.policy != "DROP" and (not ci.rules or table not in ("filter", "security")):
+                # no rule can match and the policy accepts: the same as below, without the outcome and no step
+                consulted.append(evidence(name, ci.chain.src, ci.policy_text))
+                continue
+            out = self._table(run, table, hook, ci, cands, pkt, egress_source)
             pkt = out.pkt
             consulted.extend(out.consulted)
             if out.nat:
@@ -152,10 +157,10 @@ class Netfilter:
         return _TableOutcome(verdict, pkt, ci.policy_detail, consulted)
 
     def _table(
-        self, run: Run, table: str, hook: str, start: ChainIndex, pkt: Packet,
+        self, run: Run, table: str, hook: str, start: ChainIndex, first: list[int], pkt: Packet,
         egress_source: Callable[[Packet], IPv4Address | None],
     ) -> _TableOutcome:
-        first = start.candidates(pkt.src, pkt.dst)
+        """Walk `start` (whose candidate rules for `pkt` are `first`) and the chains it jumps to."""
         if not first:  # no rule of the chain can match: its policy decides
             return self._policy(start, pkt, [])
         host = self.hidx.name
@@ -210,7 +215,11 @@ class Netfilter:
                 if len(frames) >= MAX_DEPTH:
                     unknown.append((rule, "chain nesting too deep (loop?)"))
                     continue
-                frames.append(_Frame(sub, sub.candidates(pkt.src, pkt.dst)))
+                sub_cands = sub.candidates(pkt.src, pkt.dst)
+                if sub_cands:
+                    frames.append(_Frame(sub, sub_cands))
+                elif not frames:  # a goto to a chain none of whose rules can match: back to the policy
+                    outcome = self._policy(start, pkt, consulted)
                 continue
             if tname in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
                 consulted.append(rule_evidence(host, rule))
