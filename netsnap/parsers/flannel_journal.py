@@ -51,9 +51,10 @@ _PASSWORD = re.compile(r"((?:etcdPassword:|-etcd-password[= ]|FLANNELD_ETCD_PASS
 
 Level = Literal["I", "W", "E", "F", "?"]
 _S = TypeVar("_S")
-# TTP runs over this many lines at a time, so that its intermediate records (~1 KB a line, and the last run's
-# stay referenced by TTP until its next run) are bounded: ~5 MB, not 200 MB for 200k lines.
-CHUNK_LINES = 5_000
+# TTP runs over this many lines at a time, so that its intermediate records (~1 KB a line; the last run's stay
+# referenced by TTP until its next run) stay bounded and do not fragment the heap between the kept events.
+# Measured at 200k lines (bench): 5,000 -> 1,000 lowered the node's peak RSS 611 -> 577 MB and CPU 10.5 -> 8.8 s.
+CHUNK_LINES = 1_000
 
 
 _ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$")
