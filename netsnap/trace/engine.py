@@ -61,6 +61,11 @@ class TraceEngine:
                 if dev != "lo" and not ip.is_loopback:
                     self.owner.setdefault(ip, (name, dev))
         self._graph: Any = None
+        # (host, vxlan dev, next hop) -> what encapsulation does there, when it needs no assumption (see _encapsulate)
+        self._encap_plans: dict[tuple[str, str, IPAddress], tuple[IPAddress, int, int, IPAddress | None,
+                                                                  list[Evidence], str]] = {}
+        # (host, udp port, vni) -> the VXLAN device that takes the packet, its evidence and the step text
+        self._decap_plans: dict[tuple[str, int | None, int | None], tuple[str, list[Evidence], str]] = {}
 
     @property
     def graph(self) -> Any:
@@ -339,10 +344,18 @@ class TraceEngine:
 
     def _encapsulate(self, run: Run, h: HostIndex, pkt: Packet, dec: routing.RouteDecision) -> Outcome:
         dev = dec.dev or ""
-        vx = h.vxlan[dev]
         nh = dec.gateway or pkt.dst
+        plan = self._encap_plans.get((h.name, dev, nh))
+        if plan is not None:  # the same (host, device, next hop) was encapsulated before without assumptions
+            dst, port, vni, local, consulted, detail = plan
+            run.step(h.name, "vxlan encap", "encapsulate", detail, consulted)
+            return self._originate(run, h, Packet(
+                src=local, dst=dst, proto="udp", sport=EPHEMERAL_PORT, dport=port, icmp_type=None,
+                size=pkt.size + VXLAN_OVERHEAD if pkt.size else None, inner=pkt, vni=vni))
+        vx = h.vxlan[dev]
         n = h.neigh.get((dev, nh))
         lladdr = n.lladdr if n is not None and n.lladdr and not FAILED_NEIGH & set(n.states) else None
+        assumed = lladdr is None
         if lladdr is None:
             peer_mac = self._peer_vtep_mac(h, dev, nh)
             if peer_mac is None:
@@ -372,10 +385,11 @@ class TraceEngine:
             consulted.append(evidence(h.name, info.src, f"{dev}: vxlan id {vni} local {local} dstport {port}"))
         outer = Packet(src=local, dst=fdb.dst, proto="udp", sport=EPHEMERAL_PORT, dport=port, icmp_type=None,
                        size=pkt.size + VXLAN_OVERHEAD if pkt.size else None, inner=pkt, vni=vni)
-        run.step(h.name, "vxlan encap", "encapsulate",
-                 f"{dev}: {ipstr(nh)} lladdr {lladdr} -> fdb dst {ipstr(fdb.dst)}; outer udp "
-                 f"{ipstr(local) if local else '?'} -> {ipstr(fdb.dst)}:{port} "
-                 f"vni {vni}", consulted)
+        detail = (f"{dev}: {ipstr(nh)} lladdr {lladdr} -> fdb dst {ipstr(fdb.dst)}; outer udp "
+                  f"{ipstr(local) if local else '?'} -> {ipstr(fdb.dst)}:{port} vni {vni}")
+        run.step(h.name, "vxlan encap", "encapsulate", detail, consulted)
+        if not assumed and info is not None:  # nothing was assumed (no taint): the same for every packet
+            self._encap_plans[(h.name, dev, nh)] = (fdb.dst, port, vni, local, consulted, detail)
         return self._originate(run, h, outer)
 
     def _peer_vtep_mac(self, h: HostIndex, dev: str, nh: IPAddress) -> str | None:
@@ -396,12 +410,20 @@ class TraceEngine:
     def _decapsulate(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
         inner = pkt.inner
         assert inner is not None
+        key = (h.name, pkt.dport, pkt.vni)
+        plan = self._decap_plans.get(key)
+        if plan is not None:
+            name, ev, detail = plan
+            run.step(h.name, "vxlan decap", "decapsulate", detail, ev)
+            return self._receive(run, h, inner.with_(iif=name, oif=None))
         for name, iface in h.vxlan.items():
             info = iface.vxlan
             port = (info.dstport or DEFAULT_VXLAN_PORT) if info else DEFAULT_VXLAN_PORT
             if port == pkt.dport and (info is None or info.vni == pkt.vni):
                 ev = [evidence(h.name, info.src, f"{name}: vxlan id {info.vni} dstport {port}")] if info else []
-                run.step(h.name, "vxlan decap", "decapsulate", f"udp {pkt.dport} vni {pkt.vni} -> {name}", ev)
+                detail = f"udp {pkt.dport} vni {pkt.vni} -> {name}"
+                self._decap_plans[key] = (name, ev, detail)
+                run.step(h.name, "vxlan decap", "decapsulate", detail, ev)
                 return self._receive(run, h, inner.with_(iif=name, oif=None))
         return self._end(run, h, pkt, "denied-in",
                          f"no VXLAN device on {h.name} listens on udp {pkt.dport} with vni {pkt.vni} "
