@@ -217,7 +217,9 @@ def run_memory(workdir: Path, scale: float) -> None:
             continue
         data = json.loads(out.stdout.strip().splitlines()[-1])
         mb = data["peak_mb"]
-        kept = ", ".join(f"{k} +{v:.0f} MB" for k, v in data["kept_mb"].items())
+        counts = data.get("items", {})
+        kept = ", ".join(f"{k} +{v:.0f} MB" + (f" ({v * 1024 * 1024 / counts[k]:,.0f} B/item)" if counts.get(k) else "")
+                         for k, v in data["kept_mb"].items())
         line = (f"{label}: {data['lines']:,} lines; imports {data['baseline_mb']:.0f} MB; kept per source: {kept}; "
                 f"peak RSS {mb:.0f} MB")
         if sources == NODE_SOURCES:
@@ -250,6 +252,7 @@ def memory_child(node: Path, sources: list[str]) -> None:
     baseline = peak_rss_mb()
     kept: list[Any] = []
     kept_mb: dict[str, float] = {}
+    counts: dict[str, int] = {}
     lines = 0
     for source in sources:
         module, key = SOURCES[source]
@@ -265,7 +268,17 @@ def memory_child(node: Path, sources: list[str]) -> None:
         del text
         gc.collect()
         kept_mb[source] = _rss_mb("VmRSS") - before
-    print(json.dumps({"peak_mb": peak_rss_mb(), "baseline_mb": baseline, "lines": lines, "kept_mb": kept_mb}))
+        counts[source] = _item_count(kept[-1])
+    print(json.dumps({"peak_mb": peak_rss_mb(), "baseline_mb": baseline, "lines": lines, "kept_mb": kept_mb,
+                      "items": counts}))
+
+
+def _item_count(result: Any) -> int:
+    """Rules of a ruleset result, else items (routes, journal events)."""
+    items = getattr(result, "items", [])
+    if items and hasattr(items[0], "rule_count"):
+        return sum(int(r.rule_count()) for r in items)
+    return len(items)
 
 
 def run_trace_hook() -> None:
