@@ -67,6 +67,12 @@ def _run(name: str, numbered: str) -> Any:
     result = parser.result(structure="flat_list")
     parser.clear_input()
     parser.clear_result()
+    # TTP's shared function table keeps the last run's parser and results objects (its whole input
+    # text and raw records, ~700 B a line) until the next run; drop them so a large source is freed.
+    shared = getattr(parser, "_ttp_", None)
+    if isinstance(shared, dict):
+        shared.pop("parser_object", None)
+        shared.pop("results_object", None)
     cache[name] = parser
     return result
 
