@@ -61,7 +61,22 @@ class Packet:
 _FIELD_SET = frozenset(f.name for f in fields(Packet))
 
 
-@lru_cache(maxsize=1 << 16)
+_IPV4_TEXT: dict[int, str] = {}
+
+
 def ipstr(ip: IPAddress) -> str:
-    """str() of an address, memoised (ipaddress formats in Python on every call)."""
+    """str() of an address, memoised by its integer for IPv4 (ipaddress formats and hashes in Python)."""
+    if type(ip) is not IPv4Address:
+        return _ipstr_other(ip)
+    value = int(ip)
+    text = _IPV4_TEXT.get(value)
+    if text is None:
+        if len(_IPV4_TEXT) >= 1 << 16:
+            _IPV4_TEXT.clear()
+        text = _IPV4_TEXT[value] = str(ip)
+    return text
+
+
+@lru_cache(maxsize=1 << 12)
+def _ipstr_other(ip: IPAddress) -> str:
     return str(ip)
