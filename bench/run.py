@@ -19,6 +19,7 @@ import argparse
 import gc
 import importlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -287,7 +288,7 @@ def run_trace_hook() -> None:
         print("== trace benchmark: bench/trace_bench.py not present")
         return
     print("== trace benchmark (bench/trace_bench.py)")
-    result = subprocess.run([sys.executable, str(trace)], check=False)
+    result = subprocess.run([sys.executable, str(trace), "--workers", str(os.cpu_count() or 1)], check=False)
     if result.returncode != 0:
         print(f"trace benchmark exited with {result.returncode}")
 
