@@ -30,23 +30,36 @@ ROUTE_PREFERENCE = ("ip_route", "route_n", "proc_net_route")
 IPTABLES_SOURCES = ("iptables_save", "ip6tables_save", "iptables_legacy_save", "iptables_nft_save", "iptables_list")
 
 
-def load_bundle(path: str | os.PathLike[str]) -> Host:
-    """Open one bundle and parse it into a Host (BundleError for an unreadable bundle)."""
+def _open(path: str | os.PathLike[str]) -> tuple[Bundle, Host]:
     from netsnap.bundle.reader import open_bundle
 
-    return build_host(open_bundle(path))
+    bundle = open_bundle(path)
+    return bundle, build_host(bundle)
 
 
-def load_snapshot(paths: Sequence[str | os.PathLike[str]]) -> Snapshot:
-    """Open and parse several bundles; host names are made unique ("node", "node#2")."""
+def load_bundle(path: str | os.PathLike[str]) -> Host:
+    """Open one bundle and parse it into a Host (BundleError for an unreadable bundle)."""
+    return _open(path)[1]
+
+
+def load_snapshot(
+    paths: Sequence[str | os.PathLike[str]], members: dict[str, dict[str, str]] | None = None
+) -> Snapshot:
+    """Open and parse several bundles; host names are made unique ("node", "node#2").
+
+    `members`, when given, receives each host's readable bundle text members under its (unique) name,
+    for the report's raw-file appendix, so no bundle is read twice.
+    """
     hosts: list[Host] = []
     seen: dict[str, int] = {}
     for path in paths:
-        host = load_bundle(path)
+        bundle, host = _open(path)
         count = seen.get(host.name, 0) + 1
         seen[host.name] = count
         if count > 1:
             host = host.model_copy(update={"name": f"{host.name}#{count}"})
+        if members is not None:
+            members[host.name] = dict(bundle.members)
         hosts.append(host)
     return Snapshot(hosts=hosts)
 

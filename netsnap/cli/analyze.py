@@ -48,8 +48,10 @@ class InputError(Exception):
     """Unreadable input; str() is one line naming the file and the problem."""
 
 
-def load(paths: list[str]) -> Snapshot:
-    """Bundles -> Snapshot (netsnap.load); any bundle or parse failure becomes an InputError."""
+def load(paths: list[str], members: dict[str, dict[str, str]] | None = None) -> Snapshot:
+    """Bundles -> Snapshot (netsnap.load); any bundle or parse failure becomes an InputError.
+
+    `members` (when given) receives each host's bundle text members for the HTML appendix."""
     from netsnap.bundle.model import BundleError
     from netsnap.load import load_snapshot
 
@@ -57,7 +59,7 @@ def load(paths: list[str]) -> Snapshot:
         if not os.path.exists(p):
             raise InputError(f"{p}: no such file or directory")
     try:
-        return load_snapshot(paths)
+        return load_snapshot(paths, members)
     except BundleError as exc:
         raise InputError(str(exc)) from None
     except (OSError, ValueError) as exc:
@@ -91,20 +93,6 @@ def analyse(snapshot: Snapshot, security_groups: SecurityGroups | None, rules_di
         return run_rules(snapshot, security_groups=security_groups, rules_dirs=rules_dirs, only=only, skip=skip)
     except RuleLoadError as exc:
         raise InputError(str(exc).splitlines()[0]) from None
-
-
-def raw_files(snapshot: Snapshot, paths: list[str]) -> dict[str, dict[str, str]]:
-    """The bundles' text members by host name, for the HTML appendix (hosts come in `paths` order)."""
-    from netsnap.bundle.model import BundleError
-    from netsnap.bundle.reader import open_bundle
-
-    out: dict[str, dict[str, str]] = {}
-    for host, path in zip(snapshot.hosts, paths, strict=False):
-        try:
-            out[host.name] = dict(open_bundle(path).members)
-        except BundleError:
-            continue
-    return out
 
 
 def security_group_labels(specs: list[str], snapshot: Snapshot) -> dict[str, str]:
@@ -148,7 +136,7 @@ def _print_comparison(diff: DiffResult, console: Console) -> None:
             console.print(f"       {d.explanation}", markup=False)
 
 
-def _document(fmt: Format, result: AnalysisResult, snapshot: Snapshot, bundles: list[str],
+def _document(fmt: Format, result: AnalysisResult, snapshot: Snapshot, raws: dict[str, dict[str, str]],
               specs: list[str], diff: DiffResult | None) -> str:
     """The report as text for a file or a pipe (text, JSON or HTML)."""
     if fmt is Format.TEXT:
@@ -162,7 +150,6 @@ def _document(fmt: Format, result: AnalysisResult, snapshot: Snapshot, bundles: 
         return render_json(result)
     from netsnap.diff.html import render_diff_section
 
-    raws = raw_files(snapshot, bundles)
     return render_html(result, snapshot, raw_files=raws, security_groups=security_group_labels(specs, snapshot),
                        comparison=render_diff_section(diff) if diff is not None else None)
 
@@ -223,7 +210,8 @@ def analyze(
     err = Console(stderr=True, quiet=quiet or not sys.stderr.isatty())
     try:
         with err.status(f"loading {len(bundles)} bundle(s)"):
-            snapshot = load(bundles)
+            raws: dict[str, dict[str, str]] = {}
+            snapshot = load(bundles, raws if fmt is Format.HTML else None)
             groups = attach_security_groups(snapshot, specs)
         with err.status("running rules"):
             result = analyse(snapshot, groups, list(rules_dir or []), only_t, skip_t)
@@ -246,7 +234,7 @@ def analyze(
             if diff is not None:
                 _print_comparison(diff, console)
             raise typer.Exit(code=exit_code(result, fail_on.value))
-        document = _document(fmt, result, snapshot, bundles, specs, diff)
+        document = _document(fmt, result, snapshot, raws, specs, diff)
     except typer.Exit:
         raise
     except Exception as exc:

@@ -27,8 +27,10 @@ runner = CliRunner()
 def pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, object]:
     seen: dict[str, object] = {}
 
-    def fake_load(paths: list[str]) -> Snapshot:
+    def fake_load(paths: list[str], members: dict[str, dict[str, str]] | None = None) -> Snapshot:
         seen["paths"] = paths
+        if members is not None:
+            members.update(builders.RAW_FILES)
         return builders.snapshot()
 
     def fake_analyse(snapshot: Snapshot, groups: object, rules_dirs: list[str], only: list[str],
@@ -38,7 +40,6 @@ def pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, objec
 
     monkeypatch.setattr(analyze_cmd, "load", fake_load)
     monkeypatch.setattr(analyze_cmd, "analyse", fake_analyse)
-    monkeypatch.setattr(analyze_cmd, "raw_files", lambda snapshot, paths: builders.RAW_FILES)
     monkeypatch.chdir(tmp_path)
     return seen
 
@@ -136,7 +137,7 @@ def test_bad_security_group_spec_is_one_line_exit_2(monkeypatch: pytest.MonkeyPa
 
 
 def test_internal_error_is_one_line_unless_debug(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(paths: list[str]) -> Snapshot:
+    def broken(paths: list[str], members: dict[str, dict[str, str]] | None = None) -> Snapshot:
         raise KeyError("surprise")
 
     monkeypatch.setattr(analyze_cmd, "load", broken)
