@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from netsnap.diff.model import Fact
-from netsnap.engine.findings import Evidence
-from netsnap.model.base import Record
+from netsnap.engine.rule import evidence, evidence_at
 from netsnap.model.host import Host
 from netsnap.model.iptables import IptRule
 
@@ -24,10 +23,6 @@ WATCHED_SYSCTL = re.compile(
     r"|bridge\.bridge-nf-call-ip6?tables|netfilter\.nf_conntrack_max|nf_conntrack_max)$"
 )
 IP_TOKEN = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?\b")
-
-
-def evidence(host: Host, item: Record) -> Evidence:
-    return Evidence(host=host.name, file=item.src.file, line=item.src.line, text=item.raw)
 
 
 class Roles:
@@ -187,7 +182,7 @@ def _iptables_facts(host: Host, roles: Roles) -> Iterator[Fact]:
                     kind="iptables-policy",
                     key=f"{table.name} {chain.name}",
                     value=chain.policy,
-                    evidence=[Evidence(host=host.name, file=chain.src.file, line=chain.src.line)],
+                    evidence=[evidence_at(host, chain.src, f":{chain.name} {chain.policy}")],
                 )
             for rule in chain.rules:
                 yield Fact(
@@ -213,7 +208,7 @@ def _flannel_facts(host: Host, roles: Roles) -> Iterator[Fact]:
         if iface.vxlan is None:
             continue
         vx = iface.vxlan
-        ev = [Evidence(host=host.name, file=vx.src.file, line=vx.src.line, text=iface.raw)]
+        ev = [evidence_at(host, vx.src, iface.raw)]
         local_nic = next(
             (i.name for i in host.interfaces.values() if vx.local is not None and any(
                 a.address.ip == vx.local for a in i.addresses)),
@@ -231,7 +226,7 @@ def _flannel_facts(host: Host, roles: Roles) -> Iterator[Fact]:
                 kind="flannel-option",
                 key=f"{label} --{name}",
                 value=roles.text(fv.value),
-                evidence=[Evidence(host=host.name, file=fv.src.file, line=fv.src.line)],
+                evidence=[evidence_at(host, fv.src, f"{fv.name}={fv.value}")],
             )
     chosen = [e for e in host.flannel.events if e.kind == "iface-chosen"]
     if chosen:
