@@ -89,12 +89,7 @@ def _remap(obj: Any, line_map: list[int]) -> Any:
 
 def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
     try:
-        parse = parser_for(sf.source)
-    except ModuleNotFoundError:
-        status.notes.append("no parser for this source yet")
-        return None
-    try:
-        result = parse(sf.text, sf.file)
+        result = parser_for(sf.source)(sf.text, sf.file)
     except Exception as exc:  # parsers must not raise; a bug must not hide the other sources
         status.state = SourceState.UNREADABLE
         status.notes.append(f"parser error: {type(exc).__name__}: {exc}")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
-from netsnap.engine.rule import Rule, RuleContext, available, evidence, evidence_at
+from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
 
 KEY = "net.bridge.bridge-nf-call-iptables"
 
@@ -55,7 +55,7 @@ class BrNetfilterMissing(Rule):
             ev.append(evidence(host, s))
             state = f"{KEY} = 0"
         else:
-            if available(host, "lsmod"):
+            if host.has("lsmod"):
                 mod = host.modules.get("br_netfilter")
                 if mod is not None:
                     return  # loaded; the sysctl was just not captured

@@ -45,12 +45,6 @@ class RuleContext:
         return self.host
 
 
-def available(host: Host, source: str) -> bool:
-    """A source the rules can rely on: usable (ok/truncated) and actually read by a parser."""
-    st = host.sources.get(source)
-    return host.has(source) and not (st is not None and any("no parser" in n for n in st.notes))
-
-
 def iface_sysctl(host: Host, iface: str, key: str) -> Sysctl | None:
     """`net.ipv4.conf.<iface>.<key>`; sysctl -a writes dots in interface names as slashes (flannel/1)."""
     return host.sysctls.get(f"net.ipv4.conf.{iface}.{key}") or host.sysctls.get(

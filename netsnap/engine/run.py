@@ -14,7 +14,7 @@ from netsnap.engine.cluster import Cluster
 from netsnap.engine.discovery import discover
 from netsnap.engine.findings import AnalysisResult, Finding, HostSummary, NotEvaluated, RuleRun, Severity
 from netsnap.engine.meta import RuleMeta
-from netsnap.engine.rule import Rule, RuleContext, available
+from netsnap.engine.rule import Rule, RuleContext
 from netsnap.model import Host, Snapshot
 from netsnap.secgroups.model import SecurityGroups
 
@@ -24,9 +24,9 @@ MAX_TRACES = 20
 def missing_sources(meta: RuleMeta, host: Host) -> list[str]:
     """Sources `meta` needs that `host` lacks: each missing `requires` id, and each unmet `requires_any`
     group written as "a or b or c"."""
-    missing = [s for s in meta.requires if not available(host, s)]
+    missing = [s for s in meta.requires if not host.has(s)]
     for group in meta.requires_any:
-        if not any(available(host, s) for s in group):
+        if not any(host.has(s) for s in group):
             missing.append(" or ".join(group))
     return missing
 
@@ -38,8 +38,6 @@ def _why_missing(host: Host, missing: list[str]) -> str:
         for sid in entry.split(" or "):
             st = host.sources.get(sid)
             state = st.state.value if st else "not collected"
-            if st is not None and st.usable and not available(host, sid):
-                state = "collected, no parser"
             states.append(f"{sid}: {state}")
         parts.append("; ".join(states))
     return "missing sources (" + "; ".join(parts) + ")"

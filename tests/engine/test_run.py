@@ -89,11 +89,11 @@ def test_missing_sources_are_not_evaluated_never_passed() -> None:
     assert res.rule_runs[0].status == "fired" and res.rule_runs[0].hosts == ["a"]
 
 
-def test_unparsed_source_counts_as_missing() -> None:
+def test_unreadable_source_counts_as_missing() -> None:
     h = host("a", ok=["sysctl"])
-    h.sources["sysctl"].notes.append("no parser for this source yet")
+    h.sources["sysctl"].state = SourceState.UNREADABLE  # what the loader records when a parser fails
     res = run_rules(Snapshot(hosts=[h]), rules=[probe(requires=("sysctl",))])
-    assert not res.findings and "no parser" in res.not_evaluated[0].reason
+    assert not res.findings and "unreadable" in res.not_evaluated[0].reason
     assert res.rule_runs[0].status == "not-evaluated"
 
 

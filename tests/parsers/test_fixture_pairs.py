@@ -40,3 +40,11 @@ def test_fixture_pair(source: str, raw: Path) -> None:
         expected_path.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
     assert expected_path.exists(), f"missing expected output {expected_path}"
     assert got == json.loads(expected_path.read_text())
+
+
+def test_every_source_has_a_parser() -> None:
+    # the loader relies on this: a collected source is always parsed (or marked unreadable)
+    from netsnap.sources import SOURCES
+
+    for source in SOURCES:
+        assert callable(parser_for(source.id)), source.id
