@@ -166,7 +166,7 @@ def model_floor(text: str) -> int:
     no match parsing): the lower bound of any parser that returns this model."""
     from netsnap.model.base import Provenance
     from netsnap.model.iptables import IptRule
-    from netsnap.parsers.iptables_rule import fast_record
+    from netsnap.model.unchecked import fast_record
 
     rules = []
     for ln, raw in enumerate(text.split("\n"), 1):
@@ -174,7 +174,7 @@ def model_floor(text: str) -> int:
         if line.startswith("-A "):
             words = line.split(None, 2)
             rules.append(fast_record(IptRule, {
-                "src": fast_record(Provenance, {"file": "f", "line": ln}), "raw": raw, "table": "nat",
+                "src": Provenance("f", ln), "raw": raw, "table": "nat",
                 "chain": words[1], "position": ln, "source": None, "destination": None, "in_iface": None,
                 "out_iface": None, "protocol": None, "fragment": None, "matches": [], "target": None,
                 "packets": None, "bytes": None}))

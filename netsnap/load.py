@@ -68,7 +68,7 @@ def _remap(obj: Any, line_map: list[int]) -> Any:
     """Rewrite every Provenance line through `line_map` (for filtered sources such as sos journals)."""
     if isinstance(obj, Provenance):
         if 0 < obj.line <= len(line_map):
-            return obj.model_copy(update={"line": line_map[obj.line - 1]})
+            return obj._replace(line=line_map[obj.line - 1])
         return obj
     if isinstance(obj, BaseModel):
         updates = {}

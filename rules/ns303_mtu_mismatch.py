@@ -82,7 +82,7 @@ class MtuMismatch(Rule):
                     f"device changed by hand)."
                 ),
                 evidence=[
-                    evidence_at(host, se.src.model_copy(update={"line": line or se.src.line}), f"FLANNEL_MTU={se.mtu}"),
+                    evidence_at(host, se.src._replace(line=line or se.src.line), f"FLANNEL_MTU={se.mtu}"),
                     evidence(host, dev, dev.raw or f"{dev.name}: mtu {dev.mtu}"),
                 ],
                 remediation=["systemctl restart flanneld   # rewrites subnet.env from the device",

@@ -35,7 +35,7 @@ from typing import Any, Literal, TypeVar
 from netsnap.flannel.log_catalog import REDACTED, classify, file_hint
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlannelEvent
-from netsnap.parsers.iptables_rule import fast_record, slim_record
+from netsnap.model.unchecked import slim_record
 from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template
 
@@ -149,7 +149,7 @@ class _Builder:
         return got  # type: ignore[return-value]  # equal keys have equal types here
 
     def src(self, line: int) -> Provenance:
-        return fast_record(Provenance, {"file": self.file, "line": line})
+        return Provenance(self.file, line)
 
     def when(self, value: datetime | None) -> datetime | None:
         if value is None or value.tzinfo is None:

@@ -38,7 +38,8 @@ from netsnap.model.iptables import (
     Table,
     Target,
 )
-from netsnap.parsers.iptables_rule import KNOWN_MODULES, fast_record, parse_net, slim_record
+from netsnap.model.unchecked import fast_record, slim_record
+from netsnap.parsers.iptables_rule import KNOWN_MODULES, parse_net
 from netsnap.parsers.iptables_save import split_lines
 from netsnap.parsers.ttp_runner import run_template
 
@@ -209,8 +210,7 @@ def _header(st: _State, ln: int, raw: str, rec: dict[str, Any]) -> None:
     if ("pkts" in rec and pkts is None) or ("byts" in rec and byts is None):
         st.bad(ln, raw, "malformed chain counters")
     chain = fast_record(Chain, {"name": name, "policy": str(policy) if policy else None, "packets": pkts,
-                                "bytes": byts, "rules": [], "src": fast_record(Provenance, {"file": st.file,
-                                                                                            "line": ln})})
+                                "bytes": byts, "rules": [], "src": Provenance(st.file, ln)})
     table.chains[name] = chain
     st.chain = chain
 
@@ -275,7 +275,7 @@ def _row(st: _State, ln: int, raw: str, words: list[str], line: str) -> IptRule 
             target = st.targets[(target_name, key)] = fast_record(
                 Target, {"name": target_name, "goto": found[2], "options": dict(found[1]), "text": ""})
     values: dict[str, Any] = {
-        "src": fast_record(Provenance, {"file": st.file, "line": ln}),
+        "src": Provenance(st.file, ln),
         "raw": raw,
         "table": table.name,
         "chain": chain.name,

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from netsnap.engine.findings import Evidence
+from netsnap.model.unchecked import fast_record
 
 Verdict = Literal["reachable", "unreachable", "unknown"]
 Disposition = Literal[
@@ -35,21 +36,12 @@ class Step(BaseModel):
     consulted: list[Evidence] = Field(default_factory=list)
 
 
-_STEP_FIELDS = frozenset(("host", "stage", "action", "detail", "consulted"))
-_setattr = object.__setattr__
-
-
 def make_step(host: str, stage: str, action: StepAction, detail: str, consulted: list[Evidence]) -> Step:
     """A Step from values the trace engine already typed (no validation pass: this is the hot loop).
 
     Equal to `Step(host=..., ...)` with every field set; `consulted` is copied, as validation would."""
-    step = Step.__new__(Step)
-    _setattr(step, "__dict__", {"host": host, "stage": stage, "action": action, "detail": detail,
-                                "consulted": list(consulted)})
-    _setattr(step, "__pydantic_fields_set__", set(_STEP_FIELDS))
-    _setattr(step, "__pydantic_extra__", None)
-    _setattr(step, "__pydantic_private__", None)
-    return step
+    return fast_record(Step, {"host": host, "stage": stage, "action": action, "detail": detail,
+                              "consulted": list(consulted)})
 
 
 class TraceResult(BaseModel):
