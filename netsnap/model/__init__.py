@@ -1,6 +1,9 @@
 """The typed model every layer shares: provenance, host state and snapshots.
 
 Data flows one way: bundle -> sources -> parsers -> this model -> graph -> rules -> findings.
+Parsed models are read-only: to keep 100k-rule hosts small, parsers share equal values and
+containers between records (a rule's matches, an event's fields); build changed copies with
+`model_copy(update=...)` instead of mutating.
 """
 
 from netsnap.model.base import Parsed, Provenance, Record, UnparsedLine

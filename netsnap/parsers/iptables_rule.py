@@ -22,6 +22,7 @@ A module, or an option of a known module, that the model does not interpret is k
 from __future__ import annotations
 
 import re
+import sys
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 
@@ -324,13 +325,15 @@ class SpecReader:
     `parse_spec`, so the result is always the same as the slow path's.
     """
 
-    __slots__ = ("_blocks", "_heads", "_targets", "saw_ipv6")
+    __slots__ = ("_atoms", "_blocks", "_heads", "_matches", "_targets", "saw_ipv6")
 
     def __init__(self) -> None:
         self.saw_ipv6 = False
         self._heads: dict[str, _Head | None] = {}
         self._blocks: dict[str, list[MatchModule] | None] = {}
         self._targets: dict[str, Target | None] = {}
+        self._matches: dict[tuple[str, ...], list[MatchModule]] = {}
+        self._atoms: dict[tuple[int, str, bool], AddrMatch | NameMatch] = {}
 
     def read(self, rest: str) -> RuleSpec:
         """Parse the spec `rest` (the text after `-A CHAIN `) into a RuleSpec. Raises like `parse_spec`."""
@@ -384,12 +387,14 @@ class SpecReader:
             target = self._targets[target_text] = self._target(target_text)
         if target is None:
             return None
-        matches = list(head[6])
-        n = len(parts)
-        if n > 1:
-            parts[-1] = last[:cut]
+        parts[-1] = last[:cut]
+        # rules with the same match blocks (and head matches, if any) share one matches list
+        key = tuple(parts) if head[6] else tuple(parts[1:])
+        matches = self._matches.get(key)
+        if matches is None:
+            matches = list(head[6])
             blocks = self._blocks
-            for k in range(1, n):
+            for k in range(1, len(parts)):
                 block_text = parts[k]
                 block = blocks.get(block_text, _MISSING_B)
                 if block is _MISSING_B:
@@ -397,14 +402,14 @@ class SpecReader:
                 if block is None:
                     return None
                 matches += block
+            self._matches[key] = matches
         return head, matches, target
 
-    @staticmethod
-    def _head(text: str) -> _Head | None:
+    def _head(self, text: str) -> _Head | None:
         if text.count('"') % 2:
             return None
         if '"' not in text:
-            head = _plain_head(text.split())
+            head = _plain_head(text.split(), self._atoms)
             if head is not None:
                 return head
         try:
@@ -443,8 +448,9 @@ class SpecReader:
         if '"' not in text:
             tokens = text.split()
             if len(tokens) == 2:
-                return fast_record(Target, {"name": tokens[1], "goto": tokens[0] in _GOTO, "options": {},
-                                            "text": " ".join(tokens)})
+                name = sys.intern(tokens[1])  # the same string as the chain's name (iptables_save interns it)
+                return fast_record(Target, {"name": name, "goto": tokens[0] in _GOTO, "options": _NO_OPTIONS,
+                                            "text": text if text == f"{tokens[0]} {name}" else " ".join(tokens)})
             if tokens[1].startswith("-"):
                 return None
             return _target(tokens, 0, len(tokens))
@@ -457,9 +463,10 @@ class SpecReader:
 _HEAD_INDEX = {"-s": 0, "-d": 1, "-i": 2, "-o": 3, "-p": 4}
 
 
-def _plain_head(tokens: list[str]) -> _Head | None:
+def _plain_head(tokens: list[str], atoms: dict[tuple[int, str, bool], AddrMatch | NameMatch]) -> _Head | None:
     """`[!] -s X [!] -d Y [!] -i I [!] -o O [!] -p P [!] -f` without quotes, exactly as `parse_spec`
-    reads it; None when the head holds anything else (then the slow path decides)."""
+    reads it; None when the head holds anything else (then the slow path decides). Equal matches
+    (`-p tcp`, `! -s 10.244.0.0/16`) are shared through `atoms`."""
     parts: list[Any] = [None, None, None, None, None, None]
     n = len(tokens)
     i = 0
@@ -487,10 +494,15 @@ def _plain_head(tokens: list[str]) -> _Head | None:
             value = tokens[i + 1]
         if value[0] == "-" and len(value) > 1:
             return None
-        if index < 2:
-            parts[index] = fast_record(AddrMatch, {"net": parse_net(value), "negated": negate})
-        else:
-            parts[index] = fast_record(NameMatch, {"value": value, "negated": negate})
+        key = (index, value, negate)
+        atom = atoms.get(key)
+        if atom is None:
+            if index < 2:
+                atom = fast_record(AddrMatch, {"net": parse_net(value), "negated": negate})
+            else:
+                atom = fast_record(NameMatch, {"value": value, "negated": negate})
+            atoms[key] = atom
+        parts[index] = atom
         negate = False
         i += 2
     if negate:
@@ -542,6 +554,7 @@ def _is_v6(head: _Head) -> bool:
     return any(a is not None and isinstance(a.net, IPv6Network) for a in (head[0], head[1]))
 
 
+_NO_OPTIONS: dict[str, str] = {}  # shared by every target without options (the model is read-only)
 _EMPTY_H: _Head = (None, None, None, None, None, None, (), None)
 _MISSING_H: _Head = (None, None, None, None, None, None, (), None)
 _MISSING_B: list[MatchModule] = []

@@ -17,11 +17,13 @@ template `templates/iptables_save.ttp`.
 from __future__ import annotations
 
 import gc
+import sys
 from typing import Any
 
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.iptables import Backend, Chain, IptRule, Ruleset, Table
 from netsnap.model.unchecked import fast_record, key_sharing_dict
+from netsnap.parsers.heap import release_freed_memory
 from netsnap.parsers.iptables_rule import SpecReader
 from netsnap.parsers.ttp_runner import run_template
 
@@ -97,6 +99,7 @@ def parse(text: str, file: str) -> Parsed[Ruleset]:
     finally:
         if gc_was_enabled:
             gc.enable()
+        release_freed_memory()  # the parse's memo caches and line lists are gone by now
 
 
 def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
@@ -192,7 +195,7 @@ def _chain(st: _State, ln: int, raw: str, line: str) -> None:
     if st.table is None or len(parts) < 2 or len(parts) > 3:
         st.bad(ln, raw, "chain line outside a table" if st.table is None else "malformed chain line")
         return
-    name = parts[0]
+    name = sys.intern(parts[0])  # shared with the targets that jump here (SpecReader interns them)
     policy = parts[1] if len(parts) > 1 and parts[1] != "-" else None
     counters = _counters(parts[2]) if len(parts) > 2 else None
     if len(parts) > 2 and counters is None:
