@@ -36,7 +36,6 @@ from netsnap.flannel.log_catalog import REDACTED, classify, file_hint
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlannelEvent
 from netsnap.model.unchecked import slim_record
-from netsnap.parsers.heap import release_freed_memory
 from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template
 
@@ -125,7 +124,6 @@ def parse(text: str, file: str) -> Parsed[FlannelEvent]:
                 result.items.append(event)
         del records, unparsed
     result.unparsed.sort(key=lambda u: u.line)
-    release_freed_memory()
     return result
 
 

@@ -39,7 +39,6 @@ from netsnap.model.iptables import (
     Target,
 )
 from netsnap.model.unchecked import fast_record, slim_record
-from netsnap.parsers.heap import release_freed_memory
 from netsnap.parsers.iptables_rule import KNOWN_MODULES, parse_net
 from netsnap.parsers.iptables_save import split_lines
 from netsnap.parsers.ttp_runner import run_template
@@ -123,7 +122,6 @@ def parse(text: str, file: str) -> Parsed[Ruleset]:
     finally:
         if gc_was_enabled:
             gc.enable()
-        release_freed_memory()  # the parse's memo caches and line lists are gone by now
 
 
 def _parse(text: str, file: str) -> Parsed[Ruleset]:

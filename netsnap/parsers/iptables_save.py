@@ -23,7 +23,6 @@ from typing import Any
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.iptables import Backend, Chain, IptRule, Ruleset, Table
 from netsnap.model.unchecked import fast_record, key_sharing_dict
-from netsnap.parsers.heap import release_freed_memory
 from netsnap.parsers.iptables_rule import SpecReader
 from netsnap.parsers.ttp_runner import run_template
 
@@ -99,7 +98,6 @@ def parse(text: str, file: str) -> Parsed[Ruleset]:
     finally:
         if gc_was_enabled:
             gc.enable()
-        release_freed_memory()  # the parse's memo caches and line lists are gone by now
 
 
 def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
