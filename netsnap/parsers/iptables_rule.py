@@ -28,6 +28,7 @@ from typing import Any
 
 from netsnap.model.iptables import AddrMatch, MatchModule, MatchOption, NameMatch, Target
 from netsnap.model.unchecked import fast_record
+from netsnap.parsers.ipv4 import network as ipv4_network
 
 # Match modules the model interprets, with the options it understands for each.
 KNOWN_MODULES: dict[str, frozenset[str]] = {
@@ -103,28 +104,11 @@ def parse_net(text: str) -> IPv4Network | IPv6Network:
     """`10.0.0.1`, `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1/128` -> network (host bits tolerated)."""
     net = _NET_CACHE.get(text)
     if net is None:
-        net = _ipv4_net(text) or ip_network(text, strict=False)
+        net = ipv4_network(text) or ip_network(text, strict=False)
         if len(_NET_CACHE) > 65_536:  # immutable values; bounded so a huge file cannot pin memory
             _NET_CACHE.clear()
         _NET_CACHE[text] = net
     return net
-
-
-def _ipv4_net(text: str) -> IPv4Network | None:
-    """Fast path for the common `a.b.c.d[/len]`; None for anything else (ip_network decides)."""
-    addr, _, plen = text.partition("/")
-    octets = addr.split(".")
-    if len(octets) != 4 or (plen and not (plen.isdigit() and len(plen) <= 2 and int(plen) <= 32)):
-        return None
-    value = 0
-    for octet in octets:
-        if not octet.isdigit() or len(octet) > 3 or (octet[0] == "0" and len(octet) > 1):
-            return None
-        number = int(octet)
-        if number > 255:
-            return None
-        value = (value << 8) | number
-    return IPv4Network((value, int(plen) if plen else 32), strict=False)
 
 
 def _is_option_start(tok: str) -> bool:
