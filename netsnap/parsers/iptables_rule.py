@@ -309,15 +309,14 @@ class SpecReader:
     `parse_spec`, so the result is always the same as the slow path's.
     """
 
-    __slots__ = ("_atoms", "_blocks", "_heads", "_matches", "_targets", "saw_ipv6")
+    __slots__ = ("_atoms", "_blocks", "_heads", "_targets", "saw_ipv6")
 
     def __init__(self) -> None:
         self.saw_ipv6 = False
         self._heads: dict[str, _Head | None] = {}
         self._blocks: dict[str, list[MatchModule] | None] = {}
         self._targets: dict[str, Target | None] = {}
-        self._matches: dict[tuple[str, ...], list[MatchModule]] = {}
-        self._atoms: dict[tuple[int, str, bool], AddrMatch | NameMatch] = {}
+        self._atoms: list[_Atoms] = [{} for _ in range(2 * len(_HEAD_INDEX))]
 
     def read(self, rest: str) -> RuleSpec:
         """Parse the spec `rest` (the text after `-A CHAIN `) into a RuleSpec. Raises like `parse_spec`."""
@@ -371,14 +370,12 @@ class SpecReader:
             target = self._targets[target_text] = self._target(target_text)
         if target is None:
             return None
-        parts[-1] = last[:cut]
-        # rules with the same match blocks (and head matches, if any) share one matches list
-        key = tuple(parts) if head[6] else tuple(parts[1:])
-        matches = self._matches.get(key)
-        if matches is None:
-            matches = list(head[6])
+        matches = list(head[6])
+        n = len(parts)
+        if n > 1:
+            parts[-1] = last[:cut]
             blocks = self._blocks
-            for k in range(1, len(parts)):
+            for k in range(1, n):
                 block_text = parts[k]
                 block = blocks.get(block_text, _MISSING_B)
                 if block is _MISSING_B:
@@ -386,7 +383,6 @@ class SpecReader:
                 if block is None:
                     return None
                 matches += block
-            self._matches[key] = matches
         return head, matches, target
 
     def _head(self, text: str) -> _Head | None:
@@ -445,12 +441,14 @@ class SpecReader:
 
 
 _HEAD_INDEX = {"-s": 0, "-d": 1, "-i": 2, "-o": 3, "-p": 4}
+_Atoms = dict[str, AddrMatch | NameMatch]
 
 
-def _plain_head(tokens: list[str], atoms: dict[tuple[int, str, bool], AddrMatch | NameMatch]) -> _Head | None:
+def _plain_head(tokens: list[str], atoms: list[_Atoms]) -> _Head | None:
     """`[!] -s X [!] -d Y [!] -i I [!] -o O [!] -p P [!] -f` without quotes, exactly as `parse_spec`
     reads it; None when the head holds anything else (then the slow path decides). Equal matches
-    (`-p tcp`, `! -s 10.244.0.0/16`) are shared through `atoms`."""
+    (`-p tcp`, `! -s 10.244.0.0/16`) are shared through `atoms`: one dict per (option, negated), keyed by
+    the value text (no key tuples: they would be left as holes between the kept records)."""
     parts: list[Any] = [None, None, None, None, None, None]
     n = len(tokens)
     i = 0
@@ -478,14 +476,14 @@ def _plain_head(tokens: list[str], atoms: dict[tuple[int, str, bool], AddrMatch 
             value = tokens[i + 1]
         if value[0] == "-" and len(value) > 1:
             return None
-        key = (index, value, negate)
-        atom = atoms.get(key)
+        shared = atoms[2 * index + negate]
+        atom = shared.get(value)
         if atom is None:
             if index < 2:
                 atom = fast_record(AddrMatch, {"net": parse_net(value), "negated": negate})
             else:
                 atom = fast_record(NameMatch, {"value": value, "negated": negate})
-            atoms[key] = atom
+            shared[value] = atom
         parts[index] = atom
         negate = False
         i += 2
