@@ -11,9 +11,10 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from netsnap.model.base import Parsed
+from netsnap.model.unchecked import compact
 from netsnap.parsers.ttp_runner import number_lines, unparsed_lines
 
 T = TypeVar("T")
@@ -58,13 +59,16 @@ def could_not_parse(result: Parsed[T], text: str, exc: Exception) -> Parsed[T]:
 
 def read_records(result: Parsed[T], records: Iterable[dict[str, Any]], lines: list[str],
                  build: Callable[[dict[str, Any], str], T]) -> set[int]:
-    """Append `build(record, its line)` to `result.items` for each record, in order; a `LineError`
-    becomes a note instead. Returns the numbers of the lines that made an item."""
+    """Append `build(record, its line)` to `result.items` for each record, in order (compacted: equal
+    values shared between items, see `compact`); a `LineError` becomes a note instead. Returns the
+    numbers of the lines that made an item."""
     consumed: set[int] = set()
+    shared: dict[Any, Any] = {}
     for rec in records:
         ln = int(rec["ln"])
         try:
-            result.items.append(build(rec, lines[ln - 1]))
+            item = build(rec, lines[ln - 1])
+            result.items.append(compact(item, shared) if isinstance(item, BaseModel) else item)
         except LineError as exc:
             result.notes.append(str(exc))
             continue

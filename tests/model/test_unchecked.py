@@ -46,3 +46,23 @@ def test_key_sharing_dict_holds_every_field_once() -> None:
     proto = key_sharing_dict(IptRule)
     assert list(proto) == list(IptRule.model_fields) and set(proto.values()) == {None}
     assert key_sharing_dict(IptRule) is proto
+
+
+def test_compact_shares_equal_scalars_and_keeps_the_record_equal() -> None:
+    from netsnap.model.routes import Route
+    from netsnap.model.unchecked import compact
+
+    def route(line: int) -> Route:
+        return Route(src=Provenance("r", line), raw="x", origin="ip-route", dst=ip_network(f"10.0.{line}.0/24"),
+                     gateway="192.168.1.1", dev="".join(["et", "h0"]))
+
+    shared: dict[object, object] = {}
+    a, b = route(1), route(2)
+    before = (a.model_dump(), b.model_dump())
+    assert a.dev is not b.dev and a.gateway is not b.gateway
+    compact(a, shared)
+    compact(b, shared)
+    assert (a.model_dump(), b.model_dump()) == before
+    assert a.dev is b.dev and a.gateway is b.gateway and a.dst is not b.dst
+    b.metric = 5  # still an ordinary, independent record
+    assert a.metric == 0 and Route.model_validate(b.model_dump()) == b
