@@ -97,18 +97,12 @@ def unquote(token: str) -> str:
     return "".join(out)
 
 
-_NET_CACHE: dict[str, IPv4Network | IPv6Network] = {}
-
-
 def parse_net(text: str) -> IPv4Network | IPv6Network:
-    """`10.0.0.1`, `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1/128` -> network (host bits tolerated)."""
-    net = _NET_CACHE.get(text)
-    if net is None:
-        net = ipv4_network(text) or ip_network(text, strict=False)
-        if len(_NET_CACHE) > 65_536:  # immutable values; bounded so a huge file cannot pin memory
-            _NET_CACHE.clear()
-        _NET_CACHE[text] = net
-    return net
+    """`10.0.0.1`, `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1/128` -> network (host bits tolerated).
+
+    Not memoised here: the callers share equal matches per parse (SpecReader's atoms, the list
+    parser's address cache), and a module-level memo kept every key string alive between bundles."""
+    return ipv4_network(text) or ip_network(text, strict=False)
 
 
 def _is_option_start(tok: str) -> bool:
@@ -433,7 +427,10 @@ class SpecReader:
                                             "text": text if text == f"{tokens[0]} {name}" else " ".join(tokens)})
             if tokens[1].startswith("-"):
                 return None
-            return _target(tokens, 0, len(tokens))
+            target = _target(tokens, 0, len(tokens))
+            if target.text == text:  # keep one string: the cache key is the target's text
+                target.__dict__["text"] = text
+            return target
         try:
             return parse_spec(split_tokens(text)).target
         except ValueError:
