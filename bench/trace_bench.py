@@ -75,11 +75,12 @@ def _module(name: str, **options: str) -> MatchModule:
     return MatchModule.model_construct(module=name, options=opts, known=True, text="")
 
 
-def _rule(table: str, chain: str, pos: int, target: str, opts: dict[str, str] | None = None,
-          **kw: object) -> IptRule:
+def _rule(table: str, chain: str, pos: int, target: str, opts: dict[str, str] | None = None, *,
+          source: AddrMatch | None = None, destination: AddrMatch | None = None, protocol: NameMatch | None = None,
+          matches: list[MatchModule] | None = None) -> IptRule:
     return IptRule.model_construct(
-        table=table, chain=chain, position=pos, source=kw.get("source"), destination=kw.get("destination"),
-        in_iface=None, out_iface=None, protocol=kw.get("protocol"), fragment=None, matches=kw.get("matches", []),
+        table=table, chain=chain, position=pos, source=source, destination=destination,
+        in_iface=None, out_iface=None, protocol=protocol, fragment=None, matches=matches or [],
         target=Target.model_construct(name=target, goto=False, options=opts or {}, text=""),
         packets=None, bytes=None, src=Provenance(file=IPT, line=pos), raw=f"-A {chain} ... -j {target}",
     )
@@ -134,7 +135,7 @@ def make_ruleset(variant: int, n_hosts: int) -> Ruleset:
 
 def _route(dst: str, raw: str, **kw: object) -> Route:
     return Route(origin="ip-route", dst=ip_network(dst), src=Provenance(file="routes/ip-route"), raw=raw,
-                 **kw)  # type: ignore[arg-type]
+                 **kw)
 
 
 def make_host(i: int, n: int, ruleset: Ruleset) -> Host:
@@ -144,7 +145,7 @@ def make_host(i: int, n: int, ruleset: Ruleset) -> Host:
     def iface(name: str, addr: str | None, kind: str | None = None, **kw: object) -> Interface:
         addrs = [IfAddress(address=ip_interface(addr), src=p)] if addr else []
         return Interface(name=name, kind=kind, flags=["UP"], mtu=1450 if name != "eth1" else 1500, addresses=addrs,
-                         src=p, **kw)  # type: ignore[arg-type]
+                         src=p, **kw)
 
     ifaces = {
         "lo": iface("lo", "127.0.0.1/8"),
