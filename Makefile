@@ -16,7 +16,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check netsnap rules tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy netsnap rules bench
+	$(BIN)/mypy netsnap rules bench tests
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider

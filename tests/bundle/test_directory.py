@@ -50,8 +50,6 @@ def test_empty_directory_is_an_error(tmp_path: Path) -> None:
 
 def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
     """Make os.scandir fail with EACCES for `denied` (root can read everything, so simulate it)."""
-    import netsnap.bundle.directory as directory
-
     real = os.scandir
 
     def scandir(path: str) -> object:
@@ -59,7 +57,7 @@ def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
             raise PermissionError(13, "Permission denied", path)
         return real(path)
 
-    monkeypatch.setattr(directory.os, "scandir", scandir)
+    monkeypatch.setattr("netsnap.bundle.directory.os.scandir", scandir)
 
 
 def test_unreadable_bundle_directory_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from ipaddress import ip_address, ip_interface, ip_network
 
 from netsnap.model import (
@@ -27,7 +28,8 @@ def src(file: str, line: int = 1) -> Provenance:
 
 
 def host(name: str, nics: dict[str, list[str]], defaults: list[tuple[str, str, int]],
-         input_rules: list[str] = (), forward_policy: str = "ACCEPT", sysctls: dict[str, str] | None = None) -> Host:
+         input_rules: Sequence[str] = (), forward_policy: str = "ACCEPT",
+         sysctls: dict[str, str] | None = None) -> Host:
     interfaces = {}
     for i, (nic, addrs) in enumerate(nics.items(), start=1):
         interfaces[nic] = Interface(

@@ -24,7 +24,7 @@ def test_argument_text_is_kept_verbatim() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r\x00#", blacklist_categories=("Cs",)),
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r\x00#", blacklist_categories=["Cs"]),
                         min_size=1, max_size=20).filter(lambda s: s.strip() == s and s), min_size=1, max_size=8))
 def test_argv_round_trip(argv: list[str]) -> None:
     [proc] = parse("# pid 7\n" + "\n".join(argv) + "\n", "c").items

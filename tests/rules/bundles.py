@@ -19,7 +19,7 @@ ABSENT_SUFFIX = ".absent"
 
 def write_manifest(bundle: Path, hostname: str | None = None, collected_at: str = "2026-11-26T10:15:00Z") -> None:
     """(Re)write `bundle/manifest.json` from the source files present (sizes and sha256 computed)."""
-    sources = []
+    sources: list[dict[str, int | str | None]] = []
     for rel, src in sorted(BY_PATH.items()):
         path = bundle / rel
         if path.is_file():

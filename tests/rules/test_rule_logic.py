@@ -126,7 +126,8 @@ def test_reject_in_the_legacy_view_counts_too(tmp_path: Path) -> None:
     write_manifest(tmp_path / "master")
     snap = load_snapshot(bundles)
     master = snap.host("master")
-    assert master is not None and len(master.iptables) == 2, master.iptables.keys()
+    assert master is not None
+    assert len(master.iptables) == 2, master.iptables.keys()
     found = fired(snap, "NS201")
     assert len(found) == 1 and "view: the kernel applies both" in found[0].explanation
     assert found[0].evidence[-1].file == "firewall/iptables-legacy-save" and found[0].evidence[-1].line == 7

@@ -52,7 +52,7 @@ def _link(spec: str, line: int) -> Interface:
     kind = None
     mtu = 1500
     mac = None
-    vx = None
+    vx: dict[str, int | str] | None = None
     addrs = []
     master = None
     i = 1
@@ -134,7 +134,7 @@ def _route(spec: str, line: int) -> Route:
         else:
             raise ValueError(f"route spec word {w!r}")
     return Route(origin="ip-route", type=rtype, dst=ip_network(dst, strict=False), nexthops=nexthops,
-                 src=Provenance(file=P_ROUTE, line=line), raw=spec, **kw)  # type: ignore[arg-type]
+                 src=Provenance(file=P_ROUTE, line=line), raw=spec, **kw)
 
 
 def _rule(spec: str, line: int) -> PolicyRule:
@@ -162,7 +162,7 @@ def _rule(spec: str, line: int) -> PolicyRule:
             i += 1
         else:
             raise ValueError(f"rule spec word {w!r}")
-    return PolicyRule(src=Provenance(file=P_RULE, line=line), raw=spec, **kw)  # type: ignore[arg-type]
+    return PolicyRule(src=Provenance(file=P_RULE, line=line), raw=spec, **kw)
 
 
 MODULE_OPTS = {"--dport", "--sport", "--dports", "--sports", "--state", "--ctstate", "--icmp-type", "--dst-type",
@@ -242,7 +242,7 @@ def parse_iptables_save(text: str, file: str = P_IPT) -> Ruleset:
                 raise ValueError(f"token {t!r} in {line}")
             neg = False
         rule = IptRule(table=table.name, chain=chain, position=counts[(table.name, chain)], matches=matches,
-                       target=target, src=Provenance(file=file, line=ln), raw=line, **kw)  # type: ignore[arg-type]
+                       target=target, src=Provenance(file=file, line=ln), raw=line, **kw)
         table.chains[chain].rules.append(rule)
     return Ruleset(variant="iptables", tables=tables, file=file)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ipaddress import ip_address
 
+from netsnap.model.iptables import IptRule
 from netsnap.parsers.ipset import parse as parse_ipset
 from netsnap.parsers.iptables_save import parse as parse_iptables
 from netsnap.trace.matching import RuleMatcher
@@ -26,7 +27,7 @@ add ports 10.0.0.9,udp:8472
 """
 
 
-def _rules() -> list:
+def _rules() -> list[IptRule]:
     ruleset = parse_iptables(RULES, "firewall/iptables-save").items[0]
     return ruleset.tables["filter"].chains["INPUT"].rules
 
