@@ -6,7 +6,6 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unread
 from __future__ import annotations
 
 import io
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from netsnap.cli.common import InputError, read_snapshot
 from netsnap.diff.model import DiffResult
 from netsnap.engine.findings import AnalysisResult, Severity
 from netsnap.model import Snapshot
@@ -42,28 +42,6 @@ class MinSeverity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-
-class InputError(Exception):
-    """Unreadable input; str() is one line naming the file and the problem."""
-
-
-def load(paths: list[str], members: dict[str, dict[str, str]] | None = None) -> Snapshot:
-    """Bundles -> Snapshot (netsnap.load); any bundle or parse failure becomes an InputError.
-
-    `members` (when given) receives each host's bundle text members for the HTML appendix."""
-    from netsnap.bundle.model import BundleError
-    from netsnap.load import load_snapshot
-
-    for p in paths:
-        if not os.path.exists(p):
-            raise InputError(f"{p}: no such file or directory")
-    try:
-        return load_snapshot(paths, members)
-    except BundleError as exc:
-        raise InputError(str(exc)) from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{', '.join(paths)}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
 
 
 def attach_security_groups(snapshot: Snapshot, specs: list[str]) -> SecurityGroups | None:
@@ -116,7 +94,7 @@ def compare_with_baseline(paths: list[str], snapshot: Snapshot, result: Analysis
     """`--baseline GOOD`: diff the known-good bundles against the analysed ones (netsnap.diff)."""
     from netsnap.diff.compare import diff_snapshots
 
-    good = load(paths)
+    good = read_snapshot(paths)
     good_result = analyse(good, None, [], [], [])
     from netsnap.trace.result import TraceResult
 
@@ -211,7 +189,7 @@ def analyze(
     try:
         with err.status(f"loading {len(bundles)} bundle(s)"):
             raws: dict[str, dict[str, str]] = {}
-            snapshot = load(bundles, raws if fmt is Format.HTML else None)
+            snapshot = read_snapshot(bundles, raws if fmt is Format.HTML else None)
             groups = attach_security_groups(snapshot, specs)
         with err.status("running rules"):
             result = analyse(snapshot, groups, list(rules_dir or []), only_t, skip_t)

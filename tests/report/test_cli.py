@@ -38,7 +38,7 @@ def pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, objec
         seen.update(groups=groups, rules_dirs=rules_dirs, only=only, skip=skip)
         return builders.result()
 
-    monkeypatch.setattr(analyze_cmd, "load", fake_load)
+    monkeypatch.setattr(analyze_cmd, "read_snapshot", fake_load)
     monkeypatch.setattr(analyze_cmd, "analyse", fake_analyse)
     monkeypatch.chdir(tmp_path)
     return seen
@@ -127,7 +127,7 @@ def test_missing_bundle_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_bad_security_group_spec_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(analyze_cmd, "load", lambda paths: builders.snapshot())
+    monkeypatch.setattr(analyze_cmd, "read_snapshot", lambda paths: builders.snapshot())
     for spec in ("no-equals-sign", f"ghost={tmp_path / 'sg.json'}", f"master={tmp_path / 'missing.json'}"):
         res = runner.invoke(app, ["analyze", "m.tgz", "--security-group", spec])
         assert res.exit_code == 2, (spec, res.output)
@@ -140,7 +140,7 @@ def test_internal_error_is_one_line_unless_debug(monkeypatch: pytest.MonkeyPatch
     def broken(paths: list[str], members: dict[str, dict[str, str]] | None = None) -> Snapshot:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(analyze_cmd, "load", broken)
+    monkeypatch.setattr(analyze_cmd, "read_snapshot", broken)
     res = runner.invoke(app, ["analyze", "m.tgz"])
     assert res.exit_code == 2
     assert res.stderr.strip() == "netsnap analyze: internal error: KeyError: 'surprise' (--debug shows the traceback)"
