@@ -1,11 +1,12 @@
 """Tokenise an iptables rule specification and break it into the model's matches and target.
 
 Used by the save-format parser (`-A CHAIN -s X -m comment --comment "..." -j DNAT ...`); the list
-parser shares `fast_record`, `parse_net` and `KNOWN_MODULES`. Built for kube-proxy sized rulesets
-(100k rules): `parse_spec` is the reference one-pass reader over quote-aware tokens; `SpecReader`
-cuts specs into segments and parses each distinct segment once (records parsed from identical
-text are shared between rules, so treat the parsed model as read-only); records are built with
-`fast_record` (values are checked here, pydantic does not re-validate them).
+parser shares `parse_net` and `KNOWN_MODULES`. Built for kube-proxy sized rulesets (100k rules):
+`parse_spec` is the reference one-pass reader over quote-aware tokens; `SpecReader` cuts specs into
+segments and parses each distinct segment once (records parsed from identical text, and equal
+head matches such as `-p tcp`, are shared between rules, so treat the parsed model as read-only);
+records are built with `netsnap.model.unchecked.fast_record` (values are checked here, pydantic
+does not re-validate them).
 
 Rules of the grammar as `iptables-save` prints it (iptables 1.4 to 1.8, legacy and nft):
 - basic matches `[!] -s/-d NET`, `[!] -i/-o IFACE`, `[!] -p PROTO`, `[!] -f`; the old form
