@@ -1,8 +1,9 @@
 """Bundle -> parsers -> Host: run each source's parser and assemble one Host per bundle.
 
 This is the combiner layer: it prefers `ip route` over `route -n` over `/proc/net/route`, merges
-`ip -d link`, `ip -d address` and `ip -s link` into one interface table, and records for every known
-source whether it was parsed, with its unparsed lines. Nothing here reads the disk except through
+`ip -d link`, `ip -d address` and `ip -s link` into one interface table, adds the tables of a
+sosreport's per-table list files (nat, mangle, raw) to the list-format Ruleset, and records for every
+known source whether it was parsed, with its unparsed lines. Nothing here reads the disk except through
 the bundle reader.
 """
 
@@ -24,7 +25,7 @@ from netsnap.model.interfaces import Interface
 from netsnap.model.iptables import Ruleset
 from netsnap.model.routes import Route
 from netsnap.parsers.registry import PARSER_MODULES, parser_for
-from netsnap.sources import SOURCES
+from netsnap.sources import PARSED_AS, SOS_ONLY_SOURCES, SOURCES
 
 ROUTE_PREFERENCE = ("ip_route", "route_n", "proc_net_route")
 IPTABLES_SOURCES = ("iptables_save", "ip6tables_save", "iptables_legacy_save", "iptables_nft_save", "iptables_list")
@@ -89,7 +90,7 @@ def _remap(obj: Any, line_map: list[int]) -> Any:
 
 def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
     try:
-        result = parser_for(sf.source)(sf.text, sf.file)
+        result = parser_for(PARSED_AS.get(sf.source, sf.source))(sf.text, sf.file)
     except Exception as exc:  # parsers must not raise; a bug must not hide the other sources
         status.state = SourceState.UNREADABLE
         status.notes.append(f"parser error: {type(exc).__name__}: {exc}")
@@ -194,16 +195,43 @@ def _flannel(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
         fl.process_config = effective.journal_config(fl.events)
 
 
+def _add_tables(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """Tables from a sosreport's per-table list files join the Ruleset of the same variant ("list").
+
+    Each table keeps its own file's provenance. A table the main list file already holds stays as it
+    was (the duplicate is noted on the per-table source); with no main list file, the first per-table
+    file's Ruleset becomes the list Ruleset.
+    """
+    for spec in SOS_ONLY_SOURCES:
+        result = parsed.get(spec.id)
+        for ruleset in result.items if result else []:
+            if not isinstance(ruleset, Ruleset):
+                continue
+            have = host.iptables.get(ruleset.variant)
+            if have is None:
+                host.iptables[ruleset.variant] = ruleset
+                continue
+            dup = [name for name in ruleset.tables if name in have.tables]
+            for name in dup:
+                host.sources[spec.id].notes.append(
+                    f"table {name} already read from {have.tables[name].src.file}; this file's copy is not used")
+            new = {name: table for name, table in ruleset.tables.items() if name not in have.tables}
+            if new:
+                host.iptables[ruleset.variant] = have.model_copy(update={"tables": {**have.tables, **new}})
+
+
 def build_host(bundle: Bundle) -> Host:
     """Parse every source of `bundle` and assemble the Host."""
     statuses: dict[str, SourceStatus] = {}
     parsed: dict[str, Parsed[Any]] = {}
-    for spec in SOURCES:
+    # sosreport-only sources get a status only when the bundle has (or sos tried) their file
+    present_only = [s for s in SOS_ONLY_SOURCES if s.id in bundle.files or s.id in bundle.missing]
+    for spec in (*SOURCES, *present_only):
         sf = bundle.files.get(spec.id)
         if sf is not None:
             status = _status(sf)
             statuses[spec.id] = status
-            if status.usable and spec.id in PARSER_MODULES:
+            if status.usable and PARSED_AS.get(spec.id, spec.id) in PARSER_MODULES:
                 result = _parse(sf, status)
                 if result is not None:
                     parsed[spec.id] = result
@@ -252,6 +280,7 @@ def build_host(bundle: Bundle) -> Host:
             for ruleset in result.items:
                 if isinstance(ruleset, Ruleset):
                     host.iptables[ruleset.variant] = ruleset
+    _add_tables(host, parsed)
     if "sysctl" in parsed:
         host.sysctls = {s.key: s for s in parsed["sysctl"].items}
     if "lsmod" in parsed:

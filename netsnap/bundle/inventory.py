@@ -1,8 +1,8 @@
 """What a bundle holds, source by source, as plain data (for `netsnap inventory` and reports).
 
 Every registry source appears once, in registry order, with its state; sources that are neither in
-`Bundle.files` nor in `Bundle.missing` are "not collected". Ids the registry does not know (from a
-newer collector's manifest) follow at the end.
+`Bundle.files` nor in `Bundle.missing` are "not collected". Sosreport-only sources and ids the
+registry does not know (from a newer collector's manifest) follow at the end, only when present.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import Any
 
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.model.host import SourceState
-from netsnap.sources import BY_ID, SOURCES
+from netsnap.sources import BY_ID, SOS_ONLY_BY_ID, SOURCES
 
 
 def _row(source_id: str, sf: SourceFile | None) -> dict[str, Any]:
-    registry = BY_ID.get(source_id)
+    registry = BY_ID.get(source_id) or SOS_ONLY_BY_ID.get(source_id)
     return {
         "id": source_id,
         "title": registry.title if registry else source_id,

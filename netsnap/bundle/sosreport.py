@@ -1,7 +1,9 @@
 """Mapping a sosreport (tarball or extracted directory) onto netsnap's source ids.
 
 Each source's `sos_paths` (netsnap/sources.py) are tried in order, then its `SOS_PATTERNS` (file
-names that vary: pod ids, device names); the first present wins. sos's
+names that vary: pod ids, device names); the first present wins. The sosreport-only sources
+(`SOS_ONLY_SOURCES`: the nat, mangle and raw tables' list files) are mapped the same way, and only
+appear in the bundle when sos wrote (or tried) their file. sos's
 per-command run data comes from `sos_reports/manifest.json` (sos >= 4): return code 126/127 means the
 command is missing (sos writes no file then), 124 a timeout, `truncated` a tailed file; a plugin's
 `timeout_hit` marks its uncollected commands as timed out. Without a manifest (sos 3.x), an empty
@@ -29,7 +31,7 @@ from netsnap.bundle.members import Members, clean_name, normalise_name
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.bundle.text import add_text_members, member_text
 from netsnap.model.host import SourceState
-from netsnap.sources import SOURCES
+from netsnap.sources import SOS_ONLY_SOURCES, SOURCES
 
 SOS_MANIFEST = "sos_reports/manifest.json"
 SOS_LOG = "sos_logs/sos.log"
@@ -198,7 +200,7 @@ def read_sosreport(members: Members, path: str, fallback_host: str) -> Bundle:
     index = _index(commands)
     log_timeouts = set() if manifest is not None else _timeouts_from_log(members)
     used: list[str] = []
-    for source in SOURCES:
+    for source in (*SOURCES, *SOS_ONLY_SOURCES):
         paths = source.sos_paths + _pattern_paths(members, source.id)
         sf = _map_source(members, source.id, paths, index, log_timeouts)
         if sf is None:
