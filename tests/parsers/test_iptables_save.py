@@ -193,11 +193,12 @@ _quoted = st.text(alphabet='ab -jmg"\\', max_size=8).map(
 _piece = st.one_of(
     st.sampled_from(["-s 10.0.0.0/8", "! -d 10.1.2.3/32", "-p tcp", "-i eth0", "-f", "!", "-m tcp", "--dport 80",
                      "-m comment --comment", "-m mark", "! --mark 0x1", "-j", "-g", "-m", "-j DNAT",
-                     "--to-destination 1.2.3.4:5", "-c 1 2"]),
+                     "--to-destination 1.2.3.4:5", "-c 1 2", "! -s 10.244.0.0/16", "-d 10.96.0.10/32", "! -p udp",
+                     "-o flannel.1", "! -i cni0", "-s 1.2.3.4", "-j KUBE-SEP-ABC", "-g KUBE-X", "-j -x"]),
     _word, _quoted)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_piece, min_size=1, max_size=10))
 def test_fast_path_equals_slow_path_on_generated_specs(pieces: list[str]) -> None:
     spec = " ".join(pieces)
