@@ -134,6 +134,15 @@ class _Module:
         self.options: list[MatchOption] = []
         self.tokens = head
 
+    def add(self, name: str, values: list[str], negated: bool, verbatim: list[str]) -> None:
+        """Add option `--name values` (`verbatim`: its tokens as written, without a leading `!`)."""
+        self.options.append(fast_record(MatchOption, {"name": name, "values": values, "negated": negated}))
+        if negated:
+            self.tokens.append("!")
+        self.tokens.extend(verbatim)
+        if self.allowed is None or name not in self.allowed:
+            self.known = False
+
     def build(self) -> MatchModule:
         return fast_record(MatchModule, {
             "module": self.name,
@@ -220,13 +229,7 @@ def parse_spec(tokens: list[str], start: int = 0) -> RuleSpec:
             if cur is None:
                 cur = _implicit_module(spec.protocol)
             values, j = _values(tokens, i + 1, n)
-            name = tok[2:]
-            cur.options.append(fast_record(MatchOption, {"name": name, "values": values, "negated": negate}))
-            if negate:
-                cur.tokens.append("!")
-            cur.tokens.extend(tokens[i:j])
-            if cur.allowed is None or name not in cur.allowed:
-                cur.known = False
+            cur.add(tok[2:], values, negate, tokens[i:j])
             negate = False
             i = j
             continue
@@ -496,7 +499,6 @@ def _plain_block(tokens: list[str]) -> list[MatchModule] | None:
     if not tokens or tokens[0].startswith("-") or tokens[0] == "!":
         return None
     mod = _Module(tokens[0], ["-m", tokens[0]])
-    options = mod.options
     n = len(tokens)
     i = 1
     negate = False
@@ -516,13 +518,7 @@ def _plain_block(tokens: list[str]) -> list[MatchModule] | None:
             if t == "!" or (len(t) > 1 and t[0] == "-"):
                 break
             j += 1
-        name = tok[2:]
-        options.append(fast_record(MatchOption, {"name": name, "values": tokens[i + 1:j], "negated": negate}))
-        if negate:
-            mod.tokens.append("!")
-        mod.tokens.extend(tokens[i:j])
-        if mod.allowed is None or name not in mod.allowed:
-            mod.known = False
+        mod.add(tok[2:], tokens[i + 1:j], negate, tokens[i:j])
         negate = False
         i = j
     if negate:

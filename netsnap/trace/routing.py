@@ -66,19 +66,11 @@ def lookup(run: Run, hidx: HostIndex, pkt: Packet, iif: str | None, *, record: b
 
     Decisions that did not fork are memoised per host: routing is a pure function of these keys.
     """
+    key: tuple[object, ...]
     if not hidx.policy:  # the default policy: the decision depends on the destination only
-        dkey: tuple[object, bool] = (int(pkt.dst), record) if type(pkt.dst) is IPv4Address else (pkt.dst, record)
-        found: RouteDecision | None = hidx.route_cache.get(dkey)
-        if found is not None:
-            return found
-        forks = len(run.forks)
-        decision = _lookup(run, hidx, pkt, iif, record)
-        if len(run.forks) == forks:
-            if len(hidx.route_cache) > 100_000:
-                hidx.route_cache.clear()
-            hidx.route_cache[dkey] = decision
-        return decision
-    key = (pkt.dst, pkt.src, iif, pkt.oif, pkt.mark, record)
+        key = (int(pkt.dst), record) if type(pkt.dst) is IPv4Address else (pkt.dst, record)
+    else:
+        key = (pkt.dst, pkt.src, iif, pkt.oif, pkt.mark, record)
     cached: RouteDecision | None = hidx.route_cache.get(key)
     if cached is not None:
         return cached
