@@ -42,6 +42,12 @@ def test_fixture_pair(source: str, raw: Path) -> None:
     assert got == json.loads(expected_path.read_text())
 
 
+def test_every_parser_has_fixture_pairs() -> None:
+    # each parser is proven by raw -> expected pairs beside the tests, not only by unit tests
+    lacking = sorted(s for s in PARSER_MODULES if not any((FIXTURES / s).glob("*.in")))
+    assert lacking == []
+
+
 def test_every_source_has_a_parser() -> None:
     # the loader relies on this: a collected source is always parsed (or marked unreadable)
     from netsnap.sources import SOURCES
