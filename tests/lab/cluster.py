@@ -22,6 +22,15 @@ from tests.lab.netns import NetnsLab
 REPO = Path(__file__).resolve().parents[2]
 COLLECTOR = REPO / "collectors" / "netsnap-collect.sh"
 NAMES = ("master", "node1", "node2")
+# The firewall a RHEL/CentOS host ships with (the incident-A REJECT rules), as shell commands for `FlannelLab.sh`.
+RHEL_DEFAULT = """
+iptables -A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
+iptables -A INPUT -p icmp -j ACCEPT
+iptables -A INPUT -i lo -j ACCEPT
+iptables -A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT
+iptables -A INPUT -j REJECT --reject-with icmp-host-prohibited
+iptables -A FORWARD -j REJECT --reject-with icmp-host-prohibited
+"""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from netsnap.engine.run import run_rules
 from netsnap.load import load_snapshot
 from netsnap.model import Snapshot
 from netsnap.secgroups import SecurityGroups, attach
-from tests.lab.cluster import REPO, FlannelLab
+from tests.lab.cluster import REPO, RHEL_DEFAULT, FlannelLab
 from tests.lab.netns import NetnsLab, skip_reason
 from tests.rules.lab_helpers import bundle_line, collect_flannel_hosts
 
@@ -37,14 +37,6 @@ FLANNEL_RULES = """
 iptables -A FORWARD -s 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
 iptables -A FORWARD -d 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
 iptables -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 224.0.0.0/4 -j MASQUERADE --random-fully
-"""
-RHEL_DEFAULT = """
-iptables -A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
-iptables -A INPUT -p icmp -j ACCEPT
-iptables -A INPUT -i lo -j ACCEPT
-iptables -A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT
-iptables -A INPUT -j REJECT --reject-with icmp-host-prohibited
-iptables -A FORWARD -j REJECT --reject-with icmp-host-prohibited
 """
 
 

@@ -17,7 +17,7 @@ from netsnap.model import Snapshot
 from netsnap.secgroups import SecurityGroups, attach
 from netsnap.trace.engine import TraceEngine
 from netsnap.trace.result import TraceResult
-from tests.lab.cluster import FlannelLab
+from tests.lab.cluster import RHEL_DEFAULT, FlannelLab
 from tests.lab.netns import NetnsLab, skip_reason
 
 REASON = skip_reason()
@@ -27,14 +27,6 @@ OPEN = SecurityGroups(default="open")  # the lab fabric filters nothing unless a
 POD1 = "10.244.1.5"
 POD0 = "10.244.0.5"
 
-RHEL_DEFAULT = """
-iptables -A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
-iptables -A INPUT -p icmp -j ACCEPT
-iptables -A INPUT -i lo -j ACCEPT
-iptables -A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT
-iptables -A INPUT -j REJECT --reject-with icmp-host-prohibited
-iptables -A FORWARD -j REJECT --reject-with icmp-host-prohibited
-"""
 
 
 @pytest.fixture
