@@ -25,7 +25,7 @@ from netsnap.model.interfaces import Interface
 from netsnap.model.iptables import Ruleset
 from netsnap.model.routes import Route
 from netsnap.parsers.registry import PARSER_MODULES, parser_for
-from netsnap.sources import PARSED_AS, SOS_ONLY_SOURCES, SOURCES
+from netsnap.sources import SOS_ONLY_SOURCES, SOURCES
 
 ROUTE_PREFERENCE = ("ip_route", "route_n", "proc_net_route")
 IPTABLES_SOURCES = ("iptables_save", "ip6tables_save", "iptables_legacy_save", "iptables_nft_save", "iptables_list")
@@ -90,7 +90,7 @@ def _remap(obj: Any, line_map: list[int]) -> Any:
 
 def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
     try:
-        result = parser_for(PARSED_AS.get(sf.source, sf.source))(sf.text, sf.file)
+        result = parser_for(sf.source)(sf.text, sf.file)
     except Exception as exc:  # parsers must not raise; a bug must not hide the other sources
         status.state = SourceState.UNREADABLE
         status.notes.append(f"parser error: {type(exc).__name__}: {exc}")
@@ -231,7 +231,7 @@ def build_host(bundle: Bundle) -> Host:
         if sf is not None:
             status = _status(sf)
             statuses[spec.id] = status
-            if status.usable and PARSED_AS.get(spec.id, spec.id) in PARSER_MODULES:
+            if status.usable and spec.id in PARSER_MODULES:
                 result = _parse(sf, status)
                 if result is not None:
                     parsed[spec.id] = result

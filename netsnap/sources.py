@@ -109,8 +109,8 @@ BY_PATH: dict[str, Source] = {s.path: s for s in SOURCES}
 # Sources only a sosreport holds: sos lists the nat, mangle and raw tables in files of their own
 # (`iptables -t nat -nvL`...). They are kept out of SOURCES (the collector writes, and every bundle's
 # inventory lists, exactly SOURCES), so they are reported only when a sosreport has them. Each file
-# keeps its own status (file, unparsed lines); `PARSED_AS` names the parser that reads it and the
-# source whose result its items join (the load layer merges the tables into that list Ruleset).
+# keeps its own status (file, unparsed lines); the iptables_list parser reads it (parsers/registry.py)
+# and the load layer merges its tables into the list Ruleset.
 SOS_ONLY_SOURCES: tuple[Source, ...] = tuple(
     Source(f"iptables_list_{table}", "", f"iptables -t {table} -nvL (list format, sosreports)",
            f"iptables -t {table} -nvL",
@@ -119,7 +119,6 @@ SOS_ONLY_SOURCES: tuple[Source, ...] = tuple(
            "firewall")
     for table in ("nat", "mangle", "raw")
 )
-PARSED_AS: dict[str, str] = {s.id: "iptables_list" for s in SOS_ONLY_SOURCES}
 SOS_ONLY_BY_ID: dict[str, Source] = {s.id: s for s in SOS_ONLY_SOURCES}
 
 MANIFEST_PATH = "manifest.json"

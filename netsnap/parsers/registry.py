@@ -28,6 +28,9 @@ PARSER_MODULES: dict[str, str] = {
     "iptables_legacy_save": "iptables_save",
     "iptables_nft_save": "iptables_save",
     "iptables_list": "iptables_list",
+    "iptables_list_nat": "iptables_list",  # sosreport-only: the other tables' list files
+    "iptables_list_mangle": "iptables_list",
+    "iptables_list_raw": "iptables_list",
     "ipset": "ipset",
     "sysctl": "sysctl",
     "lsmod": "lsmod",
