@@ -9,6 +9,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: The fact vocabulary: what rules and the analysis need, whatever command supplied it. A rule requires
+#: facts (never source ids); a fact is present when any source that carries it was read well enough.
+FACTS: dict[str, str] = {
+    "identity": "host name, kernel and OS",
+    "routes": "the routing tables",
+    "policy_rules": "the routing policy rules (ip rule)",
+    "addresses": "interface addresses",
+    "link_details": "link details: kind, MTU, state, VXLAN id/local/dev/dstport",
+    "link_counters": "link packet counters",
+    "neighbours": "the neighbour (ARP) table",
+    "fdb": "the bridge forwarding database (VXLAN fdb entries)",
+    "firewall": "the IPv4 packet filter (iptables views, nftables)",
+    "firewall_ipv6": "the IPv6 packet filter",
+    "ipsets": "ipset contents",
+    "sysctls": "kernel parameters (sysctl)",
+    "modules": "loaded kernel modules",
+    "kernel_log": "the kernel log (dmesg)",
+    "offloads": "NIC offload settings (ethtool -k)",
+    "flannel_config": "flanneld's configuration (flags, env files, unit, net-conf)",
+    "flannel_lease": "flannel's lease (subnet.env)",
+    "flannel_log": "flanneld's log (journal or pod logs)",
+}
+
 
 @dataclass(frozen=True)
 class Source:
@@ -18,92 +41,108 @@ class Source:
     command: str
     sos_paths: tuple[str, ...] = field(default_factory=tuple)
     group: str = "other"
+    facts: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.facts if f not in FACTS]
+        if unknown:
+            raise ValueError(f"source {self.id}: unknown facts {unknown}")
 
 
 SOURCES: tuple[Source, ...] = (
     # identity
     Source("hostname", "identity/hostname", "host name", "hostname",
-           ("hostname", "sos_commands/general/hostname", "etc/hostname"), "identity"),
+           ("hostname", "sos_commands/general/hostname", "etc/hostname"), "identity", facts=("identity",)),
     Source("uname", "identity/uname", "kernel", "uname -a",
-           ("uname", "sos_commands/kernel/uname_-a"), "identity"),
+           ("uname", "sos_commands/kernel/uname_-a"), "identity", facts=("identity",)),
     Source("os_release", "identity/os-release", "OS release", "cat /etc/os-release",
-           ("etc/os-release",), "identity"),
+           ("etc/os-release",), "identity", facts=("identity",)),
     Source("date", "identity/date", "collection date", "date -u",
-           ("date", "sos_commands/general/date"), "identity"),
+           ("date", "sos_commands/general/date"), "identity", facts=("identity",)),
     Source("uptime", "identity/uptime", "uptime", "uptime",
-           ("uptime", "sos_commands/host/uptime"), "identity"),
+           ("uptime", "sos_commands/host/uptime"), "identity", facts=("identity",)),
     # routing
     Source("route_n", "routes/route-n", "route -n", "route -n",
-           ("sos_commands/networking/route_-n",), "routing"),
+           ("sos_commands/networking/route_-n",), "routing", facts=("routes",)),
     Source("proc_net_route", "routes/proc-net-route", "/proc/net/route", "cat /proc/net/route",
-           ("proc/net/route",), "routing"),
+           ("proc/net/route",), "routing", facts=("routes",)),
     Source("ip_route", "routes/ip-route", "ip route show table all", "ip route show table all",
-           ("sos_commands/networking/ip_route_show_table_all",), "routing"),
+           ("sos_commands/networking/ip_route_show_table_all",), "routing", facts=("routes",)),
     Source("ip_rule", "routes/ip-rule", "ip rule", "ip rule",
-           ("sos_commands/networking/ip_rule", "sos_commands/networking/ip_rule_list"), "routing"),
+           ("sos_commands/networking/ip_rule", "sos_commands/networking/ip_rule_list"), "routing",
+           facts=("policy_rules",)),
     # links
     Source("ip_addr", "links/ip-d-address", "ip -d address", "ip -d address",
-           ("sos_commands/networking/ip_-d_address", "sos_commands/networking/ip_address"), "links"),
+           ("sos_commands/networking/ip_-d_address", "sos_commands/networking/ip_address"), "links",
+           facts=("addresses", "link_details")),
     Source("ip_link", "links/ip-d-link", "ip -d link show", "ip -d link show",
-           ("sos_commands/networking/ip_-d_link", "sos_commands/networking/ip_link"), "links"),
+           ("sos_commands/networking/ip_-d_link", "sos_commands/networking/ip_link"), "links", facts=("link_details",)),
     Source("ip_link_stats", "links/ip-s-link", "ip -s link", "ip -s link",
-           ("sos_commands/networking/ip_-s_-d_link", "sos_commands/networking/ip_-s_link"), "links"),
+           ("sos_commands/networking/ip_-s_-d_link", "sos_commands/networking/ip_-s_link"), "links",
+           facts=("link_counters", "link_details")),
     Source("ip_neigh", "neigh/ip-neigh", "ip neigh", "ip neigh show",
-           ("sos_commands/networking/ip_neigh_show", "sos_commands/networking/ip_-4_neighbor_show"), "links"),
+           ("sos_commands/networking/ip_neigh_show", "sos_commands/networking/ip_-4_neighbor_show"), "links",
+           facts=("neighbours",)),
     Source("bridge_fdb", "neigh/bridge-fdb", "bridge fdb show", "bridge fdb show",
-           ("sos_commands/networking/bridge_-d_fdb_show", "sos_commands/networking/bridge_fdb_show"), "links"),
+           ("sos_commands/networking/bridge_-d_fdb_show", "sos_commands/networking/bridge_fdb_show"), "links",
+           facts=("fdb",)),
     # firewall
     Source("iptables_save", "firewall/iptables-save", "iptables-save -c", "iptables-save -c",
-           ("sos_commands/networking/iptables-save", "sos_commands/firewall_tables/iptables-save"), "firewall"),
+           ("sos_commands/networking/iptables-save", "sos_commands/firewall_tables/iptables-save"), "firewall",
+           facts=("firewall",)),
     Source("ip6tables_save", "firewall/ip6tables-save", "ip6tables-save -c", "ip6tables-save -c",
-           ("sos_commands/networking/ip6tables-save", "sos_commands/firewall_tables/ip6tables-save"), "firewall"),
+           ("sos_commands/networking/ip6tables-save", "sos_commands/firewall_tables/ip6tables-save"), "firewall",
+           facts=("firewall_ipv6",)),
     Source("iptables_legacy_save", "firewall/iptables-legacy-save", "iptables-legacy-save -c",
-           "iptables-legacy-save -c", (), "firewall"),
+           "iptables-legacy-save -c", (), "firewall", facts=("firewall",)),
     Source("iptables_nft_save", "firewall/iptables-nft-save", "iptables-nft-save -c",
-           "iptables-nft-save -c", (), "firewall"),
+           "iptables-nft-save -c", (), "firewall", facts=("firewall",)),
     Source("iptables_list", "firewall/iptables-nvL", "iptables -vnxL (list format, sosreports)",
            "iptables -t TABLE -vnxL",
            ("sos_commands/firewall_tables/iptables_-vnxL", "sos_commands/networking/iptables_-vnxL",
             "sos_commands/firewall_tables/iptables_-t_filter_-nvL",
-            "sos_commands/networking/iptables_-t_filter_-nvL"), "firewall"),
+            "sos_commands/networking/iptables_-t_filter_-nvL"), "firewall", facts=("firewall",)),
     Source("ipset", "firewall/ipset-save", "ipset save", "ipset save",
-           ("sos_commands/networking/ipset_list", "sos_commands/firewall_tables/ipset_list"), "firewall"),
+           ("sos_commands/networking/ipset_list", "sos_commands/firewall_tables/ipset_list"), "firewall",
+           facts=("ipsets",)),
     # kernel
     Source("sysctl", "kernel/sysctl", "sysctls (key = value)", "sysctl -a (selected keys)",
-           ("sos_commands/kernel/sysctl_-a",), "kernel"),
+           ("sos_commands/kernel/sysctl_-a",), "kernel", facts=("sysctls",)),
     Source("lsmod", "kernel/lsmod", "lsmod (vxlan, br_netfilter, nf_conntrack)", "lsmod",
-           ("sos_commands/kernel/lsmod",), "kernel"),
+           ("sos_commands/kernel/lsmod",), "kernel", facts=("modules",)),
     Source("dmesg", "kernel/dmesg", "dmesg tail", "dmesg",
-           ("sos_commands/kernel/dmesg", "sos_commands/logs/dmesg"), "kernel"),
+           ("sos_commands/kernel/dmesg", "sos_commands/logs/dmesg"), "kernel", facts=("kernel_log",)),
     Source("ethtool", "kernel/ethtool-k", "ethtool -k flannel.*", "ethtool -k DEV",
-           ("sos_commands/networking/ethtool_-k_flannel.1",), "kernel"),
+           ("sos_commands/networking/ethtool_-k_flannel.1",), "kernel", facts=("offloads",)),
     # flannel
     Source("flannel_journal", "flannel/journal", "flanneld journal", "journalctl -u flanneld -o short-iso",
            ("sos_commands/logs/journalctl_--no-pager_--unit_flanneld", "sos_commands/logs/journalctl_--no-pager",
             "sos_commands/logs/journalctl_--no-pager_--boot",
             "sos_commands/logs/journalctl_--no-pager_--catalog_--boot",
             "sos_commands/logs/journalctl_--all_--this-boot_--no-pager",
-            "sos_commands/logs/journalctl_--no-pager_--boot_-1"), "flannel"),
+            "sos_commands/logs/journalctl_--no-pager_--boot_-1"), "flannel", facts=("flannel_log",)),
     Source("flannel_env_default", "flannel/etc-default-flanneld", "/etc/default/flanneld",
-           "cat /etc/default/flanneld", ("etc/default/flanneld",), "flannel"),
+           "cat /etc/default/flanneld", ("etc/default/flanneld",), "flannel", facts=("flannel_config",)),
     Source("flannel_env_sysconfig", "flannel/etc-sysconfig-flanneld", "/etc/sysconfig/flanneld",
-           "cat /etc/sysconfig/flanneld", ("etc/sysconfig/flanneld",), "flannel"),
+           "cat /etc/sysconfig/flanneld", ("etc/sysconfig/flanneld",), "flannel", facts=("flannel_config",)),
     Source("subnet_env", "flannel/subnet.env", "/run/flannel/subnet.env", "cat /run/flannel/subnet.env",
-           ("run/flannel/subnet.env",), "flannel"),
+           ("run/flannel/subnet.env",), "flannel", facts=("flannel_lease",)),
     Source("options_env", "flannel/options.env", "/run/flannel/options.env", "cat /run/flannel/options.env",
-           ("run/flannel/options.env",), "flannel"),
+           ("run/flannel/options.env",), "flannel", facts=("flannel_config",)),
     Source("net_conf", "flannel/net-conf.json", "kube-flannel net-conf.json",
-           "cat /etc/kube-flannel/net-conf.json", ("etc/kube-flannel/net-conf.json",), "flannel"),
+           "cat /etc/kube-flannel/net-conf.json", ("etc/kube-flannel/net-conf.json",), "flannel",
+           facts=("flannel_config",)),
     Source("flannel_unit", "flannel/systemctl-cat", "flanneld systemd unit", "systemctl cat flanneld",
            ("sos_commands/systemd/systemctl_cat_flanneld", "usr/lib/systemd/system/flanneld.service",
-            "etc/systemd/system/flanneld.service"), "flannel"),
+            "etc/systemd/system/flanneld.service"), "flannel", facts=("flannel_config",)),
     Source("flannel_cmdline", "flannel/cmdline", "running flanneld command line",
-           "tr '\\0' '\\n' < /proc/PID/cmdline", (), "flannel"),
+           "tr '\\0' '\\n' < /proc/PID/cmdline", (), "flannel", facts=("flannel_config",)),
     Source("flannel_pod_logs", "flannel/pod-logs", "kube-flannel container logs",
-           "cat /var/log/pods/kube-system_kube-flannel*/*/*.log", (), "flannel"),
+           "cat /var/log/pods/kube-system_kube-flannel*/*/*.log", (), "flannel", facts=("flannel_log",)),
 )
 
 BY_ID: dict[str, Source] = {s.id: s for s in SOURCES}
+assert all(s.facts for s in SOURCES), "every source names the facts it carries"
 BY_PATH: dict[str, Source] = {s.path: s for s in SOURCES}
 
 # Sources only a sosreport holds: sos lists the nat, mangle and raw tables in files of their own
@@ -116,7 +155,7 @@ SOS_ONLY_SOURCES: tuple[Source, ...] = tuple(
            f"iptables -t {table} -nvL",
            (f"sos_commands/firewall_tables/iptables_-t_{table}_-nvL",
             f"sos_commands/networking/iptables_-t_{table}_-nvL"),
-           "firewall")
+           "firewall", facts=("firewall",))
     for table in ("nat", "mangle", "raw")
 )
 SOS_ONLY_BY_ID: dict[str, Source] = {s.id: s for s in SOS_ONLY_SOURCES}
