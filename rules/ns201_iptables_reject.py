@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netsnap.engine.chainwalk import WalkResult, ipv4_rulesets, rule_matches, walk
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.flows import Flow, needed_flows
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
 from netsnap.model import Host, IptRule, Ruleset
+from netsnap.model.evidence import Evidence
 
 FIREWALL_SOURCES = ("iptables_save", "iptables_nft_save", "iptables_legacy_save", "iptables_list")
 IMPACT = {"overlay-in": 75, "overlay-out": 74, "pods-in": 65, "pods-out": 64}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from netsnap.engine.cluster import OverlayFacts, Peer
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence_at
 from netsnap.model import Host, Snapshot
+from netsnap.model.evidence import Evidence
 from netsnap.secgroups.evaluate import evaluate, required_rule
 from netsnap.secgroups.model import Direction, SecurityGroupSet
 

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Interface
 
 from netsnap.engine.cluster import Peer, connected_networks, owner_of
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
 from netsnap.model import Host, Interface
+from netsnap.model.evidence import Evidence
 
 ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
 _OPT_VARS = ("FLANNEL_OPTS", "FLANNEL_OPTIONS")

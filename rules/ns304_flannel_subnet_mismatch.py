@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Interface
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
+from netsnap.model.evidence import Evidence
 
 POD_BRIDGES = ("cni0", "docker0")
 

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from ipaddress import IPv4Network
 
 from netsnap.engine.cluster import Peer
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
 from netsnap.model import Host
+from netsnap.model.evidence import Evidence
 
 ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
 

@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
 from netsnap.model import FlannelEvent
+from netsnap.model.evidence import Evidence
 
 KINDS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("tls", re.compile(r"x509|tls:|certificate", re.I), "check --etcd-cafile/--etcd-certfile/--etcd-keyfile and SANs"),

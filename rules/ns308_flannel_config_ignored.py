@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence_at
 from netsnap.flannel.effective import config_drift
 from netsnap.model import FlannelConfig, Provenance
+from netsnap.model.evidence import Evidence
 
 CONFIG_SOURCES = (
     "flannel_unit", "flannel_env_default", "flannel_env_sysconfig", "flannel_cmdline", "options_env",

@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterable
 
 from netsnap.engine.cluster import connected_networks
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
+from netsnap.model.evidence import Evidence
 
 _BACKEND = re.compile(r"Backend type: (\S+)")
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netsnap.engine.cluster import connected_networks, lookup_route
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, iface_sysctl
 from netsnap.model import Host
+from netsnap.model.evidence import Evidence
 
 ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
 VIRTUAL = ("flannel", "cni", "docker", "veth", "lo", "cali", "kube-ipvs", "virbr")

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_address
 
-from netsnap.engine.findings import Evidence
 from netsnap.engine.rule import evidence, evidence_at
 from netsnap.model import FlannelEvent, Host, Interface, Provenance, Route, Snapshot
+from netsnap.model.evidence import Evidence
 
 DEFAULT_PORTS = {"vxlan": 8472, "udp": 8285}
 OVERHEAD = {"vxlan": 50, "udp": 28, "host-gw": 0, "ipip": 20, "wireguard": 80}

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from netsnap.model.evidence import Evidence
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -21,17 +23,6 @@ class Confidence(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
-
-
-class Evidence(BaseModel):
-    """One quoted line: the host, the file inside its bundle, the 1-based line, the text."""
-
-    model_config = ConfigDict(frozen=True)
-
-    host: str
-    file: str
-    line: int = 0
-    text: str = ""
 
 
 class Finding(BaseModel):

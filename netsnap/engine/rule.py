@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import RuleMeta
 from netsnap.model import Host, Provenance, Record, Snapshot, Sysctl
+from netsnap.model.evidence import Evidence
 from netsnap.secgroups.model import SecurityGroups
 
 if TYPE_CHECKING:

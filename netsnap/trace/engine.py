@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
-from netsnap.engine.findings import Evidence
+from netsnap.model.evidence import Evidence
 from netsnap.model.host import Snapshot
 from netsnap.secgroups.evaluate import evaluate, required_rule
 from netsnap.secgroups.model import Direction, SecurityGroups

@@ -12,8 +12,8 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Any
 
-from netsnap.engine.findings import Evidence
 from netsnap.model.base import Provenance
+from netsnap.model.evidence import Evidence
 from netsnap.model.host import Host, SourceState
 from netsnap.model.interfaces import Interface
 from netsnap.model.iptables import Chain, IptRule

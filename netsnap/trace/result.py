@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from netsnap.engine.findings import Evidence
+from netsnap.model.evidence import Evidence
 from netsnap.model.unchecked import fast_record
 
 Verdict = Literal["reachable", "unreachable", "unknown"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from netsnap.engine.findings import Evidence
+from netsnap.model.evidence import Evidence
 from netsnap.trace.result import Step, StepAction, make_step
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from netsnap.diff.compare import compare_hosts
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
+from netsnap.model.evidence import Evidence
 from tests.diff.builders import host
 
 GOOD = host("master-ok", {"eth1": ["192.168.0.15/24"]}, [("eth1", "192.168.0.1", 100)],

@@ -127,7 +127,7 @@ def test_sort_findings_by_impact_then_severity() -> None:
 
 
 def test_evidence_is_capped_and_keys_slugged() -> None:
-    from netsnap.engine.findings import Evidence
+    from netsnap.model.evidence import Evidence
 
     f = probe().finding(hosts=["h", "h"], explanation="", key="Master/INPUT 7",
                         evidence=[Evidence(host="h", file="f", line=i) for i in range(30)])

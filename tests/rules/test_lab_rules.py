@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from netsnap.engine.findings import AnalysisResult, Evidence, Finding, Severity
+from netsnap.engine.findings import AnalysisResult, Finding, Severity
 from netsnap.engine.run import run_rules
 from netsnap.load import load_snapshot
 from netsnap.model import Snapshot
+from netsnap.model.evidence import Evidence
 from netsnap.secgroups import SecurityGroups, attach
 from tests.lab.cluster import REPO, RHEL_DEFAULT, FlannelLab
 from tests.lab.netns import NetnsLab, skip_reason

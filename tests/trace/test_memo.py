@@ -3,8 +3,8 @@ decisions, VXLAN plans, chain candidates all warm) must give the same results as
 
 from __future__ import annotations
 
-from netsnap.engine.findings import Evidence
 from netsnap.model import Snapshot
+from netsnap.model.evidence import Evidence
 from netsnap.model.iptables import Chain
 from netsnap.secgroups import SecurityGroups
 from netsnap.trace.engine import TraceEngine, trace
