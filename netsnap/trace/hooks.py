@@ -39,11 +39,26 @@ EgressSource = Callable[[Packet], IPv4Address | None]
 """MASQUERADE's question: the source address the kernel picks on the packet's out interface."""
 
 
+@dataclass(frozen=True)
+class Decider:
+    """The rule (or policy) that decided a base chain, as findings name it: the view (`iptables-nft`,
+    `iptables-legacy`, `nftables`, `firewalld`, `ufw`...), the table (`filter`, `inet firewalld`), the chain,
+    the rule's position or nft handle (None for a policy), its text, and the firewalld zone when the chain
+    belongs to one."""
+
+    view: str
+    table: str
+    chain: str
+    position: int | None
+    text: str
+    zone: str | None = None
+
+
 @dataclass
 class ChainOutcome:
     """How one base chain treated a packet. `verdict` is ACCEPT, DROP or REJECT; `pkt` is the packet after
     any NAT or mark; `detail` names the rule or policy that decided; `nat` is set when a NAT rule rewrote the
-    packet; `by_rule` is False when no rule decided (policy or fall-through)."""
+    packet; `by_rule` is False when no rule decided (policy or fall-through); `decider` names what decided."""
 
     verdict: str
     pkt: Packet
@@ -52,6 +67,7 @@ class ChainOutcome:
     reject_with: str | None = None
     nat: str | None = None
     by_rule: bool = False
+    decider: Decider | None = None
 
 
 class BaseChain(Protocol):
