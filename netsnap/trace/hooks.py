@@ -93,6 +93,10 @@ class BaseChain(Protocol):
     def stage(self) -> str:
         """The trace step's label, e.g. `INPUT filter` or `INPUT inet firewalld filter_INPUT`."""
 
+    @property
+    def shows_policy(self) -> bool:
+        """True when a fall-through ACCEPT is worth a trace step (a filter chain holding rules)."""
+
     def is_noop(self, pkt: Packet) -> bool:
         """True when no rule of the chain can match `pkt` and the chain's policy accepts (fast skip)."""
 

@@ -320,7 +320,7 @@ def test_missing_iptables_is_unknown() -> None:
     a = host("a", links=["eth0 10.0.0.1/24"], routes=["10.0.0.0/24 dev eth0"])
     b = host("b", links=["eth0 10.0.0.2/24"], routes=["10.0.0.0/24 dev eth0"], iptables=ACCEPT_ALL)
     r = trace(Snapshot(hosts=[a, b]), "a", "10.0.0.2", security_groups=OPEN)
-    assert r.verdict == "unknown" and "iptables rules not in the bundle" in r.reason
+    assert r.verdict == "unknown" and "the packet filter was not collected" in r.reason
 
 
 def test_mtu_checks() -> None:
