@@ -82,7 +82,7 @@ def _graph() -> tuple[nx.DiGraph, dict[str, set[str]]]:
             if target in modules and target != mod and not mod.startswith(target + "."):
                 targets.add(target)
         edges[mod] = targets
-        g.add_edges_from((mod, t) for t in targets if not modules[t].name == "__init__.py")
+        g.add_edges_from((mod, t) for t in targets)
     return g, edges
 
 
