@@ -99,8 +99,7 @@ def compare_with_baseline(paths: list[str], snapshot: Snapshot, result: Analysis
     good = read_snapshot(paths)
     good_result = analyse(good, None, [], [], [])
 
-    traces = list(result.traces)
-    return diff_snapshots(good.hosts, snapshot.hosts, good_result.findings, result.findings, traces)
+    return diff_snapshots(good.hosts, snapshot.hosts, good_result.findings, result.findings, result.flows)
 
 
 def _print_comparison(diff: DiffResult, console: Console) -> None:
