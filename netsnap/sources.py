@@ -105,6 +105,30 @@ SOURCES: tuple[Source, ...] = (
     Source("ipset", "firewall/ipset-save", "ipset save", "ipset save",
            ("sos_commands/networking/ipset_list", "sos_commands/firewall_tables/ipset_list"), "firewall",
            facts=("ipsets",)),
+    # nftables (native tables: firewalld, /etc/nftables.conf, kube-proxy's nftables mode) and firewalld.
+    # sos files per sos release (plugin sources, tags 3.5 .. 4.12): `nft -a list ruleset` in firewall_tables
+    # from 4.6.1; `nft list ruleset` in firewall_tables 4.1 .. 4.6.0, in firewalld 3.7 .. 4.2 and in
+    # networking 3.5 .. 4.0. sos never collects the JSON form, nor --get-default-zone/--get-active-zones.
+    Source("nft_json", "firewall/nft-ruleset.json", "nft -j list ruleset", "nft -j list ruleset", (), "firewall",
+           facts=("firewall", "firewall_ipv6")),
+    Source("nft_text", "firewall/nft-list-ruleset", "nft -a list ruleset", "nft -a list ruleset",
+           ("sos_commands/firewall_tables/nft_-a_list_ruleset", "sos_commands/firewall_tables/nft_list_ruleset",
+            "sos_commands/firewalld/nft_list_ruleset", "sos_commands/networking/nft_list_ruleset"), "firewall",
+           facts=("firewall", "firewall_ipv6")),
+    Source("firewalld_state", "firewall/firewalld-state", "firewall-cmd --state", "firewall-cmd --state",
+           ("sos_commands/firewalld/firewall-cmd_--state",), "firewall", facts=("firewall",)),
+    Source("firewalld_default_zone", "firewall/firewalld-default-zone", "firewall-cmd --get-default-zone",
+           "firewall-cmd --get-default-zone", (), "firewall", facts=("firewall",)),
+    Source("firewalld_active_zones", "firewall/firewalld-active-zones", "firewall-cmd --get-active-zones",
+           "firewall-cmd --get-active-zones", (), "firewall", facts=("firewall",)),
+    Source("firewalld_log_denied", "firewall/firewalld-log-denied", "firewall-cmd --get-log-denied",
+           "firewall-cmd --get-log-denied", ("sos_commands/firewalld/firewall-cmd_--get-log-denied",), "firewall",
+           facts=("firewall",)),
+    Source("firewalld_zones", "firewall/firewalld-list-all-zones", "firewall-cmd --list-all-zones",
+           "firewall-cmd --list-all-zones", ("sos_commands/firewalld/firewall-cmd_--list-all-zones",), "firewall",
+           facts=("firewall",)),
+    Source("firewalld_conf", "firewall/firewalld.conf", "/etc/firewalld/firewalld.conf",
+           "cat /etc/firewalld/firewalld.conf", ("etc/firewalld/firewalld.conf",), "firewall", facts=("firewall",)),
     # kernel
     Source("sysctl", "kernel/sysctl", "sysctls (key = value)", "sysctl -a (selected keys)",
            ("sos_commands/kernel/sysctl_-a",), "kernel", facts=("sysctls",)),

@@ -1,0 +1,78 @@
+"""firewalld's state and configuration: zones (what `firewall-cmd --list-all-zones` shows), the
+active zone bindings, the daemon's state, default zone, LogDenied and its backend (firewalld.conf).
+
+The nftables ruleset firewalld generates is what the trace evaluates; this model names zones and
+gives the fix (`firewall-cmd --permanent --zone=Z --add-port=8472/udp`).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from netsnap.model.base import Record
+
+
+class FirewalldZone(Record):
+    """One zone block of `firewall-cmd --list-all-zones` (runtime) or `--get-active-zones` (bindings
+    only: `bindings_only` True). `target` as firewalld writes it (`default`, `ACCEPT`, `DROP`,
+    `%%REJECT%%`); `ports`/`protocols`/`source_ports` as `8472/udp`; `rich_rules` verbatim."""
+
+    name: str
+    active: bool = False
+    default: bool = False
+    bindings_only: bool = False
+    target: str | None = None
+    icmp_block_inversion: bool | None = None
+    interfaces: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+    ports: list[str] = Field(default_factory=list)
+    protocols: list[str] = Field(default_factory=list)
+    forward: bool | None = None
+    masquerade: bool | None = None
+    forward_ports: list[str] = Field(default_factory=list)
+    source_ports: list[str] = Field(default_factory=list)
+    icmp_blocks: list[str] = Field(default_factory=list)
+    rich_rules: list[str] = Field(default_factory=list)
+
+
+class FirewalldSetting(Record):
+    """One value: `state` (`running`/`not running`), `default_zone`, `log_denied`, or a firewalld.conf
+    key as `conf.<Key>` (`conf.FirewallBackend`, `conf.DefaultZone`...)."""
+
+    key: str
+    value: str
+
+
+class FirewalldState(BaseModel):
+    """What the bundle says about firewalld. `running` is None when `--state` was not collected.
+    `backend` is firewalld.conf's FirewallBackend (None: not set; firewalld >= 0.6 then uses nftables)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    running: bool | None = None
+    default_zone: str | None = None
+    log_denied: str | None = None
+    backend: str | None = None
+    conf: dict[str, FirewalldSetting] = Field(default_factory=dict)
+    zones: dict[str, FirewalldZone] = Field(default_factory=dict)
+    file: str | None = None
+
+    def uses_nftables(self) -> bool:
+        """firewalld runs (or is configured) with its nftables backend."""
+        if self.running is False:
+            return False
+        if self.backend is not None:
+            return self.backend.lower() == "nftables"
+        return self.running is True
+
+    def describe_backend(self) -> str:
+        state = {True: "is running", False: "is not running", None: "is configured"}[self.running]
+        return f"{state} with FirewallBackend={self.backend or 'nftables (default)'}"
+
+    def zone_of(self, interface: str | None = None, source: str | None = None) -> FirewalldZone | None:
+        """The active zone an interface (or a source address/network, as listed) is bound to."""
+        for zone in self.zones.values():
+            if (interface and interface in zone.interfaces) or (source and source in zone.sources):
+                return zone
+        return None
