@@ -269,7 +269,8 @@ def _firewalld(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
         for item in result.items if result else []:
             if isinstance(item, FirewalldSetting):
                 if item.key == "state":
-                    fw.running = item.value.strip().lower() == "running"
+                    answer = item.value.strip().lower()  # else firewall-cmd's error (no D-Bus...): not known
+                    fw.running = True if answer == "running" else (False if answer == "not running" else None)
                     fw.file = fw.file or item.src.file
                 elif item.key == "default_zone":
                     fw.default_zone = item.value

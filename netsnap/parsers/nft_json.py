@@ -405,6 +405,10 @@ def _build(objects: list[Any], file: str, at: _Lines, result: Parsed[NftRuleset]
         result.notes.append(f"{rules} rule objects, {parsed} rules parsed")
     if rs.unknown:
         result.notes.append(f"{rs.unknown} statements not understood (kept verbatim as unknown)")
+    xt = sum(1 for t in rs.tables.values() for c in t.chains.values() for r in c.rules for e in r.exprs
+             if e.kind == "xt")
+    if xt:
+        result.notes.append(f"{xt} iptables-nft xt expressions (their options are not in nft's output)")
     if other:
         result.notes.append("not modelled: " + ", ".join(f"{n} {k}" for k, n in sorted(other.items())))
     return rs

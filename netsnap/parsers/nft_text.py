@@ -296,6 +296,10 @@ def _finish(st: _State) -> None:
                         for e in r.exprs if e.kind == "unknown")
     if st.rs.unknown:
         st.notes.append(f"{st.rs.unknown} statements not understood (kept verbatim as unknown)")
+    xt = sum(1 for t in st.rs.tables.values() for c in t.chains.values() for r in c.rules for e in r.exprs
+             if e.kind == "xt")
+    if xt:
+        st.notes.append(f"{xt} iptables-nft xt expressions (their options are not in nft's output)")
     if st.objects:
         st.notes.append("not modelled: " + ", ".join(f"{n} {k}" for k, n in sorted(st.objects.items())))
     parsed = st.rs.rule_count()
