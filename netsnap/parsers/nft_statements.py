@@ -112,7 +112,7 @@ class _Reader:
                 expr = self.statement(parts)
             except Unreadable:
                 self.pos = start + 1
-                while not self.done() and self.peek() not in _STATEMENT_START:
+                while not self.done() and not self.starts_statement(self.peek() or ""):
                     self.skip_group()
                 expr = NftExpr(kind="unknown", text=self.text_from(start), known=False)
             if expr is not None:
@@ -120,6 +120,10 @@ class _Reader:
                     parts.unknown += 1
                 parts.exprs.append(expr)
         return parts
+
+    def starts_statement(self, word: str) -> bool:
+        """A word a known statement starts with (where reading resumes after one not understood)."""
+        return word in _STATEMENT_START or (self.is_selector(word) and not word.startswith("@"))
 
     def skip_group(self) -> None:
         """Skip one token, or a whole `{ ... }` / `( ... )` group."""
