@@ -126,6 +126,10 @@ class _Key:
             return _num_in(elem, value)
         if kind == "proto":
             return _proto_eq(elem, str(value))
+        if kind == "icmp":
+            assert isinstance(value, int)
+            code = ICMP_NAMES.get(elem)
+            return value == code if code is not None else _num_in(elem, value)
         if kind == "name":
             return value is not None and _name_match(elem, str(value))
         if kind == "word":
@@ -185,7 +189,7 @@ def key_value(key: str, pkt: Packet, env: MatchEnv) -> _Key | bool | str:
     if key == "icmp type":
         if pkt.proto != "icmp":
             return False
-        return _Key("num", pkt.icmp_type) if pkt.icmp_type is not None else "the ICMP type is not known"
+        return _Key("icmp", pkt.icmp_type) if pkt.icmp_type is not None else "the ICMP type is not known"
     if key == "icmp code":
         if pkt.proto != "icmp":
             return False

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from netsnap.model.firewalld import FirewalldZone
 from netsnap.model.nftables import NftExpr, NftRuleset
 from netsnap.parsers import firewalld_cmd, nft_json, nft_text
 from netsnap.parsers.nft_names import priority_value
@@ -242,7 +243,7 @@ def test_oversized_json_is_refused_with_a_note(monkeypatch: pytest.MonkeyPatch) 
 def test_firewalld_zones_read_the_active_bindings() -> None:
     result = firewalld_cmd.parse((FIX / "firewalld_zones" / "firewalld-1.3.3-cluster.in").read_text(),
                                  "firewall/firewalld-list-all-zones")
-    zones = {z.name: z for z in result.items if hasattr(z, "target")}
+    zones = {z.name: z for z in result.items if isinstance(z, FirewalldZone)}
     public, trusted = zones["public"], zones["trusted"]
     assert public.active and public.interfaces == ["eth1"] and public.ports == ["8472/udp"] and public.masquerade
     assert public.rich_rules == ['rule family="ipv4" source address="192.168.0.0/24" port port="10250" '
