@@ -41,7 +41,8 @@ def lab() -> Iterator[NetnsLab]:
 
 def agree(kernel: bool, result: TraceResult) -> None:
     want = "reachable" if kernel else "unreachable"
-    assert result.verdict == want, f"kernel says {want}; netsnap: {result.verdict} {result.disposition}: {result.reason}"
+    got = f"{result.verdict} {result.disposition}: {result.reason}"
+    assert result.verdict == want, f"kernel says {want}; netsnap: {got}"
 
 
 def collect(fl: FlannelLab, out: Path, fw: Firewalld | None = None) -> Snapshot:
