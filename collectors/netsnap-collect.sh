@@ -255,6 +255,8 @@ src_path() {
         firewalld_log_denied) SP=firewall/firewalld-log-denied ;;
         firewalld_zones) SP=firewall/firewalld-list-all-zones ;;
         firewalld_conf) SP=firewall/firewalld.conf ;;
+        ufw_status) SP=firewall/ufw-status ;;
+        ufw_default) SP=firewall/etc-default-ufw ;;
         sysctl) SP=kernel/sysctl ;;
         lsmod) SP=kernel/lsmod ;;
         dmesg) SP=kernel/dmesg ;;
@@ -608,6 +610,24 @@ collect_firewalld() {
     collect firewalld_zones 0 0 "$T" firewall-cmd --list-all-zones
 }
 
+# collect_ufw: UFW's rules as it lists them, and /etc/default/ufw. When ufw.conf says ENABLED=yes,
+# `ufw status` lists the kernel's ufw chains through iptables: only when a backend is loaded.
+collect_ufw() {
+    collect_file ufw_default 0 /etc/default/ufw
+    if ! have ufw; then
+        reset_state
+        finish ufw_status "ufw status verbose" 0 command-missing
+        return 0
+    fi
+    uf_enabled=no
+    grep -q '^ENABLED=yes' /etc/ufw/ufw.conf 2>/dev/null && uf_enabled=yes
+    if [ "$uf_enabled" = yes ] && ! kmod_present nf_tables && [ ! -e /proc/net/ip_tables_names ]; then
+        skip_empty ufw_status "ufw status verbose" "ufw is enabled but no iptables backend is loaded; listing would load it"
+    else
+        collect ufw_status 0 0 "$T" ufw status verbose
+    fi
+}
+
 # --- generators ------------------------------------------------------------------------------
 sysctl_emit() {
     [ -f "$2" ] || return 0
@@ -791,6 +811,7 @@ else
 fi
 collect_nft
 collect_firewalld
+collect_ufw
 
 # kernel
 run_gen sysctl 0 gen_sysctl

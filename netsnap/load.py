@@ -19,7 +19,15 @@ from pydantic import BaseModel
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.flannel import effective
 from netsnap.model.base import Parsed, Provenance
-from netsnap.model.firewalld import FirewalldSetting, FirewalldState, FirewalldZone
+from netsnap.model.firewalld import (
+    ConfSetting,
+    FirewalldSetting,
+    FirewalldState,
+    FirewalldZone,
+    UfwRule,
+    UfwSetting,
+    UfwState,
+)
 from netsnap.model.flannel import FlagValue, FlannelEvent, NetConf, ProcessArgv, SubnetEnv, SystemdUnit
 from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
 from netsnap.model.interfaces import Interface
@@ -276,8 +284,8 @@ def _firewalld(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
                     fw.default_zone = item.value
                 elif item.key == "log_denied":
                     fw.log_denied = item.value
-                elif item.key.startswith("conf."):
-                    fw.conf[item.key[5:]] = item
+            elif isinstance(item, ConfSetting):
+                fw.conf[item.key] = item
             elif isinstance(item, FirewalldZone):
                 have = fw.zones.get(item.name)
                 if have is None or (have.bindings_only and not item.bindings_only):
@@ -291,6 +299,33 @@ def _firewalld(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
     if fw.default_zone is None and "DefaultZone" in fw.conf:
         fw.default_zone = fw.conf["DefaultZone"].value
     host.firewalld = fw
+
+
+def _ufw(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """UFW's state from `ufw status` and /etc/default/ufw (None when the bundle has neither)."""
+    status, default = parsed.get("ufw_status"), parsed.get("ufw_default")
+    if status is None and default is None:
+        return
+    ufw = UfwState(file=status.file if status else None)
+    for item in status.items if status else []:
+        if isinstance(item, UfwRule):
+            ufw.rules.append(item)
+        elif isinstance(item, UfwSetting) and item.key == "status":
+            ufw.active = item.value.lower() == "active"
+        elif isinstance(item, UfwSetting) and item.key == "default":
+            for part in item.value.split(","):
+                policy, _, where = part.strip().partition(" ")
+                direction = where.strip("()")
+                if direction in ("incoming", "outgoing", "routed"):
+                    setattr(ufw, direction, policy)
+    for item in default.items if default else []:
+        if isinstance(item, ConfSetting):
+            ufw.conf[item.key] = item
+    for direction, key in (("incoming", "DEFAULT_INPUT_POLICY"), ("outgoing", "DEFAULT_OUTPUT_POLICY"),
+                           ("routed", "DEFAULT_FORWARD_POLICY")):
+        if getattr(ufw, direction) is None and key in ufw.conf:
+            setattr(ufw, direction, ufw.conf[key].value.lower())
+    host.ufw = ufw
 
 
 def build_host(bundle: Bundle) -> Host:
@@ -356,6 +391,7 @@ def build_host(bundle: Bundle) -> Host:
     _add_tables(host, parsed)
     _nftables(host, parsed)
     _firewalld(host, parsed)
+    _ufw(host, parsed)
     if "sysctl" in parsed:
         host.sysctls = {s.key: s for s in parsed["sysctl"].items}
     if "lsmod" in parsed:

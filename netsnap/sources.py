@@ -129,6 +129,12 @@ SOURCES: tuple[Source, ...] = (
            facts=("firewall",)),
     Source("firewalld_conf", "firewall/firewalld.conf", "/etc/firewalld/firewalld.conf",
            "cat /etc/firewalld/firewalld.conf", ("etc/firewalld/firewalld.conf",), "firewall", facts=("firewall",)),
+    # UFW (its rules are iptables chains `ufw-*`: the iptables views evaluate them); sos >= 4.1 runs
+    # `ufw status numbered` and copies /etc/ufw, not /etc/default/ufw
+    Source("ufw_status", "firewall/ufw-status", "ufw status verbose", "ufw status verbose",
+           ("sos_commands/ufw/ufw_status_numbered",), "firewall", facts=("firewall",)),
+    Source("ufw_default", "firewall/etc-default-ufw", "/etc/default/ufw", "cat /etc/default/ufw", (), "firewall",
+           facts=("firewall",)),
     # kernel
     Source("sysctl", "kernel/sysctl", "sysctls (key = value)", "sysctl -a (selected keys)",
            ("sos_commands/kernel/sysctl_-a",), "kernel", facts=("sysctls",)),

@@ -1,8 +1,10 @@
-"""firewalld's state and configuration: zones (what `firewall-cmd --list-all-zones` shows), the
-active zone bindings, the daemon's state, default zone, LogDenied and its backend (firewalld.conf).
+"""Host firewall managers: firewalld's state and configuration (zones as `firewall-cmd --list-all-zones`
+shows them, the active zone bindings, the daemon's state, default zone, LogDenied, its backend from
+firewalld.conf) and UFW's (`ufw status verbose`, /etc/default/ufw).
 
-The nftables ruleset firewalld generates is what the trace evaluates; this model names zones and
-gives the fix (`firewall-cmd --permanent --zone=Z --add-port=8472/udp`).
+The rulesets they generate (nftables for firewalld, iptables chains `ufw-*` for UFW) are what the trace
+evaluates; this model names zones and rules and gives the fix (`firewall-cmd --permanent --zone=Z
+--add-port=8472/udp`, `ufw allow 8472/udp`).
 """
 
 from __future__ import annotations
@@ -37,8 +39,14 @@ class FirewalldZone(Record):
 
 
 class FirewalldSetting(Record):
-    """One value: `state` (`running`/`not running`), `default_zone`, `log_denied`, or a firewalld.conf
-    key as `conf.<Key>` (`conf.FirewallBackend`, `conf.DefaultZone`...)."""
+    """One firewall-cmd answer: `state` (`running`/`not running`), `default_zone` or `log_denied`."""
+
+    key: str
+    value: str
+
+
+class ConfSetting(Record):
+    """One `KEY=VALUE` line of a configuration file (firewalld.conf, /etc/default/ufw), unquoted."""
 
     key: str
     value: str
@@ -54,7 +62,7 @@ class FirewalldState(BaseModel):
     default_zone: str | None = None
     log_denied: str | None = None
     backend: str | None = None
-    conf: dict[str, FirewalldSetting] = Field(default_factory=dict)
+    conf: dict[str, ConfSetting] = Field(default_factory=dict)
     zones: dict[str, FirewalldZone] = Field(default_factory=dict)
     file: str | None = None
 
@@ -76,3 +84,39 @@ class FirewalldState(BaseModel):
             if (interface and interface in zone.interfaces) or (source and source in zone.sources):
                 return zone
         return None
+
+
+class UfwRule(Record):
+    """One rule line of `ufw status verbose` / `ufw status numbered`: `to` (`8472/udp`, `Anywhere`),
+    `action` (`ALLOW IN`, `DENY`, `REJECT OUT`, `LIMIT IN`, `ALLOW FWD`), `source` (`192.168.0.0/24`,
+    `Anywhere`), `v6` for the `(v6)` twins, `number` when numbered, the `# comment` if any."""
+
+    to: str
+    action: str
+    source: str
+    v6: bool = False
+    number: int | None = None
+    comment: str | None = None
+
+
+class UfwSetting(Record):
+    """One header value of `ufw status verbose`: `status`, `logging`, `default`, `new_profiles`."""
+
+    key: str
+    value: str
+
+
+class UfwState(BaseModel):
+    """What the bundle says about UFW. `active` is None when `ufw status` was not collected; the
+    defaults come from `Default: deny (incoming), allow (outgoing), disabled (routed)` (verbose only) or,
+    failing that, /etc/default/ufw (`DEFAULT_FORWARD_POLICY="DROP"`...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool | None = None
+    incoming: str | None = None
+    outgoing: str | None = None
+    routed: str | None = None
+    rules: list[UfwRule] = Field(default_factory=list)
+    conf: dict[str, ConfSetting] = Field(default_factory=dict)
+    file: str | None = None

@@ -10,7 +10,7 @@ from ipaddress import IPv4Address, IPv6Address
 from pydantic import BaseModel, ConfigDict, Field
 
 from netsnap.model.base import Provenance, Record, UnparsedLine
-from netsnap.model.firewalld import FirewalldState
+from netsnap.model.firewalld import FirewalldState, UfwState
 from netsnap.model.flannel import FlannelState
 from netsnap.model.interfaces import IfAddress, Interface
 from netsnap.model.iptables import IpSet, Ruleset
@@ -107,6 +107,7 @@ class Host(BaseModel):
     ipsets: dict[str, IpSet] = Field(default_factory=dict)
     nftables: NftRuleset | None = None
     firewalld: FirewalldState | None = None
+    ufw: UfwState | None = None
     sysctls: dict[str, Sysctl] = Field(default_factory=dict)
     modules: dict[str, KernelModule] = Field(default_factory=dict)
     kernel_events: list[KernelEvent] = Field(default_factory=list)

@@ -11,7 +11,8 @@ paste, pretty-printed and cut-off JSON, firewalld.conf without its comments). Wh
 - `fixtures/nft/rulesets/*.nft` (rulesets written for these tests) with `nft -f`;
 - iptables-nft rules (`IPTABLES_NFT` below), listed by nft as iptables-nft left them;
 - Debian 12's firewalld 1.3.3 run for real (tests/lab/firewalld.py), first as installed, then with the
-  zone changes in `FIREWALLD_CLUSTER` made through `firewall-cmd`.
+  zone changes in `FIREWALLD_CLUSTER` made through `firewall-cmd`;
+- Debian 12's ufw 0.36.2, inactive, then enabled with the rules in `UFW_RULES`.
 """
 
 from __future__ import annotations
@@ -116,6 +117,37 @@ def capture_firewalld(lab: NetnsLab, work: Path) -> None:
         fw.stop()
 
 
+UFW_RULES = """ufw --force enable >/dev/null
+ufw allow 22/tcp >/dev/null
+ufw allow from 192.168.0.0/24 to any port 8472 proto udp comment 'flannel vxlan' >/dev/null
+ufw deny in on eth1 to any port 10250 proto tcp >/dev/null
+"""
+
+
+def capture_ufw(lab: NetnsLab, work: Path) -> None:
+    """ufw 0.36.2 in a namespace with private copies of /etc/ufw and /etc/default/ufw (bind mounts in a
+    private mount namespace: the host's files never change)."""
+    lab.add("ufw")
+    lab.sh("ufw", "ip link add eth1 type veth peer name eth1p && ip link set eth1 up")
+    etc, default = work / "etc-ufw", work / "default-ufw"
+    shutil.copytree("/etc/ufw", etc, symlinks=True)
+    shutil.copy("/etc/default/ufw", default)
+    mounts = f"mount --bind {etc} /etc/ufw && mount --bind {default} /etc/default/ufw"
+
+    def inside(script: str) -> str:
+        path = work / "step.sh"
+        path.write_text(f"set -e\n{mounts}\n{script}")
+        return lab.sh("ufw", f"unshare -m sh {path}").stdout
+
+    write("ufw_status", "ufw-0.36.2-inactive", inside("ufw status verbose"))
+    write("ufw_status", "ufw-0.36.2-active-verbose", inside(UFW_RULES + "ufw status verbose"))
+    write("ufw_status", "ufw-0.36.2-active-numbered", inside("ufw status numbered"))
+    keys = [ln for ln in default.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    # derived: the installed file's settings without ufw's comment text
+    write("ufw_default", "debian12-settings-derived", "# /etc/default/ufw of the lab host (settings only)\n"
+          + "\n".join(keys) + "\n")
+
+
 def main() -> None:
     if shutil.which("nft") is None:
         raise SystemExit("nft is not installed")
@@ -123,6 +155,8 @@ def main() -> None:
         capture_rulesets(lab)
         capture_compat(lab)
         capture_firewalld(lab, Path(tmp))
+        if shutil.which("ufw"):
+            capture_ufw(lab, Path(tmp) / "ufw")
     subprocess.run(["nft", "--version"], check=False)
 
 

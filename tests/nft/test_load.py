@@ -67,3 +67,21 @@ def test_firewalld_state_from_the_collector_files(tmp_path: Path) -> None:
     assert fw is not None and fw.running and fw.default_zone == "public" and fw.uses_nftables()
     assert not fw.zones["public"].bindings_only and fw.zones["public"].ports == ["8472/udp"]  # the full block wins
     assert fw.zone_of(interface="eth1") is fw.zones["public"]
+
+
+def test_ufw_state_from_status_and_defaults(tmp_path: Path) -> None:
+    status = (FIX / "ufw_status" / "ufw-0.36.2-active-verbose.in").read_text()
+    default = (FIX / "ufw_default" / "debian12-settings-derived.in").read_text()
+    host = load_bundle(bundle(tmp_path, {"ufw_status": ("firewall/ufw-status", status),
+                                         "ufw_default": ("firewall/etc-default-ufw", default)}))
+    ufw = host.ufw
+    assert ufw is not None and ufw.active
+    assert (ufw.incoming, ufw.outgoing, ufw.routed) == ("deny", "allow", "disabled")
+    assert ufw.conf["DEFAULT_FORWARD_POLICY"].value == "DROP"
+    vxlan = next(r for r in ufw.rules if r.to == "8472/udp")
+    assert (vxlan.action, vxlan.source, vxlan.comment, vxlan.v6) == ("ALLOW IN", "192.168.0.0/24", "flannel vxlan",
+                                                                     False)
+    assert [r.v6 for r in ufw.rules if r.to == "10250/tcp on eth1"] == [False, True]
+    numbered = (FIX / "ufw_status" / "ufw-0.36.2-active-numbered.in").read_text()
+    sos_like = load_bundle(bundle(tmp_path / "n", {"ufw_status": ("firewall/ufw-status", numbered)}))
+    assert sos_like.ufw is not None and sos_like.ufw.incoming is None and sos_like.ufw.rules[0].number == 1
