@@ -86,6 +86,23 @@ class FirewalldState(BaseModel):
         return None
 
 
+def firewalld_fix(zone: str | None, proto: str | None, port: int | None, *, forwarded: bool = False,
+                  pod_network: str | None = None) -> list[str]:
+    """The firewall-cmd commands that let a flow through the zone that rejected it (runtime and permanent):
+    a local port (`--add-port=8472/udp`; ICMP: `--add-icmp-block-inversion` is not suggested, the
+    protocol is), or, for forwarded pod traffic, the pod network as a source of the trusted zone."""
+    where = f" --zone={zone}" if zone else ""
+    if forwarded and pod_network:
+        add = f" --zone=trusted --add-source={pod_network}"
+    elif proto in ("tcp", "udp", "sctp") and port:
+        add = f"{where} --add-port={port}/{proto}"
+    elif proto:
+        add = f"{where} --add-protocol={proto}"
+    else:
+        return []
+    return [f"firewall-cmd --permanent{add}", "firewall-cmd --reload"]
+
+
 class UfwRule(Record):
     """One rule line of `ufw status verbose` / `ufw status numbered`: `to` (`8472/udp`, `Anywhere`),
     `action` (`ALLOW IN`, `DENY`, `REJECT OUT`, `LIMIT IN`, `ALLOW FWD`), `source` (`192.168.0.0/24`,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from netsnap.load import load_bundle
+from netsnap.model.firewalld import firewalld_fix
 from tests.bundle.tarbuild import sha, write_dir
 
 FIX = Path(__file__).resolve().parents[1] / "parsers" / "fixtures"
@@ -85,3 +86,12 @@ def test_ufw_state_from_status_and_defaults(tmp_path: Path) -> None:
     numbered = (FIX / "ufw_status" / "ufw-0.36.2-active-numbered.in").read_text()
     sos_like = load_bundle(bundle(tmp_path / "n", {"ufw_status": ("firewall/ufw-status", numbered)}))
     assert sos_like.ufw is not None and sos_like.ufw.incoming is None and sos_like.ufw.rules[0].number == 1
+
+
+def test_firewalld_fix_commands() -> None:
+    assert firewalld_fix("public", "udp", 8472) == ["firewall-cmd --permanent --zone=public --add-port=8472/udp",
+                                                    "firewall-cmd --reload"]
+    assert firewalld_fix("public", "icmp", None, forwarded=True, pod_network="10.244.0.0/16")[0] == (
+        "firewall-cmd --permanent --zone=trusted --add-source=10.244.0.0/16")
+    assert firewalld_fix(None, "icmp", None)[0] == "firewall-cmd --permanent --add-protocol=icmp"
+    assert firewalld_fix("public", None, None) == []
