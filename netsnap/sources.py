@@ -42,6 +42,9 @@ class Source:
     sos_paths: tuple[str, ...] = field(default_factory=tuple)
     group: str = "other"
     facts: tuple[str, ...] = field(default_factory=tuple)
+    # the command prints nothing when there is nothing (no rules loaded, no neighbours): empty output
+    # with exit code 0 is an answer ("none"), not a missing source
+    empty_ok: bool = False
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.facts if f not in FACTS]
@@ -82,21 +85,21 @@ SOURCES: tuple[Source, ...] = (
            facts=("link_counters", "link_details")),
     Source("ip_neigh", "neigh/ip-neigh", "ip neigh", "ip neigh show",
            ("sos_commands/networking/ip_neigh_show", "sos_commands/networking/ip_-4_neighbor_show"), "links",
-           facts=("neighbours",)),
+           facts=("neighbours",), empty_ok=True),
     Source("bridge_fdb", "neigh/bridge-fdb", "bridge fdb show", "bridge fdb show",
            ("sos_commands/networking/bridge_-d_fdb_show", "sos_commands/networking/bridge_fdb_show"), "links",
-           facts=("fdb",)),
+           facts=("fdb",), empty_ok=True),
     # firewall
     Source("iptables_save", "firewall/iptables-save", "iptables-save -c", "iptables-save -c",
            ("sos_commands/networking/iptables-save", "sos_commands/firewall_tables/iptables-save"), "firewall",
-           facts=("firewall",)),
+           facts=("firewall",), empty_ok=True),
     Source("ip6tables_save", "firewall/ip6tables-save", "ip6tables-save -c", "ip6tables-save -c",
            ("sos_commands/networking/ip6tables-save", "sos_commands/firewall_tables/ip6tables-save"), "firewall",
-           facts=("firewall_ipv6",)),
+           facts=("firewall_ipv6",), empty_ok=True),
     Source("iptables_legacy_save", "firewall/iptables-legacy-save", "iptables-legacy-save -c",
-           "iptables-legacy-save -c", (), "firewall", facts=("firewall",)),
+           "iptables-legacy-save -c", (), "firewall", facts=("firewall",), empty_ok=True),
     Source("iptables_nft_save", "firewall/iptables-nft-save", "iptables-nft-save -c",
-           "iptables-nft-save -c", (), "firewall", facts=("firewall",)),
+           "iptables-nft-save -c", (), "firewall", facts=("firewall",), empty_ok=True),
     Source("iptables_list", "firewall/iptables-nvL", "iptables -vnxL (list format, sosreports)",
            "iptables -t TABLE -vnxL",
            ("sos_commands/firewall_tables/iptables_-vnxL", "sos_commands/networking/iptables_-vnxL",
@@ -104,17 +107,17 @@ SOURCES: tuple[Source, ...] = (
             "sos_commands/networking/iptables_-t_filter_-nvL"), "firewall", facts=("firewall",)),
     Source("ipset", "firewall/ipset-save", "ipset save", "ipset save",
            ("sos_commands/networking/ipset_list", "sos_commands/firewall_tables/ipset_list"), "firewall",
-           facts=("ipsets",)),
+           facts=("ipsets",), empty_ok=True),
     # nftables (native tables: firewalld, /etc/nftables.conf, kube-proxy's nftables mode) and firewalld.
     # sos files per sos release (plugin sources, tags 3.5 .. 4.12): `nft -a list ruleset` in firewall_tables
     # from 4.6.1; `nft list ruleset` in firewall_tables 4.1 .. 4.6.0, in firewalld 3.7 .. 4.2 and in
     # networking 3.5 .. 4.0. sos never collects the JSON form, nor --get-default-zone/--get-active-zones.
     Source("nft_json", "firewall/nft-ruleset.json", "nft -j list ruleset", "nft -j list ruleset", (), "firewall",
-           facts=("firewall", "firewall_ipv6")),
+           facts=("firewall", "firewall_ipv6"), empty_ok=True),
     Source("nft_text", "firewall/nft-list-ruleset", "nft -a list ruleset", "nft -a list ruleset",
            ("sos_commands/firewall_tables/nft_-a_list_ruleset", "sos_commands/firewall_tables/nft_list_ruleset",
             "sos_commands/firewalld/nft_list_ruleset", "sos_commands/networking/nft_list_ruleset"), "firewall",
-           facts=("firewall", "firewall_ipv6")),
+           facts=("firewall", "firewall_ipv6"), empty_ok=True),
     Source("firewalld_state", "firewall/firewalld-state", "firewall-cmd --state", "firewall-cmd --state",
            ("sos_commands/firewalld/firewall-cmd_--state",), "firewall", facts=("firewall",)),
     Source("firewalld_default_zone", "firewall/firewalld-default-zone", "firewall-cmd --get-default-zone",

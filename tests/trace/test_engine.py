@@ -174,8 +174,13 @@ def test_two_default_routes_fork_with_shares() -> None:
     assert len(r.branches) == 2
     assert sorted(b.share for b in r.branches) == [0.5, 0.5]
     outcomes = sorted((b.verdict, b.disposition) for b in r.branches)
-    assert outcomes == [("reachable", "delivered"), ("unknown", "insufficient-info")]
-    assert r.verdict == "unknown" and "50%" in r.reason
+    # via the gateway nobody analysed, the request is assumed to reach far (an analysed host's own address),
+    # whose reply then has no way back through gw: that half fails, with the assumption stated
+    assert outcomes == [("reachable", "delivered"), ("unreachable", "no-route")]
+    failing = next(b for b in r.branches if b.verdict == "unreachable")
+    assert failing.assumptions == ["the network behind gateway 10.175.100.1 (not analysed) delivers 172.30.0.9 to "
+                                   "far on eth0"]
+    assert r.verdict == "unreachable" and "50%" in r.reason
     route_step = next(s for s in r.branches[0].hops if s.stage == "route")
     assert "2 equal default routes" in route_step.detail
 
