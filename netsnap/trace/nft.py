@@ -114,11 +114,14 @@ def _decides(rule: NftRule) -> bool:
 
 
 class _Frame:
-    __slots__ = ("chain", "pos")
+    """A chain on the traversal stack, and the jump/goto rule that entered it (None: the base chain)."""
 
-    def __init__(self, chain: NftChain) -> None:
+    __slots__ = ("chain", "pos", "via")
+
+    def __init__(self, chain: NftChain, via: NftRule | None = None) -> None:
         self.chain = chain
         self.pos = 0
+        self.via = via
 
 
 class NftBaseChain:
@@ -270,6 +273,8 @@ class NftBaseChain:
                  unknown: list[Unknown]) -> ChainOutcome | None:
         word, _, target = verdict.partition(" ")
         if word in ("accept", "drop", "reject"):
+            # why the packet got there: the jumps and gotos still on the stack (a zone's `goto`), then the rule
+            consulted.extend(self._rule_evidence(f.via) for f in frames if f.via is not None)
             consulted.append(self._rule_evidence(rule))
             reject = _reject_of(rule) if word == "reject" else None
             how = f" (reject with {reject})" if reject else ""
@@ -291,7 +296,7 @@ class NftBaseChain:
             if len(frames) >= MAX_DEPTH:
                 unknown.append(Unknown(verdict, rule.ref, "chain nesting too deep (loop?)", self._rule_evidence(rule)))
                 return None
-            frames.append(_Frame(sub))
+            frames.append(_Frame(sub, rule))
             return None
         if word == "queue":
             unknown.append(Unknown("DROP", rule.ref, "queue: a userspace program decides", self._rule_evidence(rule)))

@@ -148,6 +148,48 @@ def capture_ufw(lab: NetnsLab, work: Path) -> None:
           + "\n".join(keys) + "\n")
 
 
+RULE_CASES = REPO / "fixtures" / "rules" / "NS201"
+CASE_FILES = {  # bundle path -> how it is taken
+    "firewall/nft-ruleset.json": "nft -j list ruleset",
+    "firewall/nft-list-ruleset": "nft -a list ruleset",
+}
+FW_QUERIES = {
+    "firewall/firewalld-state": ("--state",),
+    "firewall/firewalld-default-zone": ("--get-default-zone",),
+    "firewall/firewalld-active-zones": ("--get-active-zones",),
+    "firewall/firewalld-log-denied": ("--get-log-denied",),
+    "firewall/firewalld-list-all-zones": ("--list-all-zones",),
+}
+
+
+def capture_rule_cases(lab: NetnsLab, work: Path) -> None:
+    """node1 of fixtures/healthy with firewalld: `fire-firewalld` is firewalld as installed with eth0 and
+    eth1 in the public zone (it rejects the overlay); `pass-firewalld` adds 8472/udp and the pod network
+    10.244.0.0/16 to the trusted zone. The files overlay the healthy node1 (tests/rules/bundles.py)."""
+    lab.add("case")
+    lab.sh("case", "for i in eth0 eth1; do ip link add $i type veth peer name ${i}p && ip link set $i up; done")
+    fw = Firewalld(lab, "case", work / "case").start()
+    try:
+        fw.cmd("--zone=public", "--add-interface=eth0")
+        fw.cmd("--zone=public", "--add-interface=eth1")
+        for case, changes in (("fire-firewalld", ()),
+                              ("pass-firewalld", (("--zone=public", "--add-port=8472/udp"),
+                                                  ("--zone=trusted", "--add-source=10.244.0.0/16")))):
+            for args in changes:
+                fw.cmd(*args)
+            dest = RULE_CASES / case / "node1"
+            for rel, cmd in CASE_FILES.items():
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                (dest / rel).write_text(run(lab, "case", cmd))
+            for rel, args in FW_QUERIES.items():
+                (dest / rel).write_text(fw.cmd(*args).stdout)
+            conf = (fw.etc / "firewalld.conf").read_text().splitlines()  # settings only (derived: no comments)
+            (dest / "firewall/firewalld.conf").write_text("\n".join(ln for ln in conf if ln and ln[0] != "#") + "\n")
+            print(f"wrote {dest}")
+    finally:
+        fw.stop()
+
+
 def main() -> None:
     if shutil.which("nft") is None:
         raise SystemExit("nft is not installed")
@@ -155,6 +197,7 @@ def main() -> None:
         capture_rulesets(lab)
         capture_compat(lab)
         capture_firewalld(lab, Path(tmp))
+        capture_rule_cases(lab, Path(tmp))
         if shutil.which("ufw"):
             capture_ufw(lab, Path(tmp) / "ufw")
     subprocess.run(["nft", "--version"], check=False)
