@@ -181,8 +181,8 @@ def capture_rule_cases(lab: NetnsLab, work: Path) -> None:
             for rel, cmd in CASE_FILES.items():
                 (dest / rel).parent.mkdir(parents=True, exist_ok=True)
                 (dest / rel).write_text(run(lab, "case", cmd))
-            for rel, args in FW_QUERIES.items():
-                (dest / rel).write_text(fw.cmd(*args).stdout)
+            for rel, query in FW_QUERIES.items():
+                (dest / rel).write_text(fw.cmd(*query).stdout)
             conf = (fw.etc / "firewalld.conf").read_text().splitlines()  # settings only (derived: no comments)
             (dest / "firewall/firewalld.conf").write_text("\n".join(ln for ln in conf if ln and ln[0] != "#") + "\n")
             print(f"wrote {dest}")
