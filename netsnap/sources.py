@@ -22,6 +22,7 @@ FACTS: dict[str, str] = {
     "fdb": "the bridge forwarding database (VXLAN fdb entries)",
     "firewall": "the IPv4 packet filter (iptables views, nftables)",
     "firewall_ipv6": "the IPv6 packet filter",
+    "firewall_manager": "firewalld's and UFW's state and configuration (zones, defaults; not the ruleset)",
     "ipsets": "ipset contents",
     "sysctls": "kernel parameters (sysctl)",
     "modules": "loaded kernel modules",
@@ -108,6 +109,37 @@ SOURCES: tuple[Source, ...] = (
     Source("ipset", "firewall/ipset-save", "ipset save", "ipset save",
            ("sos_commands/networking/ipset_list", "sos_commands/firewall_tables/ipset_list"), "firewall",
            facts=("ipsets",), empty_ok=True),
+    # nftables (native tables: firewalld, /etc/nftables.conf, kube-proxy's nftables mode) and firewalld.
+    # sos files per sos release (plugin sources, tags 3.5 .. 4.12): `nft -a list ruleset` in firewall_tables
+    # from 4.6.1; `nft list ruleset` in firewall_tables 4.1 .. 4.6.0, in firewalld 3.7 .. 4.2 and in
+    # networking 3.5 .. 4.0. sos never collects the JSON form, nor --get-default-zone/--get-active-zones.
+    Source("nft_json", "firewall/nft-ruleset.json", "nft -j list ruleset", "nft -j list ruleset", (), "firewall",
+           facts=("firewall", "firewall_ipv6"), empty_ok=True),
+    Source("nft_text", "firewall/nft-list-ruleset", "nft -a list ruleset", "nft -a list ruleset",
+           ("sos_commands/firewall_tables/nft_-a_list_ruleset", "sos_commands/firewall_tables/nft_list_ruleset",
+            "sos_commands/firewalld/nft_list_ruleset", "sos_commands/networking/nft_list_ruleset"), "firewall",
+           facts=("firewall", "firewall_ipv6"), empty_ok=True),
+    Source("firewalld_state", "firewall/firewalld-state", "firewall-cmd --state", "firewall-cmd --state",
+           ("sos_commands/firewalld/firewall-cmd_--state",), "firewall", facts=("firewall_manager",)),
+    Source("firewalld_default_zone", "firewall/firewalld-default-zone", "firewall-cmd --get-default-zone",
+           "firewall-cmd --get-default-zone", (), "firewall", facts=("firewall_manager",)),
+    Source("firewalld_active_zones", "firewall/firewalld-active-zones", "firewall-cmd --get-active-zones",
+           "firewall-cmd --get-active-zones", (), "firewall", facts=("firewall_manager",)),
+    Source("firewalld_log_denied", "firewall/firewalld-log-denied", "firewall-cmd --get-log-denied",
+           "firewall-cmd --get-log-denied", ("sos_commands/firewalld/firewall-cmd_--get-log-denied",), "firewall",
+           facts=("firewall_manager",)),
+    Source("firewalld_zones", "firewall/firewalld-list-all-zones", "firewall-cmd --list-all-zones",
+           "firewall-cmd --list-all-zones", ("sos_commands/firewalld/firewall-cmd_--list-all-zones",), "firewall",
+           facts=("firewall_manager",)),
+    Source("firewalld_conf", "firewall/firewalld.conf", "/etc/firewalld/firewalld.conf",
+           "cat /etc/firewalld/firewalld.conf", ("etc/firewalld/firewalld.conf",), "firewall",
+           facts=("firewall_manager",)),
+    # UFW (its rules are iptables chains `ufw-*`: the iptables views evaluate them); sos >= 4.1 runs
+    # `ufw status numbered` and copies /etc/ufw, not /etc/default/ufw
+    Source("ufw_status", "firewall/ufw-status", "ufw status verbose", "ufw status verbose",
+           ("sos_commands/ufw/ufw_status_numbered",), "firewall", facts=("firewall_manager",)),
+    Source("ufw_default", "firewall/etc-default-ufw", "/etc/default/ufw", "cat /etc/default/ufw", (), "firewall",
+           facts=("firewall_manager",)),
     # kernel
     Source("sysctl", "kernel/sysctl", "sysctls (key = value)", "sysctl -a (selected keys)",
            ("sos_commands/kernel/sysctl_-a",), "kernel", facts=("sysctls",)),
