@@ -157,6 +157,7 @@ def run_rules(
     all_r = list(rules) if rules is not None else [lr.rule for lr in discover(rules_dirs)]
     selected = select_rules(all_r, only, skip)
     graph = ReachabilityGraph(snapshot, security_groups)
+    snapshot = graph.snapshot  # completed: facts the bundles imply but do not hold, stated as assumptions
     facts = {h.name: facts_of(h) for h in snapshot.hosts}
     absent = {h.name: overlay_absent(h) for h in snapshot.hosts}
     findings: list[Finding] = []

@@ -26,6 +26,7 @@ from typing import Any
 
 import networkx as nx
 
+from netsnap.combine.completion import complete
 from netsnap.combine.flows import RequiredFlow, required_flows
 from netsnap.combine.overlay import Cluster, OverlayFacts
 from netsnap.model import Host, Snapshot
@@ -93,6 +94,7 @@ class ReachabilityGraph:
 
     def __init__(self, snapshot: Snapshot, security_groups: SecurityGroups | None = None,
                  cluster: Cluster | None = None) -> None:
+        snapshot = complete(snapshot)
         self.snapshot = snapshot
         self.security_groups = security_groups
         self.cluster = cluster if cluster is not None else Cluster(snapshot)

@@ -152,6 +152,7 @@ class Host(BaseModel):
     ethtool: list[EthtoolFeature] = Field(default_factory=list)
     flannel: FlannelState = Field(default_factory=FlannelState)
     sources: dict[str, SourceStatus] = Field(default_factory=dict)
+    assumptions: list[str] = Field(default_factory=list)  # facts the combine stage inferred (netsnap.combine)
 
     def has(self, source: str) -> bool:
         """The source was read and understood (see SourceStatus.understood)."""

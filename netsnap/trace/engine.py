@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 
+from netsnap.combine.completion import complete
 from netsnap.combine.overlay import Cluster
+from netsnap.model.base import Provenance
 from netsnap.model.evidence import Evidence
 from netsnap.model.host import Snapshot
 from netsnap.model.interfaces import Interface
+from netsnap.model.neighbours import FdbEntry
 from netsnap.secgroups.evaluate import evaluate, required_rule
 from netsnap.secgroups.model import Direction, SecurityGroups
 from netsnap.trace import routing
@@ -61,6 +64,7 @@ class TraceEngine:
 
     def __init__(self, snapshot: Snapshot, security_groups: SecurityGroups | None = None,
                  cluster: Cluster | None = None) -> None:
+        snapshot = complete(snapshot)  # what the bundles imply but do not hold, as assumptions
         self.snapshot = snapshot
         cluster = cluster if cluster is not None else Cluster(snapshot)
         # the pod leases of the analysed hosts: a packet for one of them must take the overlay
@@ -237,6 +241,8 @@ class TraceEngine:
     # ------------------------------------------------------------------ stages
 
     def _originate(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
+        for note in h.host.assumptions:
+            run.assume(h.name, "facts", note)
         run.step(h.name, "originate", "info", f"{pkt.describe()} leaves a local socket on {h.name}")
         dec = routing.lookup(run, h, pkt, None)
         fail = self._route_failure(run, h, pkt, dec)
@@ -268,6 +274,8 @@ class TraceEngine:
         return self._postrouting(run, h, pkt, dec)
 
     def _receive(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
+        for note in h.host.assumptions:
+            run.assume(h.name, "facts", note)
         iif = pkt.iif or "?"
         if not run.visit(h.name, ipstr(pkt.dst), iif):
             return self._end(run, h, pkt, "loop", f"{pkt.describe()} came back to {h.name} on {iif}")
@@ -446,22 +454,41 @@ class TraceEngine:
         n = h.neigh.get((dev, nh))
         lladdr = n.lladdr if n is not None and n.lladdr and not FAILED_NEIGH & set(n.states) else None
         assumed = lladdr is None
+        owner = self._owner_vtep(h, nh, None)
         if lladdr is None:
-            peer_mac = self._peer_vtep_mac(h, dev, nh)
-            if peer_mac is None:
+            l3miss = dec.gateway is None  # flannel < 0.9: one route for the network, flanneld answers L3 misses
+            if owner is not None and ("neighbours" not in h.facts or l3miss):
+                why = (f"the neighbour table was not collected; flannel programs {ipstr(nh)} with {owner[0]}'s VTEP "
+                       f"MAC before its onlink route" if "neighbours" not in h.facts else
+                       f"{ipstr(nh)} has no neighbour entry and the route has no gateway (flannel < 0.9): flanneld "
+                       f"answers the L3 miss with {owner[0]}'s VTEP MAC")
+                run.assume(h.name, "neighbour", f"{h.name}: {why} ({owner[1]})")
+                lladdr = owner[1]
+            elif "neighbours" not in h.facts:
+                return self._end(run, h, pkt, "insufficient-info",
+                                 f"{h.name}: the neighbour table was not collected and no analysed host owns {nh}: "
+                                 f"the peer's bundle (or `ip neigh show dev {dev}`) would decide")
+            else:
                 return self._end(run, h, pkt, "neighbour-unreachable",
                                  f"no usable neighbour entry for {nh} on {dev} (flannel installs one per peer lease)",
                                  [evidence(h.name, n.src, n.raw)] if n else [])
-            reason = (f"{h.name}: no neighbour entry for {nh} on {dev}; assuming it resolves to the owner's VTEP "
-                      f"{peer_mac} (older flanneld answers L3 misses on demand)")
-            run.taint("deny", reason)
-            run.step(h.name, "neighbour", "unknown", reason)
-            lladdr = peer_mac
         fdbs = [f for f in h.fdb.get((dev, lladdr.lower()), []) if f.dst is not None]
         if not fdbs:
-            return self._end(run, h, pkt, "neighbour-unreachable",
-                             f"no fdb entry for {lladdr} on {dev}: the peer VTEP is unknown",
-                             [evidence(h.name, n.src, n.raw)] if n else [])
+            by_mac = self._owner_vtep(h, None, lladdr)
+            if by_mac is not None and by_mac[2] is not None and "fdb" not in h.facts:
+                assumed = True
+                run.assume(h.name, "fdb", f"{h.name}: bridge fdb was not collected; flannel programs {lladdr} dst "
+                           f"{ipstr(by_mac[2])} ({by_mac[0]}'s VTEP)")
+                fdbs = [FdbEntry(mac=lladdr, dev=dev, dst=by_mac[2], src=Provenance(file=""),
+                                 raw=f"{lladdr} dev {dev} dst {by_mac[2]} (assumed)")]
+            elif "fdb" not in h.facts:
+                return self._end(run, h, pkt, "insufficient-info",
+                                 f"{h.name}: bridge fdb was not collected and no analysed host's VTEP has MAC "
+                                 f"{lladdr}: `bridge fdb show dev {dev}` would decide")
+            else:
+                return self._end(run, h, pkt, "neighbour-unreachable",
+                                 f"no fdb entry for {lladdr} on {dev}: the peer VTEP is unknown",
+                                 [evidence(h.name, n.src, n.raw)] if n else [])
         fdb = fdbs[0]
         assert fdb.dst is not None
         info = vx.vxlan
@@ -482,19 +509,25 @@ class TraceEngine:
             self._encap_plans[(h.name, dev, nh)] = (fdb.dst, port, vni, local, consulted, detail)
         return self._originate(run, h, outer)
 
-    def _peer_vtep_mac(self, h: HostIndex, dev: str, nh: IPAddress) -> str | None:
-        """The MAC of the VXLAN device of the analysed host that owns `nh`, if `h` has an fdb entry for it."""
-        owner = self.owner.get(nh)
-        if owner is None:
-            for name, idx in self.hosts.items():
-                if name != h.name and any(nh in c.network for c in idx.connected if idx.is_bridge(c.iface)):
-                    owner = (name, "")
-                    break
-        if owner is None:
-            return None
-        for iface in self.hosts[owner[0]].vxlan.values():
-            if iface.mac and (dev, iface.mac.lower()) in h.fdb:
-                return iface.mac.lower()
+    def _owner_vtep(self, h: HostIndex, nh: IPAddress | None, mac: str | None
+                    ) -> tuple[str, str, IPAddress | None] | None:
+        """(host, VTEP MAC, VTEP address) of the analysed host whose VXLAN device owns `nh` (its flannel.1 address,
+        or a pod address in its bridge's network), or whose VXLAN device has MAC `mac`."""
+        for name, idx in self.hosts.items():
+            if name == h.name:
+                continue
+            for iface in idx.vxlan.values():
+                if not iface.mac:
+                    continue
+                if mac is not None and iface.mac.lower() != mac.lower():
+                    continue
+                if nh is not None:
+                    owns = any(a.address.ip == nh for a in iface.addresses) or any(
+                        nh in c.network for c in idx.connected if idx.is_bridge(c.iface))
+                    if not owns:
+                        continue
+                local = iface.vxlan.local if iface.vxlan is not None else None
+                return name, iface.mac.lower(), local
         return None
 
     def _decapsulate(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:

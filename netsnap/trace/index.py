@@ -12,6 +12,7 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Any
 
+from netsnap.combine.coverage import present
 from netsnap.combine.firewall import enforced_views
 from netsnap.combine.platform import platform_of
 from netsnap.model.base import Provenance
@@ -177,6 +178,7 @@ class HostIndex:
     _rp_filter: dict[str, tuple[int | None, str]] = field(default_factory=dict)
     no_rules: bool = False  # iptables-save ran and printed nothing: no table is loaded, all is accepted
     cloud: str | None = None  # the evidence that a cloud security group may sit in front of the NICs
+    facts: frozenset[str] = frozenset()  # the facts the host holds (absent: not collected, not "empty")
 
     @classmethod
     def build(cls, host: Host) -> HostIndex:
@@ -214,6 +216,7 @@ class HostIndex:
         idx.policy = sorted(host.policy_rules, key=lambda r: r.priority)
         idx.policy_plan = idx.policy_or_default()
         idx.cloud = platform_of(host).cloud
+        idx.facts = present(host)
         firewall = enforced_views(host)
         idx.missing_views = firewall.missing
         for view, ruleset in firewall.views.items():

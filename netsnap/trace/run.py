@@ -78,8 +78,9 @@ class Run:
 
     def assume(self, host: str, stage: str, reason: str, consulted: list[Evidence] | None = None) -> None:
         """Use a fact the bundle implies but does not hold, and say so (on the step and the verdict)."""
-        if reason not in self.assumptions:
-            self.assumptions.append(reason)
+        if reason in self.assumptions:
+            return
+        self.assumptions.append(reason)
         self.step(host, stage, "info", f"assumed: {reason}", consulted)
 
     def taint(self, could: str, reason: str, check: str = "") -> None:
