@@ -107,6 +107,11 @@ def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
     status.expected = result.expected
     status.unparsed = list(result.unparsed)
     status.notes.extend(result.notes)
+    if sf.exit_code not in (0, None) and not result.items and result.unparsed:
+        # a sosreport keeps a failing command's output, which is then only its error (lsmod without /proc/modules)
+        status.state = SourceState.FAILED
+        status.notes.append(f"exit code {sf.exit_code} and no line understood: the output is the command's error")
+        return None
     return result
 
 

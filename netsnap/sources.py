@@ -110,7 +110,7 @@ _NET, _FW, _KERNEL = "networking", "firewall_tables", "kernel"
 _NET_CMD, _FW_CMD, _LOGS = "sos_commands/networking/", "sos_commands/firewall_tables/", "sos_commands/logs/"
 _ETHTOOL_DEVICES = ("3.0-3.6: devices whose `ip -o link` line shows link/ether (flannel.1 is one); 3.7+: every "
                     "entry of /sys/class/net; 4.4+: the devices nmcli lists, else /sys/class/net")
-_JOURNAL = "only when /var/log/journal exists and systemd-journald runs (3.9+); filtered to flannel's lines"
+_JOURNAL = "only when /var/log/journal exists (3.9+: and systemd-journald runs); cut to flannel's lines"
 _NO_MODULES = ("skipped (not collected, sos.log says why) when none of the kernel modules it checks for are "
                "listed by lsmod, e.g. on kernels with netfilter built in; `--allow-system-changes` runs it anyway")
 _KUBE = ("kubernetes plugin: runs when a kubernetes package or kubeconfig is found; RHEL and Ubuntu classes, Debian "
@@ -126,8 +126,9 @@ SOURCES: tuple[Source, ...] = (
     Source("uname", "identity/uname", "kernel", "uname -a",
            (SosName("sos_commands/kernel/uname_-a", _KERNEL),), "identity", facts=("identity",)),
     Source("os_release", "identity/os-release", "OS release", "cat /etc/os-release",
-           (SosName("etc/os-release", "release", note="general plugin until 3.5; often a link to usr/lib/os-release"),
-            SosName("usr/lib/os-release", "release", since="3.5.1", note="the target of the etc/os-release link")),
+           (SosName("etc/os-release", "release", since="3.5.1", note="often a link to usr/lib/os-release"),
+            SosName("usr/lib/os-release", "release", since="3.5.1", note="the target of the etc/os-release link"),
+            SosName("etc/os-release", "general", until="3.5")),
            "identity", facts=("identity",)),
     Source("date", "identity/date", "collection date", "date -u",
            (SosName("sos_commands/date/date", "date", since="3.5.1", note="local time, not UTC"),
@@ -226,7 +227,7 @@ SOURCES: tuple[Source, ...] = (
     # flannel
     Source("flannel_journal", "flannel/journal", "flanneld journal", "journalctl -u flanneld -o short-iso",
            (SosName(_LOGS + "journalctl_--no-pager", "logs", since="3.3",
-                    note="the whole journal; 3.3-3.8 only with --all-logs. " + _JOURNAL),
+                    note="the whole journal (3.3-3.8: only with --all-logs), " + _JOURNAL),
             SosName(_LOGS + "journalctl_--no-pager_--since_*", "logs", since="3.3",
                     note="3.3-3.8: `--since -3days` on hosts without /var/log/messages; 3.9+: with --since"),
             SosName(_LOGS + "journalctl_--no-pager_--catalog_--boot", "logs", since="3.6", note="this boot"),
@@ -239,11 +240,13 @@ SOURCES: tuple[Source, ...] = (
                    "cuts to its newest 100 MiB (journal_size)"),
     Source("flannel_env_default", "flannel/etc-default-flanneld", "/etc/default/flanneld",
            "cat /etc/default/flanneld",
-           (SosName("etc/default/flanneld", "system", note="the general plugin until 3.5"),), "flannel",
+           (SosName("etc/default/flanneld", "system", since="3.5.1"),
+            SosName("etc/default/flanneld", "general", until="3.5")), "flannel",
            facts=("flannel_config",)),
     Source("flannel_env_sysconfig", "flannel/etc-sysconfig-flanneld", "/etc/sysconfig/flanneld",
            "cat /etc/sysconfig/flanneld",
-           (SosName("etc/sysconfig/flanneld", "system", note="the general plugin until 3.5"),), "flannel",
+           (SosName("etc/sysconfig/flanneld", "system", since="3.5.1"),
+            SosName("etc/sysconfig/flanneld", "general", until="3.5")), "flannel",
            facts=("flannel_config",)),
     Source("subnet_env", "flannel/subnet.env", "/run/flannel/subnet.env", "cat /run/flannel/subnet.env",
            (SosName("run/flannel/subnet.env", "kubernetes", since="3.9", note=_KUBE),
