@@ -48,7 +48,9 @@ class SosName:
     file (`until=None`: still written by the newest release read); `plugin` is the sos plugin that
     writes it. With `every=True` each file the pattern matches is read, in name order, as one
     source (one `ethtool -k` file per device); otherwise the first name present wins (for a pattern:
-    the last match in natural order, the newest pod log).
+    the last match in natural order, the newest pod log). `confd=True` (with `every`) reads the files of
+    all the source's names as a conf.d directory set is read (modprobe.d, sysctl.d): by file name, a
+    name in an earlier directory hiding the same name in the later ones.
     """
 
     path: str
@@ -57,6 +59,7 @@ class SosName:
     until: str | None = None
     every: bool = False
     note: str = ""
+    confd: bool = False
 
     def written_by(self, version: str) -> bool:
         """Whether sos `version` ("4.0", "4.5.4") writes this name."""
@@ -113,6 +116,9 @@ _ETHTOOL_DEVICES = ("3.0-3.6: devices whose `ip -o link` line shows link/ether (
 _JOURNAL = "only when /var/log/journal exists (3.9+: and systemd-journald runs); cut to flannel's lines"
 _NO_MODULES = ("skipped (not collected, sos.log says why) when none of the kernel modules it checks for are "
                "listed by lsmod, e.g. on kernels with netfilter built in; `--allow-system-changes` runs it anyway")
+_TABLES_FILTER = ("only for a table /proc/net/ip_tables_names lists (legacy iptables; on an iptables-nft host the "
+                  "file is empty: nothing), or by default when the file is missing (4.3+: when `nft list ruleset` "
+                  "shows it)")
 _KUBE = ("kubernetes plugin: runs when a kubernetes package or kubeconfig is found; RHEL and Ubuntu classes, Debian "
          "since 4.7.0")
 
@@ -195,9 +201,8 @@ SOURCES: tuple[Source, ...] = (
            (SosName(_FW_CMD + "iptables_-vnxL", _FW, since="4.1", note=_NO_MODULES),
             SosName(_NET_CMD + "iptables_-vnxL", _NET, since="3.3", until="4.0", note=_NO_MODULES),
             SosName(_FW_CMD + "iptables_-t_filter_-nvL", _FW, since="4.1",
-                    note="4.3+: only when `nft list ruleset` shows `table ip filter`"),
-            SosName(_NET_CMD + "iptables_-t_filter_-nvL", _NET, until="4.0",
-                    note="for each table in /proc/net/ip_tables_names")),
+                    note=_TABLES_FILTER),
+            SosName(_NET_CMD + "iptables_-t_filter_-nvL", _NET, until="4.0", note=_TABLES_FILTER)),
            "firewall", facts=("firewall",)),
     Source("ipset", "firewall/ipset-save", "ipset save", "ipset save", (), "firewall", facts=("ipsets",),
            sos_gap="no sos plugin runs ipset (the firewalld plugin copies firewalld's ipset XML configuration only)"),
@@ -217,12 +222,12 @@ SOURCES: tuple[Source, ...] = (
            "kernel", facts=("vxlan_module",)),
     Source("modprobe_vxlan", "kernel/modprobe-d", "modprobe.d configuration (options vxlan udp_port=...)",
            "cat /etc/modprobe.d/*.conf (and /run, /usr/local/lib, /usr/lib, /lib modprobe.d)",
-           (SosName("etc/modprobe.d/*.conf", _KERNEL, every=True),
-            SosName("run/modprobe.d/*.conf", _KERNEL, since="4.5.0", every=True),
-            SosName("usr/local/lib/modprobe.d/*.conf", _KERNEL, since="4.5.0", every=True),
-            SosName("usr/lib/modprobe.d/*.conf", _KERNEL, since="4.5.0", every=True,
+           (SosName("etc/modprobe.d/*.conf", _KERNEL, every=True, confd=True),
+            SosName("run/modprobe.d/*.conf", _KERNEL, since="4.5.0", every=True, confd=True),
+            SosName("usr/local/lib/modprobe.d/*.conf", _KERNEL, since="4.5.0", every=True, confd=True),
+            SosName("usr/lib/modprobe.d/*.conf", _KERNEL, since="4.5.0", every=True, confd=True,
                     note="copied as lib/modprobe.d (a link to usr/lib on merged-/usr systems)"),
-            SosName("lib/modprobe.d/*.conf", _KERNEL, since="4.5.0", every=True)),
+            SosName("lib/modprobe.d/*.conf", _KERNEL, since="4.5.0", every=True, confd=True)),
            "kernel", facts=("vxlan_module",)),
     # flannel
     Source("flannel_journal", "flannel/journal", "flanneld journal", "journalctl -u flanneld -o short-iso",
@@ -293,19 +298,19 @@ BY_PATH: dict[str, Source] = {s.path: s for s in SOURCES}
 # inventory lists, exactly SOURCES), so they are reported only when a sosreport has them. Each file
 # keeps its own status (file, unparsed lines); the iptables_list parser reads it (parsers/registry.py)
 # and the load layer merges its tables into the list Ruleset.
+_TABLES = ("for each table /proc/net/ip_tables_names lists (legacy iptables: the file is empty on an iptables-nft "
+           "host, and then no table is listed); when the file is missing: {defaults}; 4.3+: only the tables `nft "
+           "list ruleset` shows")
 _TABLE_NOTES = {
-    "nat": ("4.3+: only when `nft list ruleset` shows the table; before 4.6.0 a host without "
-            "/proc/net/ip_tables_names (iptables-nft) never got it: nat was missing from the default table list "
-            "(sos PR #3335)"),
-    "mangle": "4.3+: only when `nft list ruleset` shows the table",
-    "raw": "only when /proc/net/ip_tables_names lists it (legacy iptables); 4.3+: and `nft list ruleset` shows it",
+    "nat": _TABLES.format(defaults="mangle and filter, and nat since 4.6.0 (sos PR #3335)"),
+    "mangle": _TABLES.format(defaults="mangle and filter (4.0: nat, mangle, filter)"),
+    "raw": _TABLES.format(defaults="never raw"),
 }
 SOS_ONLY_SOURCES: tuple[Source, ...] = tuple(
     Source(f"iptables_list_{table}", "", f"iptables -t {table} -nvL (list format, sosreports)",
            f"iptables -t {table} -nvL",
            (SosName(f"{_FW_CMD}iptables_-t_{table}_-nvL", _FW, since="4.1", note=_TABLE_NOTES[table]),
-            SosName(f"{_NET_CMD}iptables_-t_{table}_-nvL", _NET, until="4.0",
-                    note="for each table in /proc/net/ip_tables_names (else nat, mangle, filter)")),
+            SosName(f"{_NET_CMD}iptables_-t_{table}_-nvL", _NET, until="4.0", note=_TABLE_NOTES[table])),
            "firewall", facts=("firewall",))
     for table in ("nat", "mangle", "raw")
 )

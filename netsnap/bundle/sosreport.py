@@ -48,7 +48,7 @@ TIMEOUT_RC = 124
 MAX_LINK_HOPS = 8
 
 _TOP_DIR = re.compile(r"^sosreport-(?P<host>.+?)(?:-\d+)?-\d{4}-\d\d-\d\d-[A-Za-z0-9]+$")
-_TIMED_OUT = re.compile(r"command '(?P<cmd>[^']+)' timed out")
+_TIMED_OUT = re.compile(r"(?:\[plugin:(?P<plugin>[\w-]+)\] )?command '(?P<cmd>[^']+)' timed out")
 _SKIPPED = re.compile(r"\[plugin:(?P<plugin>[\w-]+)\] skipped command '(?P<cmd>[^']+)': (?P<why>[^\n]*)")
 _NS_DIR = re.compile(r"^sos_commands/networking/namespaces/(?P<ns>[^/]+)/")
 _NS_EXEC = re.compile(r"^ip netns exec (?P<ns>\S+) ")
@@ -68,29 +68,30 @@ class SosCommand:
     run_time: float | None
     truncated: bool
     plugin_timeout: bool
+    plugin: str = ""
 
 
 @dataclass
 class RunLog:
-    """What sos's manifest and sos.log say about commands, keyed for lookups by output path."""
+    """What sos's manifest and sos.log say about commands, keyed by the output path sos writes (or would
+    have written: `sos_commands/PLUGIN/MANGLED`) for the command."""
 
     index: dict[str, SosCommand]
-    timeouts: set[str]  # mangled names of commands sos.log says timed out (sos 3.x only)
-    skipped: dict[str, str]  # sos_commands/<plugin>/<mangled name> -> sos's reason
+    timeouts: set[str]  # paths (or, when sos.log names no plugin, bare names) sos.log says timed out (sos 3.x)
+    skipped: dict[str, str]  # path -> sos's reason for skipping the command
 
     def command(self, path: str) -> SosCommand | None:
-        return self.index.get(path) or (
-            self.index.get(f"name:{posixpath.basename(path)}") if path.startswith("sos_commands/") else None
-        )
+        return self.index.get(path)
+
+    def timed_out(self, path: str) -> bool:
+        return path in self.timeouts or posixpath.basename(path) in self.timeouts
 
     def tried(self, path: str) -> bool:
-        return self.command(path) is not None or posixpath.basename(path) in self.timeouts or path in self.skipped
+        return path in self.index or self.timed_out(path) or path in self.skipped
 
     def paths(self) -> list[str]:
         """Every output path the run data names (for matching pattern names)."""
-        out = [k for k in self.index if not k.startswith("name:")]
-        out += [k[5:] for k in self.index if k.startswith("name:")]
-        return out + list(self.skipped)
+        return [*self.index, *(t for t in self.timeouts if "/" in t), *self.skipped]
 
 
 def is_sosreport(members: Members) -> bool:
@@ -183,14 +184,14 @@ def load_sos_manifest(members: Members) -> tuple[dict[str, Any] | None, list[Sos
     if not isinstance(value, dict):
         return None, [], f"{SOS_MANIFEST}: not a JSON object"
     commands: list[SosCommand] = []
-    for plugin in _dig(value, "components", "report", "plugins").values():
+    for name, plugin in _dig(value, "components", "report", "plugins").items():
         if not isinstance(plugin, dict):
             continue
         hit = plugin.get("timeout_hit") is True
         listed = plugin.get("commands")
         for cmd in listed if isinstance(listed, list) else []:
             if isinstance(cmd, dict) and isinstance(cmd.get("exec"), str):
-                commands.append(_command(cmd, hit))
+                commands.append(_command(cmd, hit, str(name)))
     return value, commands, None
 
 
@@ -204,7 +205,7 @@ def _dig(value: dict[str, Any], *keys: str) -> dict[str, Any]:
     return value
 
 
-def _command(cmd: dict[str, Any], plugin_timeout: bool) -> SosCommand:
+def _command(cmd: dict[str, Any], plugin_timeout: bool, plugin: str) -> SosCommand:
     rc = cmd.get("return_code")
     path = cmd.get("filepath")
     run_time = cmd.get("run_time")
@@ -215,22 +216,27 @@ def _command(cmd: dict[str, Any], plugin_timeout: bool) -> SosCommand:
         run_time=float(run_time) if isinstance(run_time, int | float) and not isinstance(run_time, bool) else None,
         truncated=cmd.get("truncated") is True,
         plugin_timeout=plugin_timeout,
+        plugin=plugin,
     )
 
 
 def _run_log(members: Members, commands: list[SosCommand], have_manifest: bool) -> RunLog:
-    """Commands keyed by their output path and by their mangled name (for entries without a file),
-    plus sos.log's skipped commands and (sos 3.x, no manifest) timeouts."""
+    """Commands keyed by their output path (the manifest's, or the one sos would have written), plus
+    sos.log's skipped commands and (sos 3.x, no manifest) timeouts."""
     index: dict[str, SosCommand] = {}
     for cmd in commands:
         if _NS_EXEC.match(cmd.exec):
             continue  # another namespace's command: never the host's
-        index.setdefault(f"name:{mangle(cmd.exec)}", cmd)
         if cmd.filepath:
             index.setdefault(cmd.filepath, cmd)
+        index.setdefault(f"sos_commands/{cmd.plugin}/{mangle(cmd.exec)}", cmd)
     raw = members.data.get(SOS_LOG)
     log = raw.decode("utf-8", errors="replace") if raw is not None else ""
-    timeouts = set() if have_manifest else {mangle(m.group("cmd")) for m in _TIMED_OUT.finditer(log)}
+    timeouts: set[str] = set()
+    if not have_manifest:
+        for m in _TIMED_OUT.finditer(log):
+            plugin = m.group("plugin")
+            timeouts.add(f"sos_commands/{plugin}/{mangle(m.group('cmd'))}" if plugin else mangle(m.group("cmd")))
     skipped = {f"sos_commands/{m.group('plugin')}/{mangle(m.group('cmd'))}": m.group("why").strip()
                for m in _SKIPPED.finditer(log) if not _NS_EXEC.match(m.group("cmd"))}
     return RunLog(index, timeouts, skipped)
@@ -341,6 +347,11 @@ def map_source(members: Members, source: Source, run: RunLog) -> SourceFile | No
         for name in names:
             found.extend((name, named, rel) for named, rel in matches(members, name)
                          if all(rel != seen for _, _, seen in found))
+        if names[0].confd:  # by file name; an earlier directory's file hides a later one's of the same name
+            first: dict[str, tuple[SosName, str, str]] = {}
+            for hit in found:
+                first.setdefault(posixpath.basename(hit[1]), hit)
+            found = [first[b] for b in sorted(first, key=_natural)]
         if len(found) > 1:
             return _joined(members, source.id, found, run)
         chosen = (found[0][1], found[0][2]) if found else None
@@ -361,15 +372,14 @@ def _tried_paths(name: SosName, run: RunLog) -> list[str]:
     if "*" not in name.path:
         return [name.path] if run.tried(name.path) else []
     rx = _glob(name.path)
-    base = _glob(posixpath.basename(name.path))
-    return sorted({p for p in run.paths() if rx.match(p) or ("/" not in p and base.match(p))})
+    return sorted({p for p in run.paths() if rx.match(p)})
 
 
 def _single(members: Members, source_id: str, sos_path: str, rel: str | None, run: RunLog) -> SourceFile:
     cmd = run.command(sos_path)
     sf = _file(members, source_id, rel, sos_path)
     skipped = run.skipped.get(sos_path) if rel is None else None
-    sf.state = _state(sf, cmd, posixpath.basename(sos_path) in run.timeouts)
+    sf.state = _state(sf, cmd, run.timed_out(sos_path))
     if skipped is not None and cmd is None:
         sf.notes.append(f"sos skipped it: {skipped.rstrip('. ')}")
     if rel is not None and rel != sos_path and (rel.startswith("sos_strings/") or rel.endswith(".tailed")):
