@@ -26,7 +26,7 @@ from netsnap.model.iptables import Ruleset
 from netsnap.model.kernel import ModuleOption, ModuleParameter, VxlanModule
 from netsnap.model.routes import Route
 from netsnap.parsers.registry import PARSER_MODULES, parser_for
-from netsnap.sources import SOS_ONLY_SOURCES, SOURCES
+from netsnap.sources import BY_ID, SOS_ONLY_SOURCES, SOURCES
 
 ROUTE_PREFERENCE = ("ip_route", "route_n", "proc_net_route")
 IPTABLES_SOURCES = ("iptables_save", "ip6tables_save", "iptables_legacy_save", "iptables_nft_save", "iptables_list")
@@ -125,8 +125,15 @@ def _status(sf: SourceFile) -> SourceStatus:
         exit_code=sf.exit_code,
         duration_ms=sf.duration_ms,
         sha256=sf.sha256,
+        lines=sum(1 for line in sf.text.splitlines() if line.strip()),
+        empty_answer=sf.state == SourceState.EMPTY and sf.exit_code == 0 and _empty_ok(sf.source),
         notes=list(sf.notes) + ([f"{sf.replaced_bytes} undecodable bytes replaced"] if sf.replaced_bytes else []),
     )
+
+
+def _empty_ok(source: str) -> bool:
+    spec = BY_ID.get(source)
+    return spec is not None and spec.empty_ok
 
 
 def _merge_interfaces(host: Host, items: Iterable[Interface], *, counters_only: bool = False) -> None:
@@ -283,7 +290,7 @@ def build_host(bundle: Bundle) -> Host:
         _merge_interfaces(host, parsed["ip_link_stats"].items, counters_only=True)
 
     for source in ROUTE_PREFERENCE:
-        if source in parsed:
+        if source in parsed and statuses[source].understood:
             host.routes = [r for r in parsed[source].items if isinstance(r, Route)]
             host.routes_origin = source
             break

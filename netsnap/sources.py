@@ -94,6 +94,9 @@ class Source:
     group: str = "other"
     facts: tuple[str, ...] = field(default_factory=tuple)
     sos_gap: str = ""
+    # the command prints nothing when there is nothing (no rules loaded, no neighbours): empty output
+    # with exit code 0 is an answer ("none"), not a missing source
+    empty_ok: bool = False
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.facts if f not in FACTS]
@@ -175,26 +178,26 @@ SOURCES: tuple[Source, ...] = (
     Source("ip_neigh", "neigh/ip-neigh", "ip neigh", "ip neigh show",
            (SosName(_NET_CMD + "ip_-s_-s_neigh_show", _NET, since="3.5.1"),
             SosName(_NET_CMD + "ip_neigh_show", _NET, until="3.5")),
-           "links", facts=("neighbours",)),
+           "links", facts=("neighbours",), empty_ok=True),
     Source("bridge_fdb", "neigh/bridge-fdb", "bridge fdb show", "bridge fdb show",
            (SosName(_NET_CMD + "bridge_-s_-s_-d_-t_fdb_show", _NET, since="3.7"),),
-           "links", facts=("fdb",),
+           "links", facts=("fdb",), empty_ok=True,
            sos_gap="before 3.7 sos ran `brctl showmacs BRIDGE`, which lists no VXLAN fdb entries"),
     # firewall
     Source("iptables_save", "firewall/iptables-save", "iptables-save -c", "iptables-save -c", (), "firewall",
-           facts=("firewall",),
+           facts=("firewall",), empty_ok=True,
            sos_gap="sos runs iptables-save only inside the other network namespaces (`ip netns exec NS "
                    "iptables-save`); for the host it lists the tables (iptables_list): no match options "
                    "beyond what `-L` prints"),
     Source("ip6tables_save", "firewall/ip6tables-save", "ip6tables-save -c", "ip6tables-save -c", (), "firewall",
-           facts=("firewall_ipv6",),
+           facts=("firewall_ipv6",), empty_ok=True,
            sos_gap="as iptables-save: the host's IPv6 tables are listed (`ip6tables -vnxL`), which netsnap "
                    "does not read yet"),
     Source("iptables_legacy_save", "firewall/iptables-legacy-save", "iptables-legacy-save -c",
-           "iptables-legacy-save -c", (), "firewall", facts=("firewall",),
+           "iptables-legacy-save -c", (), "firewall", facts=("firewall",), empty_ok=True,
            sos_gap="sos lists one view only (the default `iptables`), never both the legacy and nft views"),
     Source("iptables_nft_save", "firewall/iptables-nft-save", "iptables-nft-save -c",
-           "iptables-nft-save -c", (), "firewall", facts=("firewall",),
+           "iptables-nft-save -c", (), "firewall", facts=("firewall",), empty_ok=True,
            sos_gap="sos lists one view only (the default `iptables`), never both the legacy and nft views"),
     Source("iptables_list", "firewall/iptables-nvL", "iptables -vnxL (list format, sosreports)",
            "iptables -t TABLE -vnxL",
@@ -205,6 +208,7 @@ SOURCES: tuple[Source, ...] = (
             SosName(_NET_CMD + "iptables_-t_filter_-nvL", _NET, until="4.0", note=_TABLES_FILTER)),
            "firewall", facts=("firewall",)),
     Source("ipset", "firewall/ipset-save", "ipset save", "ipset save", (), "firewall", facts=("ipsets",),
+           empty_ok=True,
            sos_gap="no sos plugin runs ipset (the firewalld plugin copies firewalld's ipset XML configuration only)"),
     # kernel
     Source("sysctl", "kernel/sysctl", "sysctls (key = value)", "sysctl -a (selected keys)",

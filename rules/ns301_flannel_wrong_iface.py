@@ -7,14 +7,13 @@ import re
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Interface
 
-from netsnap.engine.cluster import Peer, connected_networks, owner_of
+from netsnap.combine.overlay import Peer, connected_networks, owner_of
 from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
 from netsnap.model import Host, Interface
 from netsnap.model.evidence import Evidence
 
-ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
 _OPT_VARS = ("FLANNEL_OPTS", "FLANNEL_OPTIONS")
 _STRIP = re.compile(r"\s*--?(iface|public-ip)(=\S+|\s+\S+)")
 
@@ -73,8 +72,9 @@ class FlannelWrongIface(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires=("ip_addr",),
-        requires_any=(ROUTE_SOURCES,),
+        main=True,
+        requires=("addresses", "routes"),
+        applies="overlay",
         what=(
             "Takes the address flannel uses as its VTEP (the VXLAN device's `local`, or the journal's `Using … as "
             "external interface/endpoint` / `Using interface with name … and address …`), recomputes what flanneld "

@@ -20,7 +20,9 @@ class VxlanPortMismatch(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.OVERLAY,
-        requires=("ip_link",),
+        main=True,
+        requires=("link_details",),
+        applies="overlay",
         scope="snapshot",
         min_hosts=2,
         what=(

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Network
 
-from netsnap.engine.cluster import Peer
+from netsnap.combine.overlay import Peer
 from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
 from netsnap.model import Host
 from netsnap.model.evidence import Evidence
-
-ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
 
 
 def _norm_mac(mac: str | None) -> str:
@@ -28,8 +26,9 @@ class MissingPeerRoute(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.OVERLAY,
-        requires=("ip_neigh", "bridge_fdb"),
-        requires_any=(ROUTE_SOURCES,),
+        main=True,
+        requires=("neighbours", "fdb", "routes"),
+        applies="overlay",
         what=(
             "For every peer lease (from the other bundles, or from this node's journal), checks the three entries "
             "flannel's VXLAN backend programs: the route `P.0/24 via P.0 dev flannel.1 onlink`, the neighbour "

@@ -59,7 +59,8 @@ class FlannelError(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires_any=(("flannel_journal", "flannel_pod_logs"),),
+        requires_any=(("flannel_log",),),
+        applies="overlay",
         what=(
             "Collects flanneld's error and fatal lines from the journal (or kube-flannel pod logs) and summarises "
             "them by kind — lease, etcd unreachable, TLS, network config missing, incompatible addresses, no valid "

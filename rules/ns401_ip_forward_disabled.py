@@ -19,7 +19,7 @@ class IpForwardDisabled(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.KERNEL,
-        requires=("sysctl",),
+        requires=("sysctls",),
         what=(
             "On a node with flannel (or a pod bridge), checks `net.ipv4.ip_forward` and the `forwarding` setting of "
             "the flannel device and the pod bridge."

@@ -96,9 +96,8 @@ def compare_with_baseline(paths: list[str], snapshot: Snapshot, result: Analysis
 
     good = read_snapshot(paths)
     good_result = analyse(good, None, [], [], [])
-    from netsnap.trace.result import TraceResult
 
-    traces = [TraceResult.model_validate(t) for t in result.traces]
+    traces = list(result.traces)
     return diff_snapshots(good.hosts, snapshot.hosts, good_result.findings, result.findings, traces)
 
 

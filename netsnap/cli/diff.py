@@ -27,7 +27,7 @@ def _analyse(snapshot: Snapshot) -> tuple[list[Finding], list[TraceResult]]:
     from netsnap.engine.run import run_rules
 
     result = run_rules(snapshot)
-    return list(result.findings), [TraceResult.model_validate(t) for t in result.traces]
+    return list(result.findings), list(result.traces)
 
 
 def _text(result: DiffResult) -> None:

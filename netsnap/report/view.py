@@ -15,15 +15,6 @@ SEVERITY_ORDER: tuple[Severity, ...] = (Severity.ERROR, Severity.WARNING, Severi
 FAIL_ON_CHOICES: tuple[str, ...] = ("error", "warning", "info", "none")
 
 
-def finding_sort_key(f: Finding) -> tuple[int, int, str, str]:
-    """Severity first, then impact (what breaks the most traffic), then rule ID and key."""
-    return (-f.severity.rank, -f.impact, f.rule, f.key)
-
-
-def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=finding_sort_key)
-
-
 def severity_counts(result: AnalysisResult) -> dict[str, int]:
     """Counts in the fixed order error, warning, info, not evaluated."""
     counts = {s.value: 0 for s in SEVERITY_ORDER}

@@ -10,7 +10,6 @@ from netsnap.report.view import (
     exit_code,
     filter_result,
     severity_counts,
-    sorted_findings,
     split_tokens,
     verdict,
 )
@@ -18,9 +17,11 @@ from tests.report import builders
 
 
 def test_findings_sorted_by_severity_then_impact() -> None:
+    from netsnap.engine.run import sort_findings
+
     res = builders.result()
     shuffled = list(reversed(res.findings))
-    assert [f.rule for f in sorted_findings(shuffled)] == ["NS301", "NS201", "NS302", "NS101"]
+    assert [f.rule for f in sort_findings(shuffled)] == ["NS301", "NS201", "NS302", "NS101"]
 
 
 def test_severity_counts_in_fixed_order() -> None:

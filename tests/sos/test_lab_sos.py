@@ -26,13 +26,14 @@ from netsnap.bundle.model import Bundle
 from netsnap.bundle.reader import open_bundle
 from netsnap.bundle.sosreport import matches
 from netsnap.cli.app import app
+from netsnap.combine.coverage import present
 from netsnap.engine.findings import AnalysisResult, Severity
 from netsnap.engine.run import run_rules
 from netsnap.load import load_snapshot
 from netsnap.model import Snapshot
 from netsnap.model.host import Host
 from netsnap.secgroups import SecurityGroups, attach
-from netsnap.sources import BY_ID, FACTS, SOS_ONLY_SOURCES, SOURCES
+from netsnap.sources import SOS_ONLY_SOURCES, SOURCES
 from netsnap.trace.engine import TraceEngine
 from tests.lab.netns import NetnsLab
 from tests.lab.netns import skip_reason as netns_skip
@@ -148,8 +149,7 @@ def _causes(result: AnalysisResult) -> set[tuple[str, str, tuple[str, ...], str]
 
 
 def _facts(host: Host) -> set[str]:
-    return {fact for sid, st in host.sources.items() if st.usable
-            for fact in (BY_ID.get(sid) or next(s for s in SOS_ONLY_SOURCES if s.id == sid)).facts}
+    return set(present(host))
 
 
 def _fact_gaps(lab_run: LabRun) -> dict[str, set[str]]:
@@ -174,13 +174,8 @@ def test_analyze_finds_the_same_causes(lab_run: LabRun) -> None:
     collector, sos = _causes(lab_run.collector_result), _causes(lab_run.sos_result)
     named = {(f.cause, h) for f in lab_run.collector_result.findings if f.severity in SERIOUS for h in f.hosts}
     assert lab_run.scenario.causes <= named, lab_run.scenario.causes - named
-    if sos != collector:
-        differ = {c[0] for c in sos ^ collector}
-        pending = _requirement_pending(lab_run)
-        diff = {"only via collector": sorted(collector - sos), "only via sosreport": sorted(sos - collector)}
-        if differ <= {rule for rule, _ in pending}:
-            pytest.xfail(f"rules that require a source, not a fact (issue 13): {sorted(differ)}: {diff}")
-        raise AssertionError(diff)
+    diff = {"only via collector": sorted(collector - sos), "only via sosreport": sorted(sos - collector)}
+    assert sos == collector, diff
 
 
 def _status(result: AnalysisResult, hosts: list[str]) -> dict[tuple[str, str], str]:
@@ -189,21 +184,13 @@ def _status(result: AnalysisResult, hosts: list[str]) -> dict[tuple[str, str], s
             for r in result.rule_runs for h in hosts}
 
 
-def _facts_of(name: str) -> set[str]:
-    """A requirement's facts: a fact stands for itself, a source id for the facts it carries."""
-    if name in FACTS:
-        return {name}
-    return set(BY_ID[name].facts) if name in BY_ID else {f"unknown requirement {name}"}
-
-
 def _satisfied(rule: str, facts: set[str]) -> tuple[bool, list[str]]:
-    """Whether `facts` meet the rule's requirements read as facts, and what is missing."""
+    """Whether `facts` meet the rule's requirements (facts, see RuleMeta), and which are missing."""
     from netsnap.engine.discovery import all_rules
 
     meta = next(r.meta for r in all_rules() if r.meta.id == rule)
-    missing = [name for name in meta.requires if not _facts_of(name) <= facts]
-    missing += [" or ".join(group) for group in meta.requires_any
-                if not any(_facts_of(n) <= facts for n in group)]
+    missing = [name for name in meta.requires if name not in facts]
+    missing += [" or ".join(group) for group in meta.requires_any if not any(n in facts for n in group)]
     return not missing, missing
 
 
@@ -224,30 +211,17 @@ def _status_differences(lab_run: LabRun) -> list[tuple[str, str, str]]:
         s_ok, s_missing = _satisfied(rule, _facts(s))
         if c_ok != s_ok:
             continue  # the facts differ, and only in the known ways (_fact_gaps)
-        why = (REQUIREMENT if s_ok else f"neither bundle meets {s_missing} read as facts")
+        why = ("the sosreport holds every fact the rule needs" if s_ok
+               else f"neither bundle meets {s_missing}")
         out.append((rule, host, f"{rule} on {host}: collector {collector.get(key)}, sosreport {sos.get(key)} ({why})"))
     return out
 
 
-REQUIREMENT = "the sosreport holds every fact the rule needs: its requirement names a source, not a fact"
-
-
-def _requirement_pending(lab_run: LabRun) -> set[tuple[str, str]]:
-    return {(rule, host) for rule, host, why in _status_differences(lab_run) if why.endswith(f"({REQUIREMENT})")}
-
-
 def test_every_rule_is_evaluated_on_the_same_hosts(lab_run: LabRun) -> None:
     """A rule may be evaluated on one bundle and not on the other only when the facts it needs are held by
-    one of them alone (SOS_CANNOT, COLLECTOR_LACKS). Until rules require facts instead of source ids (issue
-    13), a rule asking for `ip_link` (which sos never writes) is not evaluated on a sosreport that holds the
-    link details in `ip -d address` and `ip -s -d link`: such differences, and only those, make the test xfail."""
+    one of them alone (SOS_CANNOT, COLLECTOR_LACKS)."""
     differences = _status_differences(lab_run)
-    if not differences:
-        return
-    lines = "\n".join(why for _, _, why in differences)
-    if all(why.endswith(f"({REQUIREMENT})") for _, _, why in differences):
-        pytest.xfail(f"rules that require a source, not a fact (issue 13):\n{lines}")
-    raise AssertionError(lines)
+    assert not differences, "\n".join(why for _, _, why in differences)
 
 
 # --- inventory ---------------------------------------------------------------------------------------

@@ -174,8 +174,13 @@ def test_two_default_routes_fork_with_shares() -> None:
     assert len(r.branches) == 2
     assert sorted(b.share for b in r.branches) == [0.5, 0.5]
     outcomes = sorted((b.verdict, b.disposition) for b in r.branches)
-    assert outcomes == [("reachable", "delivered"), ("unknown", "insufficient-info")]
-    assert r.verdict == "unknown" and "50%" in r.reason
+    # via the gateway nobody analysed, the request is assumed to reach far (an analysed host's own address),
+    # whose reply then has no way back through gw: that half fails, with the assumption stated
+    assert outcomes == [("reachable", "delivered"), ("unreachable", "no-route")]
+    failing = next(b for b in r.branches if b.verdict == "unreachable")
+    assert failing.assumptions == ["the network behind gateway 10.175.100.1 (not analysed) delivers 172.30.0.9 to "
+                                   "far on eth0"]
+    assert r.verdict == "unreachable" and "50%" in r.reason
     route_step = next(s for s in r.branches[0].hops if s.stage == "route")
     assert "2 equal default routes" in route_step.detail
 
@@ -320,7 +325,7 @@ def test_missing_iptables_is_unknown() -> None:
     a = host("a", links=["eth0 10.0.0.1/24"], routes=["10.0.0.0/24 dev eth0"])
     b = host("b", links=["eth0 10.0.0.2/24"], routes=["10.0.0.0/24 dev eth0"], iptables=ACCEPT_ALL)
     r = trace(Snapshot(hosts=[a, b]), "a", "10.0.0.2", security_groups=OPEN)
-    assert r.verdict == "unknown" and "iptables rules not in the bundle" in r.reason
+    assert r.verdict == "unknown" and "the packet filter was not collected" in r.reason
 
 
 def test_mtu_checks() -> None:

@@ -88,7 +88,7 @@ def test_a_route_decision_shared_by_many_destinations_names_each_its_own_trace()
 def test_fast_steps_equal_validated_steps() -> None:
     consulted: list[Evidence] = []
     fast = make_step("h", "route", "forward", "d", consulted)
-    slow = Step(host="h", stage="route", action="forward", detail="d", consulted=[])
+    slow = Step(host="h", stage="route", action="forward", detail="d", consulted=[], check="", packet=None)
     assert fast == slow and fast.model_dump() == slow.model_dump()
     assert fast.model_fields_set == slow.model_fields_set
     assert fast.consulted is not consulted  # copied, as validation copies

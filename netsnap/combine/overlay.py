@@ -1,6 +1,7 @@
-"""Cross-host overlay facts computed once per run: each host's flannel network, lease, VXLAN device, VTEP
-address and port, and the peers each host should reach (from the other bundles, or from its own fdb and
-journal when it is analysed alone)."""
+"""Overlay facts, computed once per snapshot: each host's flannel backend, network, lease, VXLAN device,
+VTEP address and port, and the peers each host should reach (from the other bundles, or from its own fdb
+and journal when it is analysed alone). The one place these are derived: the trace, the graph, the rules,
+the report's topology and the diff read them from here."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_address
 
-from netsnap.engine.rule import evidence, evidence_at
-from netsnap.model import FlannelEvent, Host, Interface, Provenance, Route, Snapshot
-from netsnap.model.evidence import Evidence
+from netsnap.model import FlannelEvent, Host, Interface, Provenance, Snapshot
+from netsnap.model.evidence import Evidence, quote, quote_at
 
-DEFAULT_PORTS = {"vxlan": 8472, "udp": 8285}
+DEFAULT_VXLAN_PORT = 8472  # the Linux vxlan module's default udp_port (flannel leaves Port at 0)
+DEFAULT_PORTS = {"vxlan": DEFAULT_VXLAN_PORT, "udp": 8285}
 OVERHEAD = {"vxlan": 50, "udp": 28, "host-gw": 0, "ipip": 20, "wireguard": 80}
 
 _USING_IP = re.compile(r"Using (\d+\.\d+\.\d+\.\d+) as external (interface|endpoint|address)")
@@ -44,6 +45,7 @@ class Peer:
     origin: str
     evidence: list[Evidence] = field(default_factory=list)
     host: Host | None = None
+    facts: OverlayFacts | None = None  # the peer's own overlay facts, when its bundle is analysed
 
 
 @dataclass
@@ -91,7 +93,7 @@ def journal_choice(host: Host) -> JournalChoice:
         if m:
             choice.iface, choice.address = m.group(1), IPv4Address(m.group(2))
             choice.public = None
-            choice.evidence = [evidence(host, ev)]
+            choice.evidence = [quote(host.name, ev)]
             choice.when = ev.timestamp
             continue
         m = _USING_IP.search(msg)
@@ -99,16 +101,16 @@ def journal_choice(host: Host) -> JournalChoice:
             addr = IPv4Address(m.group(1))
             if m.group(2) == "interface":
                 choice.iface, choice.address, choice.public = None, addr, None
-                choice.evidence = [evidence(host, ev)]
+                choice.evidence = [quote(host.name, ev)]
             else:
                 choice.public = addr
-                choice.evidence.append(evidence(host, ev))
+                choice.evidence.append(quote(host.name, ev))
             choice.when = ev.timestamp
             continue
         m = _DEFAULTING.search(msg)
         if m:
             choice.public = IPv4Address(m.group(1))
-            choice.evidence.append(evidence(host, ev))
+            choice.evidence.append(quote(host.name, ev))
     if choice.address is not None and choice.iface is None:
         owner = owner_of(host, choice.address)
         choice.iface = owner.name if owner else None
@@ -134,20 +136,20 @@ def overlay_facts(host: Host) -> OverlayFacts:
         se = fl.subnet_env
         if se.network is not None:
             f.network = se.network
-            f.evidence["network"] = evidence_at(
-                host, _line(se.src, se.lines.get("FLANNEL_NETWORK")), f"FLANNEL_NETWORK={se.network}"
+            f.evidence["network"] = quote_at(
+                host.name, _line(se.src, se.lines.get("FLANNEL_NETWORK")), f"FLANNEL_NETWORK={se.network}"
             )
         if se.subnet is not None:
             f.lease = se.subnet.network
-            f.evidence["lease"] = evidence_at(
-                host, _line(se.src, se.lines.get("FLANNEL_SUBNET")), f"FLANNEL_SUBNET={se.subnet}"
+            f.evidence["lease"] = quote_at(
+                host.name, _line(se.src, se.lines.get("FLANNEL_SUBNET")), f"FLANNEL_SUBNET={se.subnet}"
             )
     if fl.net_conf is not None:
         nc = fl.net_conf
         f.backend = nc.backend_type.lower()
         if f.network is None and nc.network is not None:
             f.network = nc.network
-            f.evidence["network"] = evidence_at(host, nc.src, f'"Network": "{nc.network}"')
+            f.evidence["network"] = quote_at(host.name, nc.src, f'"Network": "{nc.network}"')
     dev = _flannel_device(host)
     f.device = dev
     if dev is not None:
@@ -157,11 +159,11 @@ def overlay_facts(host: Host) -> OverlayFacts:
             f.vni = dev.vxlan.vni
             if dev.vxlan.local is not None and isinstance(dev.vxlan.local, IPv4Address):
                 f.vtep = dev.vxlan.local
-                f.evidence["vtep"] = evidence_at(host, dev.vxlan.src, _vxlan_text(dev))
+                f.evidence["vtep"] = quote_at(host.name, dev.vxlan.src, _vxlan_text(dev))
             f.vtep_iface = dev.vxlan.dev
             if dev.vxlan.dstport is not None:
                 f.port = dev.vxlan.dstport
-                f.evidence["port"] = evidence_at(host, dev.vxlan.src, _vxlan_text(dev))
+                f.evidence["port"] = quote_at(host.name, dev.vxlan.src, _vxlan_text(dev))
         elif dev.name == "flannel0" and f.backend == "unknown":
             f.backend = "udp"
         if f.lease is None:
@@ -169,7 +171,7 @@ def overlay_facts(host: Host) -> OverlayFacts:
             if addr is not None:
                 plen = fl.net_conf.subnet_len if fl.net_conf and fl.net_conf.subnet_len else 24
                 f.lease = IPv4Network(f"{addr.ip}/{plen}", strict=False)
-                f.evidence["lease"] = evidence(host, dev.addresses[0])
+                f.evidence["lease"] = quote(host.name, dev.addresses[0])
         if f.network is None and f.lease is not None:
             _infer_network(host, f, dev)
     if f.backend == "unknown" and f.network is not None:
@@ -208,7 +210,7 @@ def _infer_network(host: Host, f: OverlayFacts, dev: Interface) -> None:
     addr = _first_v4(dev)
     if addr is not None and addr.network.prefixlen < f.lease.prefixlen:
         f.network, f.network_inferred = addr.network, True
-        f.evidence["network"] = evidence(host, dev.addresses[0])
+        f.evidence["network"] = quote(host.name, dev.addresses[0])
         return
     leases = [f.lease]
     for r in host.routes_in("main"):
@@ -216,7 +218,7 @@ def _infer_network(host: Host, f: OverlayFacts, dev: Interface) -> None:
             continue
         if r.dst.prefixlen < f.lease.prefixlen:
             f.network, f.network_inferred = r.dst, True
-            f.evidence["network"] = evidence(host, r)
+            f.evidence["network"] = quote(host.name, r)
             return
         leases.append(r.dst)
     net = leases[0]
@@ -225,7 +227,7 @@ def _infer_network(host: Host, f: OverlayFacts, dev: Interface) -> None:
     if net.prefixlen > 16:
         net = net.supernet(new_prefix=16)
     f.network, f.network_inferred = net, True
-    f.evidence["network"] = evidence_at(host, dev.src, f"{dev.name}: pod network inferred as {net} (no subnet.env)")
+    f.evidence["network"] = quote_at(host.name, dev.src, f"{dev.name}: pod network inferred as {net} (no subnet.env)")
 
 
 def _line(src: Provenance, line: int | None) -> Provenance:
@@ -244,6 +246,20 @@ def _vxlan_text(dev: Interface) -> str:
     if vx.dstport is not None:
         parts.append(f"dstport {vx.dstport}")
     return f"{dev.name}: " + " ".join(parts)
+
+
+def overlay_absent(host: Host) -> str | None:
+    """Why `host` is known to run no overlay, or None when it runs one or the bundle cannot tell. Known
+    absent: its links were read (no flannel or VXLAN device), and no flannel lease, configuration, process
+    or log is there."""
+    if not any(host.has(s) for s in ("ip_link", "ip_addr", "ip_link_stats")):
+        return None
+    fl = host.flannel
+    if _flannel_device(host) is not None or fl.subnet_env is not None or fl.net_conf is not None:
+        return None
+    if fl.events or fl.env_files or fl.unit is not None or fl.options_env or fl.process_config is not None:
+        return None
+    return "no flannel or VXLAN device, and no flannel lease, configuration, process or log in the bundle"
 
 
 class Cluster:
@@ -279,7 +295,7 @@ class Cluster:
             if not of.has_flannel:
                 continue
             ev = [of.evidence[k] for k in ("vtep", "lease") if k in of.evidence]
-            out.append(Peer(other.name, of.vtep, of.lease, "bundle", ev, other))
+            out.append(Peer(other.name, of.vtep, of.lease, "bundle", ev, other, of))
             if of.vtep is not None:
                 seen_vteps.add(of.vtep)
         mine = self.of(host)
@@ -290,13 +306,13 @@ class Cluster:
             if fdb.dst in seen_vteps or fdb.dst == mine.vtep or fdb.mac == "00:00:00:00:00:00":
                 continue
             seen_vteps.add(fdb.dst)
-            out.append(Peer(str(fdb.dst), fdb.dst, None, "fdb", [evidence(host, fdb)]))
+            out.append(Peer(str(fdb.dst), fdb.dst, None, "fdb", [quote(host.name, fdb)]))
         for event in host.flannel.events:
             vt = _event_public_ip(event)
             if vt is None or vt in seen_vteps or vt == mine.vtep:
                 continue
             seen_vteps.add(vt)
-            out.append(Peer(str(vt), vt, _event_subnet(event), "journal", [evidence(host, event)]))
+            out.append(Peer(str(vt), vt, _event_subnet(event), "journal", [quote(host.name, event)]))
         return out
 
     def path(self, host: Host, peers: list[Peer] | None = None) -> str | None:
@@ -338,19 +354,6 @@ def _event_subnet(ev: FlannelEvent) -> IPv4Network | None:
         return IPv4Network(raw, strict=False) if raw else None
     except ValueError:
         return None
-
-
-def lookup_route(host: Host, dst: IPv4Address) -> Route | None:
-    """Longest-prefix match in the main table (lowest metric wins a tie; the first listed wins an exact tie)."""
-    best: Route | None = None
-    for r in host.routes_in("main"):
-        if r.type != "unicast" or not isinstance(r.dst, IPv4Network) or dst not in r.dst:
-            continue
-        if best is None or r.dst.prefixlen > best.dst.prefixlen or (
-            r.dst.prefixlen == best.dst.prefixlen and r.metric < best.metric
-        ):
-            best = r
-    return best
 
 
 def connected_networks(host: Host) -> list[tuple[Interface, IPv4Interface]]:

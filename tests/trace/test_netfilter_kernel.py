@@ -1,6 +1,6 @@
-"""The ordered chain walk agrees with the kernel: each ruleset is loaded into a namespace with
+"""The one netfilter evaluator agrees with the kernel: each ruleset is loaded into a namespace with
 iptables-restore, a UDP datagram to the overlay port is sent from a peer namespace, and whether it
-arrives must match the walk's verdict."""
+arrives must match the evaluator's verdict."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from netsnap.engine.chainwalk import Packet, walk
-from netsnap.parsers.iptables_save import parse
+from netsnap.trace.packet import Packet
 from tests.lab.netns import NetnsLab, skip_reason
+from tests.trace.walk import hook
 
 pytestmark = [pytest.mark.netns, pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")]
 
@@ -81,11 +81,10 @@ def kernel_accepts(lab: NetnsLab, ruleset: str) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_walk_agrees_with_kernel(lab: NetnsLab, name: str) -> None:
+def test_evaluator_agrees_with_kernel(lab: NetnsLab, name: str) -> None:
     policy = "DROP" if name == "policy-drop" else "ACCEPT"
     text = f"*filter\n:INPUT {policy} [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n{CASES[name]}COMMIT\n"
-    parsed = parse(text, "firewall/iptables-save")
-    assert not parsed.unparsed
-    res = walk(parsed.items[0], "INPUT", Packet(IPv4Address(PEER), IPv4Address(ME), "udp", PORT, in_iface="veth1"))
-    assert res is not None and res.certain
-    assert (res.action == "ACCEPT") == kernel_accepts(lab, text), f"{name}: walk says {res.action}"
+    pkt = Packet(IPv4Address(PEER), IPv4Address(ME), "udp", sport=40123, dport=PORT, icmp_type=None, iif="veth1")
+    res, run = hook(text, pkt, me=f"{ME}/24")
+    assert not run.taints
+    assert (res.verdict == "ACCEPT") == kernel_accepts(lab, text), f"{name}: the evaluator says {res.verdict}"
