@@ -27,6 +27,7 @@ from netsnap.bundle.reader import open_bundle
 from netsnap.bundle.sosreport import matches
 from netsnap.cli.app import app
 from netsnap.combine.coverage import present
+from netsnap.engine.discovery import all_rules
 from netsnap.engine.findings import AnalysisResult, Severity
 from netsnap.engine.run import run_rules
 from netsnap.load import load_snapshot
@@ -51,12 +52,9 @@ USABLE = ("ok", "truncated")
 SOS_CANNOT: dict[str, str] = {
     "flannel_lease": "only sos's kubernetes plugin copies /run/flannel, and Debian's sos 4.0 has no Debian class of "
                      "it (added in 4.7.0): subnet.env is not in the sosreport",
-}
-# Facts the sosreport has and the collector's bundle of the same host does not, and why.
-COLLECTOR_LACKS: dict[str, str] = {
-    "firewall": "a host without any iptables rule has no table loaded: iptables-save prints nothing (the collector "
-                "records it as empty, not evaluated) while sos's `iptables -L` creates the filter table and lists "
-                "its empty chains",
+    "ipsets": "no sos plugin runs ipset; the collector's `ipset save` printed nothing (no set), an answer",
+    "firewall_ipv6": "sos lists the IPv6 tables (`ip6tables -vnxL`), which netsnap does not read; the collector's "
+                     "ip6tables-save printed nothing (no table loaded), an answer",
 }
 
 
@@ -160,14 +158,14 @@ def _fact_gaps(lab_run: LabRun) -> dict[str, set[str]]:
         assert c is not None and s is not None
         only_c, only_s = _facts(c) - _facts(s), _facts(s) - _facts(c)
         assert only_c <= set(SOS_CANNOT), (name, only_c - set(SOS_CANNOT))
-        assert only_s <= set(COLLECTOR_LACKS), (name, only_s - set(COLLECTOR_LACKS))
+        assert not only_s, (name, only_s)  # the collector captures everything sos does
         gaps[name] = only_c | only_s
     return gaps
 
 
 def test_facts_differ_only_where_sos_cannot_provide_them(lab_run: LabRun) -> None:
     gaps = _fact_gaps(lab_run)
-    assert all(g <= set(SOS_CANNOT) | set(COLLECTOR_LACKS) for g in gaps.values())
+    assert all(g <= set(SOS_CANNOT) for g in gaps.values())
 
 
 def test_analyze_finds_the_same_causes(lab_run: LabRun) -> None:
@@ -186,8 +184,6 @@ def _status(result: AnalysisResult, hosts: list[str]) -> dict[tuple[str, str], s
 
 def _satisfied(rule: str, facts: set[str]) -> tuple[bool, list[str]]:
     """Whether `facts` meet the rule's requirements (facts, see RuleMeta), and which are missing."""
-    from netsnap.engine.discovery import all_rules
-
     meta = next(r.meta for r in all_rules() if r.meta.id == rule)
     missing = [name for name in meta.requires if name not in facts]
     missing += [" or ".join(group) for group in meta.requires_any if not any(n in facts for n in group)]
@@ -219,7 +215,7 @@ def _status_differences(lab_run: LabRun) -> list[tuple[str, str, str]]:
 
 def test_every_rule_is_evaluated_on_the_same_hosts(lab_run: LabRun) -> None:
     """A rule may be evaluated on one bundle and not on the other only when the facts it needs are held by
-    one of them alone (SOS_CANNOT, COLLECTOR_LACKS)."""
+    one of them alone (SOS_CANNOT)."""
     differences = _status_differences(lab_run)
     assert not differences, "\n".join(why for _, _, why in differences)
 
@@ -287,3 +283,44 @@ def test_vxlan_port_and_its_origin_from_both_bundles(lab_run: LabRun) -> None:
             assert host.vxlan_module.port == 8472
             origin = host.vxlan_module.port_origin()
             assert origin is not None and "`options vxlan udp_port=8472` in " + where in origin, origin
+
+
+def test_sos_ran_the_documented_command_line(lab_run: LabRun) -> None:
+    from netsnap.bundle.sos_doc import command_line
+
+    want = command_line(sos_version(), debian=Path("/etc/debian_version").exists()).split(" -o ")[1]
+    for bundle in lab_run.sos_bundles.values():
+        cmdline = str(bundle.manifest.get("cmdline", ""))
+        assert f" -o {want}" in f" {cmdline}", cmdline
+        assert "--upload" not in cmdline
+
+
+# --- what sos skips on its own ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unchanged(tmp_path_factory: pytest.TempPathFactory) -> Capture:
+    """The healthy lab's master captured by the documented command line alone (no --allow-system-changes)."""
+    from tests.sos.scenarios import BY_NAME
+
+    with NetnsLab() as lab:
+        fl = BY_NAME["healthy"].setup(lab)
+        caps = capture(fl, tmp_path_factory.mktemp("unchanged"), allow_changes=False, names=["master"])
+    return caps["master"]
+
+
+def test_what_sos_skipped_is_not_collected_with_its_reason(unchanged: Capture) -> None:
+    """On this kernel lsmod lists nothing, so sos skips every iptables command: the firewall is "not collected"
+    (sos.log's reason shown), and the rules that need it are not evaluated, never passed."""
+    bundle = open_bundle(unchanged.sosreport)
+    sf = bundle.missing["iptables_list"]
+    assert sf.state.value == "not collected"
+    assert sf.notes and sf.notes[0].startswith("sos skipped it: required kmods missing: "), sf.notes
+    text = CliRunner().invoke(app, ["inventory", unchanged.sosreport], env={"COLUMNS": "250"}).stdout
+    assert any(line.startswith("iptables_list") and "sos skipped it: required kmods missing" in line
+               for line in text.splitlines()), text
+    result = run_rules(load_snapshot([unchanged.sosreport]))
+    needs_firewall = {r.meta.id for r in all_rules() if "firewall" in r.meta.requires}
+    assert needs_firewall, "no rule needs the firewall fact alone"
+    skipped = {n.rule for n in result.not_evaluated if "master" in n.hosts}
+    assert needs_firewall <= skipped, needs_firewall - skipped

@@ -165,3 +165,26 @@ def test_sos_3_release_from_version_txt(tmp_path: Path) -> None:
         "sos_commands/networking/ip_route_show_table_all": "default via 10.0.0.1 dev eth0\n",
     })
     assert open_bundle(root).collector_version == "sos 3.9"
+
+
+def test_journal_and_unit_names_of_each_release(tmp_path: Path) -> None:
+    """The whole journal (3.9+) wins over this boot's (3.6+ `--catalog --boot`), which wins over the previous
+    boot's; the unit is found through a `lib` link to usr/lib (merged /usr)."""
+    line = "Dec  7 15:00:00 node1 flanneld[812]: I1207 15:00:00.000000     812 main.go:1] flannel line\n"
+    logs = "sosreport-n1-2026-01-01-abc/sos_commands/logs/"
+    unit = "[Service]\nExecStart=/usr/bin/flanneld -iface=eth1\n"
+    cases = [
+        ({"journalctl_--no-pager_--catalog_--boot_-1": line, "journalctl_--no-pager_--catalog_--boot": line},
+         "journalctl_--no-pager_--catalog_--boot"),
+        ({"journalctl_--no-pager_--catalog_--boot": line, "journalctl_--no-pager": line}, "journalctl_--no-pager"),
+        ({"journalctl_--no-pager_--since_-3days": line, "journalctl_--no-pager_--boot": line},
+         "journalctl_--no-pager_--since_-3days"),
+    ]
+    for i, (files, chosen) in enumerate(cases):
+        members: dict[str, bytes | str] = {logs + name: text for name, text in files.items()}
+        members["sosreport-n1-2026-01-01-abc/usr/lib/systemd/system/flanneld.service"] = unit
+        root = write_dir(tmp_path / str(i), members)
+        (root / "sosreport-n1-2026-01-01-abc/lib").symlink_to("usr/lib")
+        bundle = open_bundle(root)
+        assert bundle.files["flannel_journal"].file == "sos_commands/logs/" + chosen, files
+        assert bundle.files["flannel_unit"].file == "usr/lib/systemd/system/flanneld.service"
