@@ -247,6 +247,16 @@ src_path() {
         iptables_legacy_save) SP=firewall/iptables-legacy-save ;;
         iptables_nft_save) SP=firewall/iptables-nft-save ;;
         ipset) SP=firewall/ipset-save ;;
+        nft_json) SP=firewall/nft-ruleset.json ;;
+        nft_text) SP=firewall/nft-list-ruleset ;;
+        firewalld_state) SP=firewall/firewalld-state ;;
+        firewalld_default_zone) SP=firewall/firewalld-default-zone ;;
+        firewalld_active_zones) SP=firewall/firewalld-active-zones ;;
+        firewalld_log_denied) SP=firewall/firewalld-log-denied ;;
+        firewalld_zones) SP=firewall/firewalld-list-all-zones ;;
+        firewalld_conf) SP=firewall/firewalld.conf ;;
+        ufw_status) SP=firewall/ufw-status ;;
+        ufw_default) SP=firewall/etc-default-ufw ;;
         sysctl) SP=kernel/sysctl ;;
         lsmod) SP=kernel/lsmod ;;
         dmesg) SP=kernel/dmesg ;;
@@ -539,6 +549,87 @@ collect_fw() {
     collect "$fw_id" 0 0 "$CMD_TIMEOUT" "$fw_cmd" -c
 }
 
+# skip_empty ID COMMAND REASON: record ID as not run (status empty, REASON in collector.log).
+skip_empty() {
+    reset_state
+    src_path "$1"
+    mkdir -p "${BUNDLE}/${SP%/*}"
+    : >"$BUNDLE/$SP"
+    echo "not run: $3" >"$ERRF"
+    finish "$1" "$2" 0 empty
+}
+
+# collect_nft: the nftables ruleset as JSON and as text (with handles, to tie the two together).
+# `nft list` asks the kernel over nfnetlink, and the kernel loads nf_tables for a request to a
+# subsystem it does not have (nfnetlink: request_module("nfnetlink-subsys-%d")), so nothing is
+# listed unless nf_tables is loaded or built in: then the host has no nftables ruleset at all.
+collect_nft() {
+    if ! have nft; then
+        reset_state
+        finish nft_json "nft -j list ruleset" 0 command-missing
+        finish nft_text "nft -a list ruleset" 0 command-missing
+    elif kmod_present nf_tables; then
+        collect nft_json 0 0 "$T" nft -j list ruleset
+        collect nft_text 0 0 "$T" nft -a list ruleset
+    else
+        skip_empty nft_json "nft -j list ruleset" "nf_tables is not loaded (no nftables ruleset); listing would load it"
+        skip_empty nft_text "nft -a list ruleset" "nf_tables is not loaded (no nftables ruleset); listing would load it"
+    fi
+}
+
+# collect_firewalld: firewalld's read-only queries (over D-Bus) when it runs, and its config file.
+# `firewall-cmd --state` answers "not running" with exit code 252: a valid answer, kept as ok.
+collect_firewalld() {
+    collect_file firewalld_conf 0 /etc/firewalld/firewalld.conf
+    if ! have firewall-cmd; then
+        reset_state
+        for fd_id in firewalld_state firewalld_default_zone firewalld_active_zones firewalld_log_denied \
+            firewalld_zones; do
+            finish "$fd_id" "firewall-cmd" 0 command-missing
+        done
+        return 0
+    fi
+    run_cmd firewalld_state 0 0 "$T" firewall-cmd --state
+    src_path firewalld_state
+    fd_state=$(cat "$BUNDLE/$SP" 2>/dev/null)
+    fd_rc=$C_RC
+    if [ "$C_RC" = 252 ] && [ "$fd_state" = "not running" ]; then
+        finish firewalld_state "firewall-cmd --state" 0 ok
+    else
+        finish firewalld_state "firewall-cmd --state" 0
+    fi
+    if [ "$fd_state" != running ]; then
+        for fd_id in firewalld_default_zone firewalld_active_zones firewalld_log_denied firewalld_zones; do
+            reset_state
+            echo "not run: firewall-cmd --state says: ${fd_state:-nothing} (exit=${fd_rc:-?})" >"$ERRF"
+            finish "$fd_id" "firewall-cmd (firewalld not running)" 0 absent
+        done
+        return 0
+    fi
+    collect firewalld_default_zone 0 0 "$T" firewall-cmd --get-default-zone
+    collect firewalld_active_zones 0 0 "$T" firewall-cmd --get-active-zones
+    collect firewalld_log_denied 0 0 "$T" firewall-cmd --get-log-denied
+    collect firewalld_zones 0 0 "$T" firewall-cmd --list-all-zones
+}
+
+# collect_ufw: UFW's rules as it lists them, and /etc/default/ufw. When ufw.conf says ENABLED=yes,
+# `ufw status` lists the kernel's ufw chains through iptables: only when a backend is loaded.
+collect_ufw() {
+    collect_file ufw_default 0 /etc/default/ufw
+    if ! have ufw; then
+        reset_state
+        finish ufw_status "ufw status verbose" 0 command-missing
+        return 0
+    fi
+    uf_enabled=no
+    grep -q '^ENABLED=yes' /etc/ufw/ufw.conf 2>/dev/null && uf_enabled=yes
+    if [ "$uf_enabled" = yes ] && ! kmod_present nf_tables && [ ! -e /proc/net/ip_tables_names ]; then
+        skip_empty ufw_status "ufw status verbose" "ufw is enabled but no iptables backend is loaded; listing would load it"
+    else
+        collect ufw_status 0 0 "$T" ufw status verbose
+    fi
+}
+
 # --- generators ------------------------------------------------------------------------------
 sysctl_emit() {
     [ -f "$2" ] || return 0
@@ -747,6 +838,9 @@ else
     echo "not run: ip_set is not loaded; running it could load kernel modules" >"$ERRF"
     finish ipset "ipset save" 0 empty
 fi
+collect_nft
+collect_firewalld
+collect_ufw
 
 # kernel
 run_gen sysctl 0 gen_sysctl

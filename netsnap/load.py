@@ -19,11 +19,21 @@ from pydantic import BaseModel
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.flannel import effective
 from netsnap.model.base import Parsed, Provenance
+from netsnap.model.firewalld import (
+    ConfSetting,
+    FirewalldSetting,
+    FirewalldState,
+    FirewalldZone,
+    UfwRule,
+    UfwSetting,
+    UfwState,
+)
 from netsnap.model.flannel import FlagValue, FlannelEvent, NetConf, ProcessArgv, SubnetEnv, SystemdUnit
 from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
 from netsnap.model.interfaces import Interface
 from netsnap.model.iptables import Ruleset
 from netsnap.model.kernel import ModuleOption, ModuleParameter, VxlanModule
+from netsnap.model.nftables import NftRuleset
 from netsnap.model.routes import Route
 from netsnap.parsers.registry import PARSER_MODULES, parser_for
 from netsnap.sources import BY_ID, SOS_ONLY_SOURCES, SOURCES
@@ -103,7 +113,7 @@ def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
     if sf.line_map or sf.parts:
         result = _remap(result, sf)
     # a ruleset is one item holding many rules; its count check is per rule
-    status.parsed = sum(r.rule_count() if isinstance(r, Ruleset) else 1 for r in result.items)
+    status.parsed = sum(r.rule_count() if isinstance(r, Ruleset | NftRuleset) else 1 for r in result.items)
     status.expected = result.expected
     status.unparsed = list(result.unparsed)
     status.notes.extend(result.notes)
@@ -246,6 +256,104 @@ def _vxlan_module(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
     )
 
 
+def _nftables(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """The nftables ruleset: the JSON dump when there is one (nft's own structure), its rules pointed at
+    their lines of the text dump by (table, chain, handle), and netdev devices taken from the text (nft's
+    JSON does not list them); else the text dump alone."""
+    def first(source: str) -> NftRuleset | None:
+        result = parsed.get(source)
+        found = [r for r in result.items if isinstance(r, NftRuleset)] if result else []
+        return found[0] if found else None
+
+    js, tx = first("nft_json"), first("nft_text")
+    if js is None or tx is None:
+        host.nftables = js or tx
+        return
+    lines = {(t.key, c.name, r.handle): r for t in tx.tables.values() for c in t.chains.values() for r in c.rules
+             if r.handle is not None}
+    tables = {}
+    for key, table in js.tables.items():
+        chains = {}
+        for name, chain in table.chains.items():
+            rules = []
+            for rule in chain.rules:
+                seen = lines.get((key, name, rule.handle)) if rule.handle is not None else None
+                rules.append(rule.model_copy(update={"src": seen.src, "raw": seen.raw}) if seen else rule)
+            update: dict[str, Any] = {"rules": rules}
+            text_chain = tx.tables[key].chains.get(name) if key in tx.tables else None
+            if text_chain is not None:
+                update["src"] = text_chain.src
+                if not chain.devices and text_chain.devices:
+                    update["devices"] = text_chain.devices
+            chains[name] = chain.model_copy(update=update)
+        tables[key] = table.model_copy(update={"chains": chains,
+                                               "compat": table.compat or (key in tx.tables and tx.tables[key].compat)})
+    host.nftables = js.model_copy(update={"tables": tables})
+
+
+def _firewalld(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """firewalld's state from its firewall-cmd answers and firewalld.conf (None when the bundle has none)."""
+    sources = ("firewalld_state", "firewalld_default_zone", "firewalld_log_denied", "firewalld_zones",
+               "firewalld_active_zones", "firewalld_conf")
+    if not any(s in parsed for s in sources):
+        return
+    fw = FirewalldState()
+    for source in sources:
+        result = parsed.get(source)
+        for item in result.items if result else []:
+            if isinstance(item, FirewalldSetting):
+                if item.key == "state":
+                    answer = item.value.strip().lower()  # else firewall-cmd's error (no D-Bus...): not known
+                    fw.running = True if answer == "running" else (False if answer == "not running" else None)
+                    fw.file = fw.file or item.src.file
+                elif item.key == "default_zone":
+                    fw.default_zone = item.value
+                elif item.key == "log_denied":
+                    fw.log_denied = item.value
+            elif isinstance(item, ConfSetting):
+                fw.conf[item.key] = item
+            elif isinstance(item, FirewalldZone):
+                have = fw.zones.get(item.name)
+                if have is None or (have.bindings_only and not item.bindings_only):
+                    fw.zones[item.name] = item
+                if item.default and fw.default_zone is None:
+                    fw.default_zone = item.name
+    backend = fw.conf.get("FirewallBackend")
+    fw.backend = backend.value if backend else None
+    if fw.file is None and backend is not None:
+        fw.file = backend.src.file
+    if fw.default_zone is None and "DefaultZone" in fw.conf:
+        fw.default_zone = fw.conf["DefaultZone"].value
+    host.firewalld = fw
+
+
+def _ufw(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """UFW's state from `ufw status` and /etc/default/ufw (None when the bundle has neither)."""
+    status, default = parsed.get("ufw_status"), parsed.get("ufw_default")
+    if status is None and default is None:
+        return
+    ufw = UfwState(file=status.file if status else None)
+    for item in status.items if status else []:
+        if isinstance(item, UfwRule):
+            ufw.rules.append(item)
+        elif isinstance(item, UfwSetting) and item.key == "status":
+            ufw.active = item.value.lower() == "active"
+        elif isinstance(item, UfwSetting) and item.key == "default":
+            for part in item.value.split(","):
+                policy, _, where = part.strip().partition(" ")
+                direction = where.strip("()")
+                if direction in ("incoming", "outgoing", "routed"):
+                    setattr(ufw, direction, policy)
+    for item in default.items if default else []:
+        if isinstance(item, ConfSetting):
+            ufw.conf[item.key] = item
+    for direction, key in (("incoming", "DEFAULT_INPUT_POLICY"), ("outgoing", "DEFAULT_OUTPUT_POLICY"),
+                           ("routed", "DEFAULT_FORWARD_POLICY")):
+        if getattr(ufw, direction) is None and key in ufw.conf:
+            setattr(ufw, direction, ufw.conf[key].value.lower())
+    host.ufw = ufw
+
+
 def build_host(bundle: Bundle) -> Host:
     """Parse every source of `bundle` and assemble the Host."""
     statuses: dict[str, SourceStatus] = {}
@@ -307,6 +415,9 @@ def build_host(bundle: Bundle) -> Host:
                 if isinstance(ruleset, Ruleset):
                     host.iptables[ruleset.variant] = ruleset
     _add_tables(host, parsed)
+    _nftables(host, parsed)
+    _firewalld(host, parsed)
+    _ufw(host, parsed)
     if "sysctl" in parsed:
         host.sysctls = {s.key: s for s in parsed["sysctl"].items}
     if "lsmod" in parsed:

@@ -22,6 +22,7 @@ FACTS: dict[str, str] = {
     "fdb": "the bridge forwarding database (VXLAN fdb entries)",
     "firewall": "the IPv4 packet filter (iptables views, nftables)",
     "firewall_ipv6": "the IPv6 packet filter",
+    "firewall_manager": "firewalld's and UFW's state and configuration (zones, defaults; not the ruleset)",
     "ipsets": "ipset contents",
     "sysctls": "kernel parameters (sysctl)",
     "modules": "loaded kernel modules",
@@ -122,6 +123,8 @@ _NO_MODULES = ("skipped (not collected, sos.log says why) when none of the kerne
 _TABLES_FILTER = ("only for a table /proc/net/ip_tables_names lists (legacy iptables; on an iptables-nft host the "
                   "file is empty: nothing), or by default when the file is missing (4.3+: when `nft list ruleset` "
                   "shows it)")
+_NFT_MODULES = ("skipped (not collected, sos.log says why) unless the nf_tables module is listed by lsmod (4.3+: "
+                "and nfnetlink); `--allow-system-changes` runs it anyway")
 _KUBE = ("kubernetes plugin: runs when a kubernetes package or kubeconfig is found; RHEL and Ubuntu classes, Debian "
          "since 4.7.0")
 
@@ -187,8 +190,8 @@ SOURCES: tuple[Source, ...] = (
     Source("iptables_save", "firewall/iptables-save", "iptables-save -c", "iptables-save -c", (), "firewall",
            facts=("firewall",), empty_ok=True,
            sos_gap="sos runs iptables-save only inside the other network namespaces (`ip netns exec NS "
-                   "iptables-save`); for the host it lists the tables (iptables_list): no match options "
-                   "beyond what `-L` prints"),
+                   "iptables-save`); for the host it lists the tables (iptables_list: no match options "
+                   "beyond what `-L` prints) and the nft ruleset (nft_text)"),
     Source("ip6tables_save", "firewall/ip6tables-save", "ip6tables-save -c", "ip6tables-save -c", (), "firewall",
            facts=("firewall_ipv6",), empty_ok=True,
            sos_gap="as iptables-save: the host's IPv6 tables are listed (`ip6tables -vnxL`), which netsnap "
@@ -210,6 +213,48 @@ SOURCES: tuple[Source, ...] = (
     Source("ipset", "firewall/ipset-save", "ipset save", "ipset save", (), "firewall", facts=("ipsets",),
            empty_ok=True,
            sos_gap="no sos plugin runs ipset (the firewalld plugin copies firewalld's ipset XML configuration only)"),
+    # nftables (native tables: firewalld, /etc/nftables.conf, kube-proxy's nftables mode) and firewalld.
+    # sos never collects the JSON form, nor --get-default-zone/--get-active-zones.
+    Source("nft_json", "firewall/nft-ruleset.json", "nft -j list ruleset", "nft -j list ruleset", (), "firewall",
+           facts=("firewall", "firewall_ipv6"), empty_ok=True,
+           sos_gap="sos writes the ruleset as text only (nft_text), never `nft -j`"),
+    Source("nft_text", "firewall/nft-list-ruleset", "nft -a list ruleset", "nft -a list ruleset",
+           (SosName(_FW_CMD + "nft_-a_list_ruleset", _FW, since="4.6.1", note=_NFT_MODULES),
+            SosName(_FW_CMD + "nft_list_ruleset", _FW, since="4.1", until="4.6.0", note=_NFT_MODULES),
+            SosName("sos_commands/firewalld/nft_list_ruleset", "firewalld", since="3.7", until="4.2"),
+            SosName(_NET_CMD + "nft_list_ruleset", _NET, since="3.4", until="4.0", note=_NFT_MODULES)),
+           "firewall", facts=("firewall", "firewall_ipv6"), empty_ok=True),
+    Source("firewalld_state", "firewall/firewalld-state", "firewall-cmd --state", "firewall-cmd --state",
+           (SosName("sos_commands/firewalld/firewall-cmd_--state", "firewalld", since="3.7"),), "firewall",
+           facts=("firewall_manager",)),
+    Source("firewalld_default_zone", "firewall/firewalld-default-zone", "firewall-cmd --get-default-zone",
+           "firewall-cmd --get-default-zone", (), "firewall", facts=("firewall_manager",),
+           sos_gap="sos runs `firewall-cmd --list-all-zones`, which marks the default zone, not --get-default-zone"),
+    Source("firewalld_active_zones", "firewall/firewalld-active-zones", "firewall-cmd --get-active-zones",
+           "firewall-cmd --get-active-zones", (), "firewall", facts=("firewall_manager",),
+           sos_gap="sos runs `firewall-cmd --list-all-zones` (zones with their interfaces), not --get-active-zones"),
+    Source("firewalld_log_denied", "firewall/firewalld-log-denied", "firewall-cmd --get-log-denied",
+           "firewall-cmd --get-log-denied",
+           (SosName("sos_commands/firewalld/firewall-cmd_--get-log-denied", "firewalld", since="3.7"),), "firewall",
+           facts=("firewall_manager",)),
+    Source("firewalld_zones", "firewall/firewalld-list-all-zones", "firewall-cmd --list-all-zones",
+           "firewall-cmd --list-all-zones",
+           (SosName("sos_commands/firewalld/firewall-cmd_--list-all-zones", "firewalld", since="3.2"),), "firewall",
+           facts=("firewall_manager",)),
+    Source("firewalld_conf", "firewall/firewalld.conf", "/etc/firewalld/firewalld.conf",
+           "cat /etc/firewalld/firewalld.conf", (SosName("etc/firewalld/firewalld.conf", "firewalld", since="3.2"),),
+           "firewall", facts=("firewall_manager",)),
+    # UFW (its rules are iptables chains `ufw-*`: the iptables views evaluate them); sos >= 4.1 runs
+    # `ufw status numbered` and copies /etc/ufw, not /etc/default/ufw
+    Source("ufw_status", "firewall/ufw-status", "ufw status verbose", "ufw status verbose",
+           (SosName("sos_commands/ufw/ufw_status_numbered", "ufw", since="4.1"),
+            SosName(_NET_CMD + "ufw_status_numbered", _NET, since="4.0", until="4.0")),
+           "firewall", facts=("firewall_manager",),
+           sos_gap="before 4.0 sos ran plain `ufw status` (no defaults), which netsnap does not read"),
+    Source("ufw_default", "firewall/etc-default-ufw", "/etc/default/ufw", "cat /etc/default/ufw",
+           (SosName("etc/default/ufw", "system", since="3.5.1", note="copied with /etc/default"),
+            SosName("etc/default/ufw", "general", until="3.5")),
+           "firewall", facts=("firewall_manager",)),
     # kernel
     Source("sysctl", "kernel/sysctl", "sysctls (key = value)", "sysctl -a (selected keys)",
            (SosName("sos_commands/kernel/sysctl_-a", _KERNEL),), "kernel", facts=("sysctls",)),

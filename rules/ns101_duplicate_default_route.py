@@ -81,6 +81,7 @@ class DuplicateDefaultRoute(Rule):
             yield self.finding(
                 hosts=[host.name],
                 key=f"{host.name}-metric-{rs[0].metric}",
+                checks=ctx.graph.blocked_toward(host.name),  # what left by a default route and went nowhere
                 explanation=(
                     f"{host.name} has {len(rs)} default routes with the same metric {rs[0].metric} ({exits_txt}); "
                     f"the kernel sends all unmatched traffic through one of them, so networks behind the other exit "

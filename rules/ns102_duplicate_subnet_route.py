@@ -89,6 +89,7 @@ class DuplicateSubnetRoute(Rule):
                     f"so traffic to {dst} alternates between a working and a broken path."
                 ),
                 evidence=[evidence(host, r) for r in rs],
+                checks=ctx.graph.blocked_toward(host.name, dst) if isinstance(dst, IPv4Network) else [],
                 remediation=[
                     f"# keep {dst} on {keep.dev}; remove it from the other interface(s):",
                     *[f"ip route del {dst} dev {r.dev}" + (f" metric {metric}" if metric else "") for r in rs[1:]],

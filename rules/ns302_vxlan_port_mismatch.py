@@ -89,6 +89,8 @@ class VxlanPortMismatch(Rule):
                 ],
                 path=f"{' / '.join(h.name for h, _ in odd)} ↔ other nodes (overlay {word})",
                 impact=85,
+                # what the mismatch breaks on the graph: packets no VXLAN device of the receiver takes
+                checks=[s.check for _, s in ctx.graph.blocked("|decap|")],
             )
 
 

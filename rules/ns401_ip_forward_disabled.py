@@ -55,6 +55,7 @@ class IpForwardDisabled(Rule):
         yield self.finding(
             hosts=[host.name],
             key=f"{host.name}-forwarding",
+            checks=[s.check for _, s in ctx.graph.blocked(f"{host.name}|ip_forward")],
             explanation=(
                 f"IPv4 forwarding is off on {host.name} ({', '.join(e.text for e in off)}): packets between the "
                 f"overlay and the pod bridge are not forwarded, so pods on this node are unreachable from other nodes."

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from netsnap.sources import FACTS, SOS_ONLY_SOURCES, SOS_RELEASES_READ, SOURCES, SosName, Source, sos_version
 
-# Plugins missing from a distribution's sos although the release has them: Debian's policy has no class
-# of the kubernetes plugin before 4.7.0 (sos refuses `-o` naming a plugin it does not have).
-DEBIAN_SINCE = {"kubernetes": "4.7.0"}
+# Plugins missing from a distribution's sos although the release has them (sos refuses `-o` naming a
+# plugin it does not have): Debian's policy has a class of the kubernetes plugin only since 4.7.0, and none
+# of the firewalld plugin (RedHatPlugin only, every release read). None: never.
+DEBIAN_SINCE: dict[str, str | None] = {"kubernetes": "4.7.0", "firewalld": None}
 # Examples of releases shipped by distributions, for the command lines below.
 COMMAND_LINES = (
-    ("4.1 or later (RHEL 8.4+, RHEL 9, Ubuntu 22.04+, Debian 13)", "4.12.0", False),
+    ("4.1 or later on RHEL 8.4+, RHEL 9, CentOS Stream, Fedora", "4.12.0", False),
+    ("4.7 or later on Debian and Ubuntu (no firewalld plugin there)", "4.12.0", True),
     ("4.0 (Debian 11 and 12; what the namespace labs run)", "4.0", True),
     ("3.5.1 to 3.9.1 (RHEL 7)", "3.9", False),
 )
@@ -24,9 +26,10 @@ def sos_plugins(version: str, debian: bool = False) -> list[str]:
     names = [n for s in (*SOURCES, *SOS_ONLY_SOURCES) for n in s.sos_names if n.written_by(version)]
     plugins = []
     for name in names:
-        since = DEBIAN_SINCE.get(name.plugin) if debian else None
-        if since is not None and sos_version(version) < sos_version(since):
-            continue
+        if debian and name.plugin in DEBIAN_SINCE:
+            since = DEBIAN_SINCE[name.plugin]
+            if since is None or sos_version(version) < sos_version(since):
+                continue
         if name.plugin and name.plugin not in plugins:
             plugins.append(name.plugin)
     return plugins

@@ -110,6 +110,7 @@ class FlowVerdict(BaseModel):
     label: str
     src_host: str
     dst_host: str
+    src_ip: str | None = None
     dst_ip: str
     proto: str
     port: int | None = None

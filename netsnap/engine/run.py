@@ -93,7 +93,8 @@ def flow_verdicts(graph: ReachabilityGraph, findings: list[Finding]) -> list[Flo
         explained = list(dict.fromkeys(a for s in r.blockers for a in by_check.get(s.check, [])))
         unexplained = [s.check for s in r.blockers if s.check not in by_check]
         out.append(FlowVerdict(
-            id=fl.id, kind=fl.kind, label=fl.label, src_host=fl.src_host, dst_host=fl.dst_host, dst_ip=fl.dst_ip,
+            id=fl.id, kind=fl.kind, label=fl.label, src_host=fl.src_host, dst_host=fl.dst_host, src_ip=fl.src_ip,
+            dst_ip=fl.dst_ip,
             proto=fl.proto, port=fl.port, verdict=t.verdict, disposition=t.disposition, reason=t.reason,
             blockers=r.blockers, doubts=r.doubts, assumptions=t.assumptions, explained_by=explained,
             unexplained=unexplained,

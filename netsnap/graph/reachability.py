@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
 import networkx as nx
@@ -37,6 +37,8 @@ from netsnap.trace.result import Doubt, Step, TraceResult
 from netsnap.trace.run import Run
 
 MAX_BYPASSES = 6
+#: blockers that say the packet could not be forwarded: no route, a leak to the default route, no ARP answer
+FORWARDING_KINDS = ("no-route", "peer-route", "neighbour-unreachable")
 #: checks a trace can be re-asked with let through (the path continues past them)
 BYPASSABLE = ("|nf|", "|sg|", "|rp_filter|", "|ip_forward")
 
@@ -120,6 +122,23 @@ class ReachabilityGraph:
     def blocked(self, check: str = "") -> list[tuple[FlowResult, Step]]:
         """(flow, blocking step) for every blocker whose check contains `check` (e.g. `|nf|`, `|sg|`)."""
         return [(r, s) for r in self.results for s in r.blockers if check in s.check]
+
+    def blocked_toward(self, host: str, net: IPv4Network | None = None, *,
+                       kinds: tuple[str, ...] = FORWARDING_KINDS) -> list[str]:
+        """The checks of blockers on `host` of the given kinds (the packet could not be forwarded there) whose
+        packet goes into `net` (or, with `net` None, to no network `host` is connected to: via a gateway)."""
+        connected = [c.network for c in self.engine.hosts[host].connected] if host in self.engine.hosts else []
+        out: list[str] = []
+        for _, s in self.blocked(f"{host}|"):
+            if s.check.split("|")[1] not in kinds or s.packet is None:
+                continue
+            try:
+                dst = IPv4Address(s.packet.dst)
+            except ValueError:
+                continue
+            if (dst in net) if net is not None else not any(dst in c for c in connected):
+                out.append(s.check)
+        return list(dict.fromkeys(out))
 
     def doubtful(self, check: str = "") -> list[tuple[FlowResult, Doubt]]:
         """(flow, doubt) for every undecided point whose check contains `check`."""

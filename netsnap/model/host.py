@@ -10,11 +10,13 @@ from ipaddress import IPv4Address, IPv6Address
 from pydantic import BaseModel, ConfigDict, Field
 
 from netsnap.model.base import Provenance, Record, UnparsedLine
+from netsnap.model.firewalld import FirewalldState, UfwState
 from netsnap.model.flannel import FlannelState
 from netsnap.model.interfaces import IfAddress, Interface
 from netsnap.model.iptables import IpSet, Ruleset
 from netsnap.model.kernel import EthtoolFeature, KernelEvent, KernelModule, Sysctl, VxlanModule
 from netsnap.model.neighbours import FdbEntry, Neighbour
+from netsnap.model.nftables import NftRuleset
 from netsnap.model.routes import PolicyRule, Route
 
 
@@ -141,6 +143,9 @@ class Host(BaseModel):
     fdb: list[FdbEntry] = Field(default_factory=list)
     iptables: dict[str, Ruleset] = Field(default_factory=dict)
     ipsets: dict[str, IpSet] = Field(default_factory=dict)
+    nftables: NftRuleset | None = None
+    firewalld: FirewalldState | None = None
+    ufw: UfwState | None = None
     sysctls: dict[str, Sysctl] = Field(default_factory=dict)
     modules: dict[str, KernelModule] = Field(default_factory=dict)
     kernel_events: list[KernelEvent] = Field(default_factory=list)

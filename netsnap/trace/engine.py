@@ -517,7 +517,7 @@ class TraceEngine:
                 return self._receive(run, h, inner.with_(iif=name, oif=None))
         return self._end(run, h, pkt, "denied-in",
                          f"no VXLAN device on {h.name} listens on udp {pkt.dport} with vni {pkt.vni} "
-                         "(the kernel answers ICMP port unreachable)")
+                         "(the kernel answers ICMP port unreachable)", check=f"{h.name}|decap|{pkt.dport}|{pkt.vni}")
 
     # ------------------------------------------------------------------ checks
 

@@ -29,6 +29,7 @@ from netsnap.trace.hooks import (
 )
 from netsnap.trace.index import NON_TERMINAL, ChainIndex, HostIndex, cached_evidence, evidence
 from netsnap.trace.matching import Fork, RuleMatcher
+from netsnap.trace.nft import nft_base_chains
 from netsnap.trace.packet import Packet
 from netsnap.trace.run import Run
 
@@ -267,7 +268,7 @@ def iptables_base_chains(hidx: HostIndex) -> list[BaseChain]:
 
 
 #: Builders of the base chains a view contributes; each takes a HostIndex.
-VIEW_BUILDERS: list[Callable[[HostIndex], list[BaseChain]]] = [iptables_base_chains]
+VIEW_BUILDERS: list[Callable[[HostIndex], list[BaseChain]]] = [iptables_base_chains, nft_base_chains]
 
 
 class Netfilter:

@@ -149,15 +149,19 @@ class FlannelLab:
         self.lab.sh(host, f"for i in 1 2 3 4 5 6 7 8 9 10; do ss -ltn | grep -q ':{port} ' && exit 0; sleep 0.1; done; "
                           "exit 1")
 
-    def collect(self, out: Path, names: list[str] | None = None) -> list[str]:
-        """Run the collector in each host namespace (in parallel); return the bundle paths."""
+    def collect(self, out: Path, names: list[str] | None = None,
+                enter: dict[str, list[str]] | None = None) -> list[str]:
+        """Run the collector in each host namespace (in parallel); return the bundle paths. `enter` maps a
+        host to the command prefix that enters it instead of `ip netns exec` (e.g. the mount namespace of
+        a firewalld started there: tests/lab/firewalld.py)."""
         procs = []
         for h in self.hosts:
             if names is not None and h.name not in names:
                 continue
             d = out / h.name
             d.mkdir(parents=True, exist_ok=True)
-            cmd = ["ip", "netns", "exec", self.lab.ns(h.name), "unshare", "--uts", "sh", "-c",
+            prefix = (enter or {}).get(h.name) or ["ip", "netns", "exec", self.lab.ns(h.name)]
+            cmd = [*prefix, "unshare", "--uts", "sh", "-c",
                    f"hostname {h.name} && sh {COLLECTOR} --output {d} --timeout 5"]
             procs.append((h.name, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
         paths = []

@@ -22,6 +22,7 @@ from netsnap.load import load_snapshot
 from netsnap.model import Snapshot
 from netsnap.model.evidence import Evidence
 from netsnap.secgroups import SecurityGroups, attach
+from tests.graph.consistency import assert_consistent
 from tests.lab.cluster import REPO, RHEL_DEFAULT, FlannelLab
 from tests.lab.netns import NetnsLab, skip_reason
 from tests.rules.lab_helpers import bundle_line, collect_flannel_hosts
@@ -70,6 +71,7 @@ def run_scenario(out: Path, setup: Callable[[NetnsLab], FlannelLab], probe: Prob
     result = run_rules(snapshot)
     crashed = [n.reason for n in result.not_evaluated if n.reason.startswith("rule failed")]
     assert not crashed, crashed
+    assert_consistent(snapshot, result)  # the graph's blocked flows and the findings agree (issue 13)
     return LabRun(kernel, bundles, snapshot, result, plain)
 
 

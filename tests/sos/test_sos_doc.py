@@ -25,10 +25,13 @@ def test_the_doc_lists_every_sos_name() -> None:
 
 
 def test_command_line_follows_the_release() -> None:
-    # firewall_tables exists since 4.1; Debian's sos has a kubernetes class only since 4.7.0; 3.5.1 split
+    # firewall_tables exists since 4.1; Debian's sos has a kubernetes class only since 4.7.0 and no firewalld
+    # class at all; 3.5.1 split
     # general into host, date and release
     assert set(sos_plugins("4.0", debian=True)) == {"networking", "kernel", "logs", "host", "date", "release",
                                                     "system", "systemd", "container_log"}
+    assert "firewalld" in sos_plugins("4.0") and "firewalld" not in sos_plugins("4.12.0", debian=True)
+    assert "ufw" in sos_plugins("4.1") and "ufw" not in sos_plugins("4.0")  # 4.0: ufw status in networking
     assert "kubernetes" in sos_plugins("4.0") and "kubernetes" in sos_plugins("4.7.0", debian=True)
     assert "firewall_tables" in sos_plugins("4.1") and "firewall_tables" not in sos_plugins("4.0")
     assert "general" in sos_plugins("3.5") and "general" not in sos_plugins("3.5.1")
