@@ -5,20 +5,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netsnap.engine.findings import Confidence, Finding, Severity
-from netsnap.engine.firewall_fixes import accept_commands, allow_for, persist_hint
+from netsnap.engine.firewall_fixes import (
+    IPTABLES_VIEWS,
+    VIEW_LABELS,
+    accept_commands,
+    allow_for,
+    manager_of,
+    persist_hint,
+)
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext
 from netsnap.graph.reachability import FlowResult
 from netsnap.trace.hooks import parse_check
+from netsnap.trace.nft import firewalld_zone
 from netsnap.trace.result import Step
 
 IMPACT = {"overlay-in": 76, "overlay": 75, "host-pods": 74, "pods": 65}
 
 CONTENT = {
-    "rule": "On {host}, {what}{view} {verb} traffic the cluster needs: {flows}. flannel's own ACCEPT rules come "
-            "after it, so they are never reached.",
+    "rule": "On {host}, {what}{view} {verb} traffic the cluster needs: {flows}.{tail}",
     "policy": "On {host}, the {chain} policy DROP{view} drops traffic the cluster needs: {flows}; no rule before "
               "the policy accepts it.",
+    "tail-iptables": " flannel's own ACCEPT rules come after it, so they are never reached.",
+    "tail-firewalld": " firewalld's zone {zone} does not allow it: its rules come before anything flannel adds.",
+    "tail-other": "",
 }
 
 
@@ -54,7 +64,8 @@ class IptablesReject(Rule):
             "Insert ACCEPT rules above the REJECT (`iptables -I INPUT 5 -p udp -s 192.168.0.16 --dport 8472 -j "
             "ACCEPT`, `iptables -I FORWARD 1 -s 172.18.0.0/16 -j ACCEPT`) and persist them, or remove the REJECT "
             "rules. With firewalld: `firewall-cmd --permanent --zone=<zone> --add-port=8472/udp`, the pod network in "
-            "the trusted zone, then `firewall-cmd --reload`."
+            "the trusted zone, then `firewall-cmd --reload`. With UFW: `ufw allow from <peer> to any port 8472 proto "
+            "udp` and `ufw route allow` for the pod network."
         ),
         references=(
             "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#firewalls",
@@ -80,20 +91,28 @@ class IptablesReject(Rule):
             assert nf is not None
             flow, step = items[0]
             labels = list(dict.fromkeys(f.flow.label for f, _ in items))
-            view = f" (in the {nf.view} view: the kernel applies every view)" if several else ""
+            manager = manager_of(nf)
+            zone = firewalld_zone(nf.chain) if nf.view == "firewalld" else None
+            view = _view_text(manager, zone, several)
             remediation: list[str] = []
             for _, s in items:
-                allow = allow_for(s.packet, network, forward=nf.chain == "FORWARD" or "FWD" in nf.chain)
-                remediation.extend(accept_commands(nf, allow, several))
-            remediation = [*dict.fromkeys(remediation), persist_hint(nf.view)]
+                forward = "FORWARD" in nf.chain or "FWD" in nf.chain or "forward" in nf.chain
+                allow = allow_for(s.packet, network, forward=forward)
+                remediation.extend(accept_commands(nf, allow, several, zone))
+            remediation = [*dict.fromkeys(remediation), persist_hint(manager)]
             fields = {"host": host.name, "view": view, "flows": "; ".join(labels[:3]) + ("; …" if len(labels) > 3
                                                                                           else ""),
                       "chain": nf.chain}
             if nf.position is None:
                 text = CONTENT["policy"].format(**fields)
             else:
-                verb = "rejects" if "REJECT" in step.detail else "drops"
-                text = CONTENT["rule"].format(what=f"rule {nf.position} of {nf.chain}", verb=verb, **fields)
+                verb = "rejects" if "REJECT" in step.detail.upper() else "drops"
+                if nf.view in IPTABLES_VIEWS:
+                    what, tail = f"rule {nf.position} of {nf.chain}", CONTENT["tail-iptables"]
+                else:
+                    what = f"the rule with handle {nf.position} in {nf.table} chain {nf.chain}"
+                    tail = CONTENT["tail-firewalld"].format(zone=zone) if zone else CONTENT["tail-other"]
+                text = CONTENT["rule"].format(what=what, verb=verb, tail=tail, **fields)
             doubtful = any(f.doubts for f, _ in items)
             yield self.finding(
                 hosts=[host.name],
@@ -107,6 +126,16 @@ class IptablesReject(Rule):
                 impact=max(IMPACT.get(f.flow.kind, 60) for f, _ in items),
                 checks=[check],
             )
+
+
+def _view_text(manager: str, zone: str | None, several: bool) -> str:
+    """` (firewalld zone public)`, ` (UFW)`, ` (in the iptables-legacy view: ...)`: which firewall blocks."""
+    label = VIEW_LABELS.get(manager, manager)
+    if manager == "firewalld":
+        return f" (firewalld{f' zone {zone}' if zone else ''})"
+    if manager in ("ufw", "nftables"):
+        return f" ({label})"
+    return f" (in the {manager} view: the kernel applies every view)" if several else ""
 
 
 rule = IptablesReject()

@@ -69,8 +69,27 @@ def _nft_match(a: Allow) -> str:
     return " ".join([*parts, "accept"])
 
 
+def manager_of(check: NfCheck) -> str:
+    """Who owns the deciding chain, as the finding names it: `UFW` for ufw's iptables chains, else the view."""
+    if check.view in IPTABLES_VIEWS and check.chain.lower().startswith("ufw"):
+        return "ufw"
+    return check.view
+
+
+VIEW_LABELS = {"iptables": "iptables", "iptables-nft": "iptables (nf_tables backend)",
+               "iptables-legacy": "iptables-legacy", "nftables": "native nftables", "firewalld": "firewalld",
+               "ufw": "UFW"}
+
+
 def accept_commands(check: NfCheck, allow: Allow, several_views: bool, zone: str | None = None) -> list[str]:
     """The command(s) that insert the allowance just above the rule (or policy) that decided `check`."""
+    if manager_of(check) == "ufw":
+        forward = "FORWARD" in check.chain.upper() or "forward" in check.chain
+        src = f"from {allow.src} " if allow.src else "from any "
+        dst = f"to {allow.dst} " if allow.dst else "to any "
+        port = f"port {allow.dport} " if allow.dport is not None else ""
+        proto = f"proto {allow.proto}" if allow.proto else ""
+        return [f"ufw {'route ' if forward else ''}allow {src}{dst}{port}{proto}".strip()]
     if check.view in IPTABLES_VIEWS:
         cmd = check.view if several_views and check.view != "iptables" else "iptables"
         table = "" if check.table == "filter" else f"-t {check.table} "
@@ -89,7 +108,9 @@ def accept_commands(check: NfCheck, allow: Allow, several_views: bool, zone: str
 
 
 def persist_hint(view: str) -> str:
-    """How to make the fix survive a reboot in that view."""
+    """How to make the fix survive a reboot in that view (`ufw` for ufw's chains: its rules persist)."""
+    if view == "ufw":
+        return "# ufw keeps its rules (/etc/ufw/user.rules); check with: ufw status numbered"
     if view in IPTABLES_VIEWS:
         return "# persist: service iptables save (RHEL 7), netfilter-persistent save (Debian), or your firewall config"
     if view == "firewalld":
