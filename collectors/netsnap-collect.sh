@@ -261,6 +261,8 @@ src_path() {
         lsmod) SP=kernel/lsmod ;;
         dmesg) SP=kernel/dmesg ;;
         ethtool) SP=kernel/ethtool-k ;;
+        vxlan_udp_port) SP=kernel/vxlan-udp-port ;;
+        modprobe_vxlan) SP=kernel/modprobe-d ;;
         flannel_journal) SP=flannel/journal ;;
         flannel_env_default) SP=flannel/etc-default-flanneld ;;
         flannel_env_sysconfig) SP=flannel/etc-sysconfig-flanneld ;;
@@ -684,6 +686,33 @@ gen_ethtool() {
     done
 }
 
+# modprobe's configuration directories, in its order of precedence (a file in an earlier one hides
+# the file of the same name in the later ones).
+MODPROBE_DIRS="/etc/modprobe.d /run/modprobe.d /usr/local/lib/modprobe.d /usr/lib/modprobe.d /lib/modprobe.d"
+
+# modprobe_names: the *.conf file names of MODPROBE_DIRS (inside the sysroot), sorted, one per line.
+modprobe_names() {
+    for mn_dir in $MODPROBE_DIRS; do
+        for mn_conf in "$ROOT$mn_dir"/*.conf; do
+            [ -f "$mn_conf" ] && echo "${mn_conf##*/}"
+        done
+    done | sort -u
+}
+
+# Every modprobe.d file that counts, in the order modprobe reads them (by name; for a name present in
+# several directories, the first directory's), each after a `==> FILE <==` header as tail prints it.
+gen_modprobe() {
+    for gm_name in $(modprobe_names); do
+        for gm_dir in $MODPROBE_DIRS; do
+            [ -f "$ROOT$gm_dir/$gm_name" ] || continue
+            printf '==> %s <==\n' "$gm_dir/$gm_name"
+            limited 5 cat "$ROOT$gm_dir/$gm_name"
+            gen_rc $?
+            break
+        done
+    done
+}
+
 gen_cmdline() {
     for gc_dir in /proc/[0-9]*; do
         gc_comm=
@@ -841,6 +870,15 @@ if have ethtool; then
 else
     reset_state
     finish ethtool "ethtool -k flannel.*" 0 command-missing
+fi
+
+collect_file vxlan_udp_port 0 /sys/module/vxlan/parameters/udp_port
+if [ -n "$(modprobe_names)" ]; then
+    run_gen modprobe_vxlan 0 gen_modprobe
+    finish modprobe_vxlan "cat {$(echo "$MODPROBE_DIRS" | tr ' ' ,)}/*.conf" 0
+else
+    reset_state
+    finish modprobe_vxlan "{$(echo "$MODPROBE_DIRS" | tr ' ' ,)}/*.conf" 0 absent
 fi
 
 # flannel

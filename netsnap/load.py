@@ -32,6 +32,7 @@ from netsnap.model.flannel import FlagValue, FlannelEvent, NetConf, ProcessArgv,
 from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
 from netsnap.model.interfaces import Interface
 from netsnap.model.iptables import Ruleset
+from netsnap.model.kernel import ModuleOption, ModuleParameter, VxlanModule
 from netsnap.model.nftables import NftRuleset
 from netsnap.model.routes import Route
 from netsnap.parsers.registry import PARSER_MODULES, parser_for
@@ -75,25 +76,27 @@ def load_snapshot(
     return Snapshot(hosts=hosts)
 
 
-def _remap(obj: Any, line_map: list[int]) -> Any:
-    """Rewrite every Provenance line through `line_map` (for filtered sources such as sos journals)."""
+def _remap(obj: Any, sf: SourceFile) -> Any:
+    """Rewrite every Provenance of `sf.file` through `sf.locate` (a filtered sos journal's real lines, or the
+    member and line of a source joined from several members)."""
     if isinstance(obj, Provenance):
-        if 0 < obj.line <= len(line_map):
-            return obj._replace(line=line_map[obj.line - 1])
+        if obj.line > 0 and obj.file == sf.file:
+            file, line = sf.locate(obj.line)
+            return Provenance(file, line) if (file, line) != tuple(obj) else obj
         return obj
     if isinstance(obj, BaseModel):
         updates = {}
         for name in type(obj).model_fields:
             value = getattr(obj, name)
-            new = _remap(value, line_map)
+            new = _remap(value, sf)
             if new is not value:
                 updates[name] = new
         return obj.model_copy(update=updates) if updates else obj
     if isinstance(obj, list):
-        items = [_remap(v, line_map) for v in obj]
+        items = [_remap(v, sf) for v in obj]
         return items if any(a is not b for a, b in zip(items, obj, strict=True)) else obj
     if isinstance(obj, dict):
-        out = {k: _remap(v, line_map) for k, v in obj.items()}
+        out = {k: _remap(v, sf) for k, v in obj.items()}
         return out if any(out[k] is not obj[k] for k in obj) else obj
     return obj
 
@@ -107,13 +110,18 @@ def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
         return None
     if result.source != sf.source:  # one parser module may serve several sources (ip_addr, ip_link)
         result = result.model_copy(update={"source": sf.source})
-    if sf.line_map:
-        result = _remap(result, sf.line_map)
+    if sf.line_map or sf.parts:
+        result = _remap(result, sf)
     # a ruleset is one item holding many rules; its count check is per rule
     status.parsed = sum(r.rule_count() if isinstance(r, Ruleset | NftRuleset) else 1 for r in result.items)
     status.expected = result.expected
     status.unparsed = list(result.unparsed)
     status.notes.extend(result.notes)
+    if sf.exit_code not in (0, None) and not result.items and result.unparsed:
+        # a sosreport keeps a failing command's output, which is then only its error (lsmod without /proc/modules)
+        status.state = SourceState.FAILED
+        status.notes.append(f"exit code {sf.exit_code} and no line understood: the output is the command's error")
+        return None
     return result
 
 
@@ -235,6 +243,17 @@ def _add_tables(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
             new = {name: table for name, table in ruleset.tables.items() if name not in have.tables}
             if new:
                 host.iptables[ruleset.variant] = have.model_copy(update={"tables": {**have.tables, **new}})
+
+
+def _vxlan_module(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """The vxlan module's running udp_port and the modprobe options that set it."""
+    port = parsed.get("vxlan_udp_port")
+    params = [p for p in port.items if isinstance(p, ModuleParameter)] if port else []
+    options = parsed.get("modprobe_vxlan")
+    host.vxlan_module = VxlanModule(
+        udp_port=params[0] if params else None,
+        options=[o for o in options.items if isinstance(o, ModuleOption) and o.module == "vxlan"] if options else [],
+    )
 
 
 def _nftables(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
@@ -409,5 +428,6 @@ def build_host(bundle: Bundle) -> Host:
         host.ethtool = list(parsed["ethtool"].items)
     if "ipset" in parsed:
         host.ipsets = {s.name: s for s in parsed["ipset"].items}
+    _vxlan_module(host, parsed)
     _flannel(host, parsed)
     return host

@@ -14,7 +14,7 @@ from netsnap.model.firewalld import FirewalldState, UfwState
 from netsnap.model.flannel import FlannelState
 from netsnap.model.interfaces import IfAddress, Interface
 from netsnap.model.iptables import IpSet, Ruleset
-from netsnap.model.kernel import EthtoolFeature, KernelEvent, KernelModule, Sysctl
+from netsnap.model.kernel import EthtoolFeature, KernelEvent, KernelModule, Sysctl, VxlanModule
 from netsnap.model.neighbours import FdbEntry, Neighbour
 from netsnap.model.nftables import NftRuleset
 from netsnap.model.routes import PolicyRule, Route
@@ -150,6 +150,7 @@ class Host(BaseModel):
     modules: dict[str, KernelModule] = Field(default_factory=dict)
     kernel_events: list[KernelEvent] = Field(default_factory=list)
     ethtool: list[EthtoolFeature] = Field(default_factory=list)
+    vxlan_module: VxlanModule = Field(default_factory=VxlanModule)
     flannel: FlannelState = Field(default_factory=FlannelState)
     sources: dict[str, SourceStatus] = Field(default_factory=dict)
     assumptions: list[str] = Field(default_factory=list)  # facts the combine stage inferred (netsnap.combine)

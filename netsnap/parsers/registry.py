@@ -46,6 +46,8 @@ PARSER_MODULES: dict[str, str] = {
     "lsmod": "lsmod",
     "dmesg": "dmesg",
     "ethtool": "ethtool",
+    "vxlan_udp_port": "vxlan_udp_port",
+    "modprobe_vxlan": "modprobe",
     "flannel_journal": "flannel_journal",
     "flannel_pod_logs": "flannel_journal",
     "flannel_env_default": "flannel_env",
