@@ -47,6 +47,7 @@ bench: $(BENCH_STAMP)
 
 ## make docs: regenerate docs/rules.md from the rules and docs/sosreport.md from the sos names of netsnap/sources.py
 docs: $(STAMP)
+	$(BIN)/python -m netsnap.source_docs
 	$(BIN)/netsnap rules docs > docs/rules.md
 	$(BIN)/python -m netsnap.bundle.sos_doc > docs/sosreport.md
 

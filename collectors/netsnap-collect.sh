@@ -227,6 +227,7 @@ count_markers() {
 # --- bundle paths (the contract with netsnap/sources.py) -------------------------------------
 # src_path ID: sets SP to the bundle path of source ID (no subshell: this runs for every source).
 src_path() {
+    # BEGIN src_path table: generated from netsnap/sources.py by `make docs`
     case $1 in
         hostname) SP=identity/hostname ;;
         uname) SP=identity/uname ;;
@@ -274,6 +275,7 @@ src_path() {
         flannel_pod_logs) SP=flannel/pod-logs ;;
         *) SP="unknown/$1" ;;
     esac
+    # END src_path table
 }
 
 # --- manifest --------------------------------------------------------------------------------

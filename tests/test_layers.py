@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # lowest first; a module may import its own layer and the ones before it
 LAYERS: list[tuple[str, ...]] = [
-    ("netsnap.sources", "netsnap.model", "netsnap.__init__"),
+    ("netsnap.sources", "netsnap.source_docs", "netsnap.model", "netsnap.__init__"),
     ("netsnap.bundle",),
     ("netsnap.parsers", "netsnap.flannel", "netsnap.secgroups"),
     ("netsnap.load",),
