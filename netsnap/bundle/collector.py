@@ -165,7 +165,11 @@ def _entry_file(members: Members, entry: dict[str, Any], bundle: Bundle) -> Sour
     sf.duration_ms = _int(entry.get("duration_ms"))
     sf.sha256 = _str(entry.get("sha256"))
     if present and sf.sha256 and hashlib.sha256(members.data[rel]).hexdigest() != sf.sha256.lower():
+        # cut or edited after collection: what it holds is not what the host printed, so it decides nothing
         bundle.problems.append(f"{rel}: sha256 differs from {MANIFEST_PATH} (file changed after collection)")
+        sf.state = SourceState.UNREADABLE
+        sf.notes.insert(0, f"sha256 differs from {MANIFEST_PATH}: the file changed after collection (truncated "
+                           "or edited)")
     if entry.get("truncated") is True and sf.state is SourceState.OK:
         sf.state = SourceState.TRUNCATED
     redacted = _int(entry.get("redacted"))

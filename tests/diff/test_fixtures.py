@@ -17,6 +17,7 @@ from netsnap.cli.app import app
 from netsnap.diff.compare import diff_snapshots
 from netsnap.engine.run import run_rules
 from netsnap.load import load_snapshot
+from tests.rules.bundles import write_manifest
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 NODE1 = FIXTURES / "healthy" / "node1"
@@ -30,6 +31,7 @@ def _derive(src: Path, dst: Path, subs: list[tuple[str, str]]) -> Path:
             for pattern, repl in subs:
                 text = re.sub(pattern, repl, text)
             f.write_text(text)
+    write_manifest(dst, hostname=None)
     return dst
 
 
@@ -61,6 +63,7 @@ def test_reject_rule_is_the_first_difference_and_explains_the_finding(tmp_path: 
     filt_start = text.index("*filter")
     commit = text.index("COMMIT", filt_start)
     ipt.write_text(text[:commit] + "[0:0] -A INPUT -j REJECT --reject-with icmp-host-prohibited\n" + text[commit:])
+    write_manifest(bad)
     diffs = _diff(NODE1, bad)
     assert diffs, "the REJECT rule must show"
     kind, key, good, bad_value, explains = diffs[0]
@@ -108,4 +111,5 @@ def test_kube_proxy_hashes_counters_and_chain_order_do_not_drown_real_difference
     text = re.sub(r"\[\d+:\d+\]", "[999:99999]", text)
     nat_commit = text.index("COMMIT")
     ipt.write_text(text[:nat_commit] + kube + text[nat_commit:])
+    write_manifest(node2)
     assert _diff(NODE1, node2) == []
