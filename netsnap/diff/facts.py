@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
+from netsnap.combine.overlay import overlay_facts
 from netsnap.diff.model import Fact
 from netsnap.engine.rule import evidence, evidence_at
 from netsnap.model.host import Host
@@ -30,11 +31,9 @@ class Roles:
 
     def __init__(self, host: Host) -> None:
         self.own = {str(a.address.ip) for a in host.addresses()}
-        env = host.flannel.subnet_env
-        self.lease: IPv4Network | None = env.subnet.network if env and env.subnet else None
-        self.pod_net: IPv4Network | None = env.network if env else None
-        if self.pod_net is None and host.flannel.net_conf is not None:
-            self.pod_net = host.flannel.net_conf.network
+        facts = overlay_facts(host)  # the one derivation of lease and pod network (netsnap.combine.overlay)
+        self.lease: IPv4Network | None = facts.lease
+        self.pod_net: IPv4Network | None = facts.network
 
     def net(self, net: IPv4Network | IPv6Network) -> str:
         if self.lease is not None and net == self.lease:

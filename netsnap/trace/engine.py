@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 
 from netsnap.combine.completion import complete
-from netsnap.combine.overlay import Cluster
+from netsnap.combine.overlay import DEFAULT_VXLAN_PORT, Cluster
 from netsnap.model.base import Provenance
 from netsnap.model.evidence import Evidence
 from netsnap.model.host import Snapshot
@@ -28,7 +28,6 @@ from netsnap.trace.result import Disposition, Doubt, StepAction, TraceResult, Ve
 from netsnap.trace.run import ForkPoint, Run, TooManyHops
 
 IPAddress = IPv4Address | IPv6Address
-DEFAULT_VXLAN_PORT = 8472  # Linux's default when a VXLAN device has no dstport
 EPHEMERAL_PORT = 40000
 MAX_BRANCHES = 64
 FAILED_NEIGH = frozenset({"FAILED", "INCOMPLETE"})

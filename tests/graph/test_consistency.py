@@ -47,3 +47,28 @@ def test_rule_cases(rule_id: str, case: str, tmp_path: Path) -> None:
         groups = attach(snap, spec, groups)
     allowed = MIXED_BACKENDS if rule_id == "NS310" else frozenset()
     assert_consistent(snap, run_rules(snap, security_groups=groups), groups, allowed)
+
+
+def test_regression_a_legacy_reject_is_seen_by_the_rule_and_the_traces_alike(tmp_path: Path) -> None:
+    # issue 13: with `-A INPUT -j REJECT` in a legacy view added to a healthy master (security groups open), the
+    # REJECT rule fired at ERROR while the traces of the same report said "reachable, delivered"
+    import shutil
+
+    from netsnap.engine.findings import Severity
+    from tests.rules.bundles import write_manifest
+
+    bundles = []
+    for name in ("master", "node1"):
+        shutil.copytree(FIX / "healthy" / name, tmp_path / name)
+        bundles.append(str(tmp_path / name))
+    (tmp_path / "master" / "firewall" / "iptables-legacy-save").write_text(
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        "-A INPUT -j REJECT --reject-with icmp-host-prohibited\nCOMMIT\n")
+    write_manifest(tmp_path / "master")
+    snap = load_snapshot(bundles)
+    result = run_rules(snap, security_groups=SecurityGroups(default="open"))
+    (reject,) = [f for f in result.findings if f.rule == "NS201"]
+    assert reject.severity == Severity.ERROR and reject.checks == ["master|nf|iptables-legacy|filter|INPUT|1"]
+    into_master = [t for t in result.traces if t.src_host == "node1" or (t.reply and t.reply.src_host == "master")]
+    assert into_master and all(t.verdict == "unreachable" for t in into_master)
+    assert_consistent(snap, result, SecurityGroups(default="open"))
