@@ -48,10 +48,25 @@ def test_fixture_files_are_recognised(tmp_path: Path, as_tarball: bool) -> None:
     assert bundle.host == "node1"  # named by the journal's host field, not the folder
 
 
-def test_mixed_journal_is_filtered_with_line_map() -> None:
+def test_flannel_only_journal_is_kept_whole() -> None:
     journal = open_bundle(FIXTURE).files["flannel_journal"]
-    assert journal.line_map == [2, 3, 4, 5]
-    assert journal.text.splitlines()[0].endswith("Starting Flanneld overlay address etcd agent...")
+    assert journal.line_map is None  # flannel's lines, systemd's lines about it and a journal marker
+    assert journal.text.splitlines()[1].endswith("Starting Flanneld overlay address etcd agent...")
+
+
+def test_mixed_journal_is_cut_to_flannel_with_line_map(tmp_path: Path) -> None:
+    text = ("Dec 07 10:00:00 n1 sshd[700]: Server listening on 0.0.0.0 port 22.\n"
+            "Dec 07 10:00:01 n1 systemd[1]: Failed to start Flanneld overlay address etcd agent.\n"
+            "-- Subject: Unit flanneld.service has failed\n"
+            "Dec 07 10:00:02 n1 systemd[1]: Started Session 4 of user root.\n"
+            "-- Subject: Unit session-4.scope has finished start-up\n"
+            "--\n"
+            "this line is nobody's\n"
+            "Dec 07 10:00:03 n1 flanneld[900]: I1207 10:00:03.000001     900 main.go:211] Installing signal handlers\n")
+    journal = open_bundle(write_dir(tmp_path / "h", {"j.txt": text})).files["flannel_journal"]
+    # sshd's and the session's lines (with the catalog text under them) go; the garbage stays for the parser
+    assert journal.line_map == [2, 3, 7, 8]
+    assert "journal cut down to flannel's lines: 4 of 8 kept" in journal.notes
 
 
 def test_host_falls_back_to_the_folder_name(tmp_path: Path) -> None:
