@@ -53,11 +53,11 @@ from netsnap.model.unchecked import fast_record, slim_record
 from netsnap.parsers import iptables_names
 from netsnap.parsers.iptables_rule import KNOWN_MODULES, parse_net
 from netsnap.parsers.iptables_save import split_lines
-from netsnap.parsers.paste import commands_in, is_bare_prompt, is_fence
+from netsnap.parsers.iptables_tables import ALL_TABLE_TARGETS, BUILTIN_CHAINS, table_for_chains
+from netsnap.parsers.paste import commands_in, scan
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "iptables_list"
-BUILTIN_CHAINS = frozenset({"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"})
 _SUFFIX = {"K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4, "P": 1000**5}
 _OPT = frozenset({"--", "-f", "!f"})
 _TABLE_IN_NAME = re.compile(r"(?:^|[_\s])-t[_\s]+([A-Za-z0-9]+)")
@@ -65,13 +65,6 @@ _COMMENT = re.compile(r"/\* (.*?) \*/")
 _PORT = re.compile(r"^(spts?|dpts?):(!?)(\S+)$")
 _ANY_NET = {"0.0.0.0/0", "::/0", "anywhere"}
 _OPTION_TARGETS = frozenset({"REJECT", "DNAT", "SNAT", "MARK", "MASQUERADE", "LOG"})
-TABLES = ("filter", "nat", "mangle", "raw", "security")
-# targets only one table's chains can use (iptables refuses them elsewhere)
-_TABLE_TARGETS = {
-    "nat": frozenset({"DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"}),
-    "mangle": frozenset({"MARK", "CONNMARK", "TOS", "TTL", "HL", "DSCP", "ECN", "TPROXY", "CHECKSUM", "TEE"}),
-    "raw": frozenset({"NOTRACK", "CT"}),
-}
 _HOST_NAME = re.compile(r"(?=.*[A-Za-z_])[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:/\d{1,3})?")
 _INTERFACES_UNKNOWN = "interfaces not shown (listed without -v): -i/-o unknown"
 
@@ -89,27 +82,6 @@ def table_from_file(file: str) -> str | None:
     """`sos_commands/firewall_tables/iptables_-t_nat_-nvL` -> "nat"."""
     m = _TABLE_IN_NAME.search(file.replace("\\", "/").rsplit("/", 1)[-1])
     return m.group(1) if m else None
-
-
-def table_for_chains(builtins: set[str], targets: set[str]) -> tuple[str | None, str]:
-    """The table a listing's built-in chains and targets show, and why (None: they do not tell)."""
-    for table, only in _TABLE_TARGETS.items():
-        if targets & only and not any(targets & other for name, other in _TABLE_TARGETS.items() if name != table):
-            if table == "mangle" and "MARK" in targets and len(targets & only) == 1 and "PREROUTING" not in builtins \
-                    and "POSTROUTING" not in builtins:
-                continue  # MARK alone in user chains: kube-proxy marks in nat too (KUBE-MARK-MASQ)
-            return table, f"its targets ({', '.join(sorted(targets & only))})"
-    if not builtins:
-        return None, ""
-    if builtins == {"PREROUTING", "OUTPUT"}:
-        return "raw", "its built-in chains (PREROUTING, OUTPUT)"
-    if "FORWARD" in builtins and builtins & {"PREROUTING", "POSTROUTING"}:
-        return "mangle", "its built-in chains (FORWARD with PREROUTING/POSTROUTING)"
-    if builtins & {"PREROUTING", "POSTROUTING"}:
-        return "nat", "its built-in chains (PREROUTING/POSTROUTING without FORWARD)"
-    if "FORWARD" in builtins or builtins == {"INPUT", "OUTPUT"}:
-        return "filter", "its built-in chains (INPUT, FORWARD, OUTPUT)"
-    return None, ""  # INPUT or OUTPUT alone: filter, nat, mangle and security all have them
 
 
 @dataclass
@@ -151,7 +123,8 @@ def _groups(lines: list[str], file: str, commands: dict[int, Any]) -> tuple[list
             seen = set()
             continue
         if line.startswith("Chain "):
-            chain = line.split()[1] if len(line.split()) > 1 else ""
+            parts = line.split(None, 2)
+            chain = parts[1] if len(parts) > 1 else ""
             if current is None or (chain in BUILTIN_CHAINS and chain in seen):
                 current = start(ln, None, "")
                 seen = set()
@@ -159,11 +132,10 @@ def _groups(lines: list[str], file: str, commands: dict[int, Any]) -> tuple[list
             if chain in BUILTIN_CHAINS:
                 current.builtins.add(chain)
             continue
-        if current is not None and line:
-            words = line.split(None, 4)
-            for word in words[:4]:
-                if any(word in only for only in _TABLE_TARGETS.values()):
-                    current.targets.add(word)
+        if current is not None and current.hint is None and line:
+            words = line.split(None, 4)[:4]
+            if not ALL_TABLE_TARGETS.isdisjoint(words):
+                current.targets.update(ALL_TABLE_TARGETS.intersection(words))
     from_file = table_from_file(file)
     taken: dict[str, int] = {}
     for index, group in enumerate(groups):
@@ -266,7 +238,7 @@ class _RowError(ValueError):
 def _parse(text: str, file: str) -> Parsed[Ruleset]:
     lines = split_lines(text)
     st = _State(file)
-    commands = commands_in(lines)
+    commands, noise = scan(lines)
     groups, starts, group_notes = _groups(lines, file, commands)
     st.notes.extend(group_notes)
     # pass 1: which lines are headers (for TTP), which are rows
@@ -285,7 +257,7 @@ def _parse(text: str, file: str) -> Parsed[Ruleset]:
                 st.chain = None
                 st.last_row = None
                 continue
-        if not line or ln in commands or is_fence(raw) or is_bare_prompt(raw):
+        if not line or ln in commands or ln in noise:
             continue
         if ln in headers:
             _header(st, ln, raw, headers[ln])
@@ -312,13 +284,14 @@ def _parse(text: str, file: str) -> Parsed[Ruleset]:
         if st.chain is None:
             st.unparsed.append(UnparsedLine(line=ln, text=raw))
             continue
-        if st.last_row is not None and not _stands_alone(st, words):
-            _join(st, ln, raw)
-            continue
         st.expected += 1
         try:
             rule = _row(st, ln, raw, words, line)
         except _RowError as exc:
+            if st.last_row is not None:  # a row without its columns: the wrapped tail of the one above?
+                st.expected -= 1
+                _join(st, ln, raw)
+                continue
             st.bad(ln, raw, str(exc))
             st.last_row = (ln, raw, None)
             continue
@@ -374,26 +347,11 @@ def _header(st: _State, ln: int, raw: str, rec: dict[str, Any]) -> None:
     st.chain = chain
 
 
-def _columns_start(st: _State, words: list[str]) -> int:
-    """Index of the first word after the counters and the line number (target or prot column)."""
-    return (1 if st.numbered else 0) + (2 if _verbose(st, words) else 0)
-
-
 def _verbose(st: _State, words: list[str]) -> bool:
     if st.verbose is not None:
         return st.verbose
     first = 1 if st.numbered else 0
     return len(words) > first + 1 and counter(words[first]) is not None and counter(words[first + 1]) is not None
-
-
-def _stands_alone(st: _State, words: list[str]) -> bool:
-    """Whether a row has its columns (line number, counters, target/prot/opt): a wrapped tail does not."""
-    i = _columns_start(st, words)
-    if st.numbered and not words[0].isdigit():
-        return False
-    if _verbose(st, words) and (len(words) < i or counter(words[i - 1]) is None or counter(words[i - 2]) is None):
-        return False
-    return (len(words) > i + 2 and words[i + 2] in _OPT) or (len(words) > i + 1 and words[i + 1] in _OPT)
 
 
 def _unknown_words(rule: IptRule) -> int:
@@ -446,7 +404,9 @@ def _same_rule(a: IptRule, b: IptRule) -> bool:
 
 def _row(st: _State, ln: int, raw: str, words: list[str], line: str) -> IptRule:
     """One rule row; raises `_RowError` (the columns do not fit) or ValueError (a value does not read)."""
-    verbose = _verbose(st, words)
+    verbose = st.verbose
+    if verbose is None:  # no column header seen: guess from the shape
+        verbose = _verbose(st, words)
     pkts = byts = None
     i = 0
     if st.numbered:
@@ -497,7 +457,9 @@ def _row(st: _State, ln: int, raw: str, words: list[str], line: str) -> IptRule:
     found = st.extras.get(key)
     if found is None:
         found = st.extras[key] = _extra(extra, target_name)
-    matches = [m for m in (src_unknown, dst_unknown) if m is not None] + list(found[0])
+    matches = list(found[0])
+    if src_unknown is not None or dst_unknown is not None:
+        matches[:0] = [m for m in (src_unknown, dst_unknown) if m is not None]
     if not verbose:
         matches.insert(0, _UNKNOWN_IFACES)
     target = None

@@ -219,16 +219,34 @@ def is_noise(line: str) -> bool:
     return is_fence(line) or is_bare_prompt(line) or prompt_command(line) is not None
 
 
+def scan(lines: list[str]) -> tuple[dict[int, Command], set[int]]:
+    """One pass over a paste: (1-based line -> Command for every prompt line and a leading bare command
+    line, the numbers of the fence lines and bare prompts). Cheap substring tests pick the few lines
+    the regular expressions look at."""
+    commands: dict[int, Command] = {}
+    noise: set[int] = set()
+    first = _first_content(lines)
+    if first and (cmd := bare_command(lines[first - 1])) is not None:
+        commands[first] = cmd
+    for i, line in enumerate(lines, start=1):
+        if ("$ " in line or "# " in line or "% " in line) and line[:1] not in ("-", "*", ":") and (
+                cmd := prompt_command(line)) is not None:
+            commands[i] = cmd
+            continue
+        if (line[-1:] in ("#", "$", "%", " ") and is_bare_prompt(line)) or (
+                ("```" in line or "~~~" in line) and is_fence(line)):
+            noise.add(i)
+    return commands, noise
+
+
 def commands_in(lines: list[str]) -> dict[int, Command]:
     """1-based line number -> Command for every prompt line (and a leading bare command line)."""
-    found: dict[int, Command] = {}
-    for i, line in enumerate(lines, start=1):
-        cmd = prompt_command(line) if line[:1] not in ("-", "*", ":") else None
-        if cmd is None and not found and i == _first_content(lines):
-            cmd = bare_command(line)
-        if cmd is not None:
-            found[i] = cmd
-    return found
+    return scan(lines)[0]
+
+
+def noise_lines(lines: list[str]) -> set[int]:
+    """1-based numbers of the fence lines and bare prompts."""
+    return scan(lines)[1]
 
 
 def _first_content(lines: list[str]) -> int:
@@ -325,7 +343,7 @@ class Segment:
 def segments(lines: list[str]) -> list[Segment]:
     """Cut a paste at its prompt lines. Blank lines, fences and bare prompts between segments are
     noise; a paste without prompt lines is one segment."""
-    commands = commands_in(lines)
+    commands, noise_at = scan(lines)
     out: list[Segment] = []
     start: int | None = None
     command: Command | None = None
@@ -342,7 +360,7 @@ def segments(lines: list[str]) -> list[Segment]:
             close()
             start, command, prompt, noise, last_content = i, commands[i], i, [], i
             continue
-        if is_fence(line) or is_bare_prompt(line):
+        if i in noise_at:
             noise.append(i)
             continue
         if not line.strip():
