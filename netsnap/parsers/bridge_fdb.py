@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.neighbours import FdbEntry
-from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.records import LineError, account, counted_lines, never_raises, read_records
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "bridge_fdb"
@@ -54,4 +54,4 @@ def parse(text: str, file: str) -> Parsed[FdbEntry]:
     result: Parsed[FdbEntry] = Parsed[FdbEntry](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "entries")
     consumed = read_records(result, records, lines, lambda rec, line: _entry(rec, line, file))
-    return account(result, lines, consumed, sum(1 for line in lines if line.strip()), "fdb lines", "entries")
+    return account(result, lines, consumed, counted_lines(lines), "fdb lines", "entries")

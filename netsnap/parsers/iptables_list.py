@@ -14,7 +14,7 @@ The file is pre-split in Python: chain headers and table hints go through the TT
   which become approximate integers (12K -> 12000). `-nL` has no counters (None). Without `-v` the
   in/out interfaces are not printed at all: every rule then carries an unknown match saying so.
 - `--line-numbers`: the `num` column is checked against the rule's position and dropped.
-- Names (`-L` without `-n`, see iptables_names.py): `anywhere`, the ICMP type names, `loopback/8`
+- Names (`-L` without `-n`, see resolver_names.py): `anywhere`, the ICMP type names, `loopback/8`
   and well-known service names become numbers; a host name (`node2.example`, `_gateway`) becomes an
   unknown match ("-s node2.example"), never a guess.
 - The match text is mapped onto the save format's MatchModule/Target structure where the shape is
@@ -50,7 +50,7 @@ from netsnap.model.iptables import (
     Target,
 )
 from netsnap.model.unchecked import fast_record, slim_record
-from netsnap.parsers import iptables_names
+from netsnap.parsers import resolver_names
 from netsnap.parsers.iptables_rule import KNOWN_MODULES, parse_net
 from netsnap.parsers.iptables_save import split_lines
 from netsnap.parsers.iptables_tables import ALL_TABLE_TARGETS, BUILTIN_CHAINS, table_for_chains
@@ -505,7 +505,7 @@ def _addr(text: str, flag: str) -> tuple[AddrMatch | None, MatchModule | None]:
     try:
         net: IPv4Network | IPv6Network = parse_net(net_text)
     except ValueError:
-        named = iptables_names.network(net_text)
+        named = resolver_names.network(net_text)
         if named is None:
             if _HOST_NAME.fullmatch(net_text) is None:
                 raise
@@ -573,7 +573,7 @@ def _extra(text: str, target_name: str | None) -> tuple[list[MatchModule], dict[
                 port = _PORT.match(words[i])
                 if port is not None:
                     kind, bang, value = port.groups()
-                    number = iptables_names.port(value)
+                    number = resolver_names.port(value)
                     # a service name not in the shipped table stays as written: the module is then unknown
                     opts.append(_option(kind[0] + "port" if number is not None else f"{kind[0]}port-name",
                                         [number or value], bang == "!"))
@@ -588,7 +588,7 @@ def _extra(text: str, target_name: str | None) -> tuple[list[MatchModule], dict[
         elif w == "multiport" and nxt in ("dports", "sports", "ports") and i + 2 < n:
             value = words[i + 2]
             bang = value.startswith("!")
-            numbers = iptables_names.ports(value.lstrip("!"))
+            numbers = resolver_names.ports(value.lstrip("!"))
             mod = _module("multiport", [_option(nxt if numbers is not None else f"{nxt}-names",
                                                 [numbers or value.lstrip("!")], neg or bang)],
                           " ".join(words[i:i + 3]))
@@ -640,9 +640,9 @@ def _extra(text: str, target_name: str | None) -> tuple[list[MatchModule], dict[
                 i += 2
             mod = _module("icmp", [_option("icmp-type", [value], neg or nxt.startswith("!"))])
             i += 2
-        elif w == "icmp" and nxt and (nxt.lstrip("!") in iptables_names.ICMP_TYPES or nxt.lstrip("!") == "any"):
+        elif w == "icmp" and nxt and (nxt.lstrip("!") in resolver_names.ICMP_TYPES or nxt.lstrip("!") == "any"):
             name = nxt.lstrip("!")
-            value = "any" if name == "any" else iptables_names.icmp_type(name) or name
+            value = "any" if name == "any" else resolver_names.icmp_type(name) or name
             mod = _module("icmp", [_option("icmp-type", [value], neg or nxt.startswith("!"))])
             i += 2
         elif w == "icmp" and nxt == "type" and i + 2 < n:

@@ -244,6 +244,12 @@ def commands_in(lines: list[str]) -> dict[int, Command]:
     return scan(lines)[0]
 
 
+def paste_lines(lines: list[str]) -> set[int]:
+    """1-based numbers of every line a paste added: prompt lines (with a command or bare) and fences."""
+    commands, noise = scan(lines)
+    return noise.union(commands)
+
+
 def noise_lines(lines: list[str]) -> set[int]:
     """1-based numbers of the fence lines and bare prompts."""
     return scan(lines)[1]

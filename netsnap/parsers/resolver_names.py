@@ -1,8 +1,8 @@
-"""The names `iptables -L` prints without `-n`, and the ones netsnap may turn back into numbers.
+"""The names `iptables -L`, `route` and `netstat -r` print without `-n`, and those netsnap turns back into numbers.
 
-Without `-n`, iptables resolves addresses through the host's resolver (`/etc/hosts`, DNS), networks
-through `/etc/networks`, ports through `/etc/services` and ICMP types through its own table. Only what
-is the same on every host is turned back into numbers: `anywhere`, the ICMP type names (iptables'
+Without `-n`, these tools resolve addresses through the host's resolver (`/etc/hosts`, DNS), networks
+through `/etc/networks`, ports through `/etc/services` (iptables ICMP types through its own table).
+Only what is the same on every host is turned back into numbers: `anywhere`, the ICMP type names (iptables'
 own table), the network names every distribution's `/etc/networks` ships (`loopback`, `link-local`)
 and the IANA service names below, which both Debian's netbase and Red Hat's setup package map to the
 same port. A host name (`node2.example`, `_gateway`, `localhost`) or any other name is never guessed:
@@ -41,6 +41,8 @@ ICMP_TYPES: dict[str, tuple[int, int | None]] = {
 
 # /etc/networks as netbase and setup ship it
 NETWORKS: dict[str, str] = {"loopback": "127.0.0.0", "link-local": "169.254.0.0"}
+# what `route` prints for 0.0.0.0 as a destination (and `*` for no gateway, in old net-tools)
+DEFAULT = "default"
 
 
 def port(text: str) -> str | None:
