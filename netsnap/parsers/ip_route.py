@@ -1,4 +1,4 @@
-"""`ip route show table all` -> Parsed[Route] with origin "ip-route".
+r"""`ip route show table all` -> Parsed[Route] with origin "ip-route".
 
 Keywords are read with a grammar of known arity (`dev X`, `via [inet|inet6] X`, `proto X`,
 `scope X`, `src X`, `metric N`, `table T`, ...) and bare flags (`onlink`, `linkdown`, `dead`, ...),
