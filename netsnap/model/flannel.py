@@ -30,6 +30,10 @@ class FlannelConfig(BaseModel):
     FLANNELD_* variables that a command-line flag overrode; `problems` are human sentences.
     `repeated` holds every value of repeatable flags (`flags` keeps the first); `notes` states the
     assumptions made (e.g. the default unit of a distribution when no unit was captured).
+    `unknown` names the flags whose value comes from a variable the bundle does not hold (an
+    `EnvironmentFile=` that was not captured): `--iface=${IFACE}` is then kept as written in `flags`
+    but its value is unknown, never empty; an entry `$VAR` means a whole-word `$VAR` whose arguments,
+    any flags among them, are unknown.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -44,6 +48,7 @@ class FlannelConfig(BaseModel):
     src: Provenance | None = None
     repeated: dict[str, list[FlagValue]] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    unknown: list[str] = Field(default_factory=list)
 
     def get(self, name: str) -> str | None:
         fv = self.flags.get(name)
