@@ -131,6 +131,10 @@ FlannelEventKind = Literal[
     "incompatible-device",
     "error",
     "start",
+    "subnet-manager",  # the kube or etcd subnet manager's routine lines
+    "shutdown",
+    "unit",  # systemd about flanneld's unit (started, failed, exited, timed out, restarted)
+    "runtime",  # rkt / flannel-wrapper fetching and starting the flannel image
     "other",
 ]
 
@@ -138,7 +142,10 @@ FlannelEventKind = Literal[
 class FlannelEvent(Record):
     """One flanneld log line, classified. `fields` holds what the message pattern extracted
     (e.g. `iface`, `address`, `vni`, `port`, `subnet`, `public_ip`); `version_hint` is the
-    flannel version family the line or its klog header points to."""
+    flannel version family the line or its klog header points to. `message_id` names the log
+    statement that printed it (netsnap.flannel.log_catalog: its meaning, severity and fix), None
+    when no known statement did; `lines` is how many pasted lines the entry spans (a multi-line
+    klog message, `journalctl -x` catalog text)."""
 
     timestamp: datetime | None = None
     level: Literal["I", "W", "E", "F", "?"] = "?"
@@ -149,6 +156,8 @@ class FlannelEvent(Record):
     message: str
     fields: dict[str, str] = Field(default_factory=dict)
     version_hint: str | None = None
+    message_id: str | None = None
+    lines: int = 1
 
 
 class FlannelState(BaseModel):
