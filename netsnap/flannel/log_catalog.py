@@ -214,11 +214,12 @@ def pattern_of(fmt: str) -> re.Pattern[str]:
     """A Go format string as a pattern matching the whole message (`%d` digits, other verbs any text)."""
     parts = _VERB.split(fmt)
     verbs = _VERB.findall(fmt)
-    out = [re.escape(parts[0])]
-    for verb, literal in zip(verbs, parts[1:], strict=True):
+    last = len(verbs)
+    out = [re.escape(parts[0] if last else parts[0].rstrip())]
+    for i, (verb, literal) in enumerate(zip(verbs, parts[1:], strict=True), start=1):
         out.append(r"(-?\d+)" if verb.endswith("d") else (r"(.*)" if not literal.strip() else r"(.*?)"))
-        out.append(re.escape(literal.rstrip()) if literal.strip() else "")
-    return re.compile("^" + "".join(out).rstrip() + r"\s*$", re.DOTALL)
+        out.append(re.escape(literal.rstrip() if i == last else literal))
+    return re.compile("^" + "".join(out) + r"\s*$", re.DOTALL)
 
 
 def _entries() -> dict[str, Entry]:
@@ -233,7 +234,8 @@ ENTRIES: dict[str, Entry] = _entries()
 _FIRST = re.compile(r"^[^%\s]+")
 _BY_WORD: dict[str, list[Entry]] = {}
 _LEADING_VERB: list[Entry] = []
-for _e in ENTRIES.values():
+# the most specific statement first: the one with the most literal text (`failed to %v: %v` last)
+for _e in sorted(ENTRIES.values(), key=lambda e: -len(_VERB.sub("", e.format))):
     _m = _FIRST.match(_e.format)
     if _m is None:
         _LEADING_VERB.append(_e)
@@ -346,7 +348,7 @@ def classify(message: str, level: str) -> Classified:
     if found is not None:
         e, _values = found
         is_error = e.severity == "error" or e.kind == "error" or (
-            e.id.startswith("unit.") and e.level == "W" and e.id not in _UNIT_ROUTINE and not _clean_exit(message))
+            e.id.startswith("unit.") and e.level == "W" and not _clean_exit(message))
         fields = _error_fields(message, e.id) if is_error else {}
         # an error chain's inner text dates it more closely than its outer statement
         inner = next((h for needle, h in _ERROR_HINTS if needle in message), None) if is_error else None
@@ -391,11 +393,6 @@ def severity(message_id: str | None, message: str, level: str) -> str:
     if e.id.startswith("unit.") and _clean_exit(message):
         return "info"
     return e.severity
-
-
-# systemd unit lines that are about a failure but are not the failure itself
-_UNIT_ROUTINE = frozenset({"unit.failed-state", "unit.failed-state-old", "unit.failed-old", "unit.state-timeout",
-                           "unit.job-failed", "unit.dependency", "unit.control-exited"})
 
 
 def _error_fields(message: str, message_id: str | None) -> Fields:

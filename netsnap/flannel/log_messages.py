@@ -116,6 +116,9 @@ FLANNEL: tuple[Entry, ...] = (
      "see the inner error"),
     ("lease.network-manager-failed", "E", "v0.5.6..v0.7.1", "Failed to create NetworkManager: %v", "error",
      "the network manager could not start", "see the inner error"),
+    ("network.retry-error", "E", "v0.5.6..v0.7.1", "failed to %v: %v", "error",
+     "flannel 0.6/0.7 retries a network step every second and logs the wrapped error bare (retrieve network "
+     "config, register network, set up IP Masquerade)", "see the inner error"),
     ("lease.acquire-failed-old", "E", "v0.1.0..v0.5.5", "Failed to acquire subnet: %v", "error",
      "flannel <= 0.5.5 could not get a lease from etcd; retried every second",
      "make etcd reachable from this node (--etcd-endpoints)"),
