@@ -102,6 +102,7 @@ class _State:
         self.command: Command | None = None  # the pasted prompt line above, if any
         self.fragment = False  # rules with no table header: table chosen by `_headerless`
         self.unknown_tables = 0
+        self.uncommitted: set[str] = set()  # tables of `iptables -S` output and fragments: no COMMIT to expect
         self.last_rule: _Last | None = None
         self.last_ln = 0  # the line and chain of the last rule read on the fast path
         self.last_chain: Chain | None = None
@@ -151,7 +152,7 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
             if not name or " " in name:
                 st.bad(ln, raw, "malformed table line")
                 continue
-            if st.table is not None:
+            if st.table is not None and st.table.name not in st.uncommitted:
                 st.notes.append(f"line {ln}: table {st.table.name} has no COMMIT before *{name}")
             st.table = st.tables.get(name) or Table(name=name, src=Provenance(file=file, line=ln))
             st.tables[name] = st.table
@@ -170,7 +171,7 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
     family_v6, backend, version, warnings = _header(st, comments)
     if not st.tables and any(u.text.startswith("Chain ") for u in st.unparsed[:50]):
         st.notes.append("this looks like the list format (iptables -L), not iptables-save: read it as iptables_list")
-    if st.table is not None:
+    if st.table is not None and st.table.name not in st.uncommitted:
         st.notes.append(f"table {st.table.name} has no COMMIT (truncated dump?)")
     rules = sum(len(c.rules) for t in st.tables.values() for c in t.chains.values())
     if rules != st.expected:
@@ -361,6 +362,7 @@ def _prompt(st: _State, ln: int, raw: str) -> bool:
         name = cmd.value("-t", "--table") or "filter"
         st.table = st.tables.get(name) or Table(name=name, src=Provenance(file=st.file, line=ln))
         st.tables[name] = st.table
+        st.uncommitted.add(name)
     elif cmd.piped:
         st.notes.append(f"line {ln}: output of `{cmd.line}`: a fragment, chains and rules may be missing")
     return True
@@ -417,6 +419,7 @@ def _headerless(st: _State, ln: int) -> Table:
     else:
         st.notes.append(f"line {ln}: rules without their table (no `*table` line): table {name} from {why}")
     st.fragment = True
+    st.uncommitted.add(name)
     st.table = Table(name=name, src=Provenance(file=st.file, line=ln))
     st.tables[name] = st.table
     return st.table
