@@ -22,7 +22,8 @@ class FlannelSubnetMismatch(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires=("ip_addr", "subnet_env"),
+        requires=("addresses", "flannel_lease"),
+        applies="overlay",
         what=(
             "Reads FLANNEL_SUBNET from `/run/flannel/subnet.env` and checks that a pod bridge (cni0 or docker0) "
             "holds an address in it, that no pod bridge holds an address of another node's lease inside "

@@ -89,7 +89,8 @@ class FlannelError(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires_any=(("flannel_journal", "flannel_pod_logs"),),
+        requires_any=(("flannel_log",),),
+        applies="overlay",
         what=(
             "Collects flanneld's error and fatal lines, and systemd's failures of its unit, from the journal (or "
             "kube-flannel pod logs) and summarises them by the cause the message names — etcd or the Kubernetes "

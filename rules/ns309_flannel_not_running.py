@@ -22,8 +22,9 @@ class FlannelNotRunning(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.MEDIUM,
         category=Category.FLANNEL,
-        requires=("ip_link",),
-        requires_any=(CONFIG_SOURCES,),
+        requires=("link_details",),
+        requires_any=(("flannel_config",),),
+        applies="overlay",
         since="0.1.0",
         what=(
             "On a host whose bundle holds flannel configuration (unit, env file, net-conf.json or a command line), "

@@ -19,7 +19,7 @@ class IpForwardDisabled(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.KERNEL,
-        requires=("sysctl",),
+        requires=("sysctls",),
         what=(
             "On a node with flannel (or a pod bridge), checks `net.ipv4.ip_forward` and the `forwarding` setting of "
             "the flannel device and the pod bridge."
@@ -55,6 +55,7 @@ class IpForwardDisabled(Rule):
         yield self.finding(
             hosts=[host.name],
             key=f"{host.name}-forwarding",
+            checks=[s.check for _, s in ctx.graph.blocked(f"{host.name}|ip_forward")],
             explanation=(
                 f"IPv4 forwarding is off on {host.name} ({', '.join(e.text for e in off)}): packets between the "
                 f"overlay and the pod bridge are not forwarded, so pods on this node are unreachable from other nodes."

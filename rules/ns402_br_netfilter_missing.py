@@ -21,7 +21,7 @@ class BrNetfilterMissing(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.KERNEL,
-        requires=("sysctl",),
+        requires=("sysctls",),
         what=(
             "When pods sit on a Linux bridge (cni0/docker0 holding this node's lease), checks that the br_netfilter "
             f"module is loaded and `{KEY} = 1` (a missing key means the module is not loaded; `lsmod` is quoted "

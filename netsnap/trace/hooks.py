@@ -54,6 +54,32 @@ class Decider:
     zone: str | None = None
 
 
+def check_key(host: str, decider: Decider) -> str:
+    """The stable key of a netfilter decision (a Step's `check`): host, view, table, chain, rule."""
+    where = "policy" if decider.position is None else str(decider.position)
+    return f"{host}|nf|{decider.view}|{decider.table}|{decider.chain}|{where}"
+
+
+@dataclass(frozen=True)
+class NfCheck:
+    """A netfilter check key read back: host, view, table, chain, rule position (None: the policy)."""
+
+    host: str
+    view: str
+    table: str
+    chain: str
+    position: int | None
+
+
+def parse_check(key: str) -> NfCheck | None:
+    """The parts of a netfilter check key (`check_key`); None for other checks."""
+    parts = key.split("|")
+    if len(parts) != 6 or parts[1] != "nf":
+        return None
+    host, _, view, table, chain, where = parts
+    return NfCheck(host, view, table, chain, None if where == "policy" else int(where))
+
+
 @dataclass
 class ChainOutcome:
     """How one base chain treated a packet. `verdict` is ACCEPT, DROP or REJECT; `pkt` is the packet after

@@ -12,7 +12,9 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Any
 
+from netsnap.combine.coverage import present
 from netsnap.combine.firewall import enforced_views
+from netsnap.combine.platform import platform_of
 from netsnap.model.base import Provenance
 from netsnap.model.evidence import Evidence
 from netsnap.model.host import Host, SourceState
@@ -175,6 +177,8 @@ class HostIndex:
     policy_plan: list[tuple[int, PolicyRule | None, str]] = field(default_factory=list)
     _rp_filter: dict[str, tuple[int | None, str]] = field(default_factory=dict)
     no_rules: bool = False  # iptables-save ran and printed nothing: no table is loaded, all is accepted
+    cloud: str | None = None  # the evidence that a cloud security group may sit in front of the NICs
+    facts: frozenset[str] = frozenset()  # the facts the host holds (absent: not collected, not "empty")
 
     @classmethod
     def build(cls, host: Host) -> HostIndex:
@@ -211,6 +215,8 @@ class HostIndex:
                             src=Provenance(file=""), raw="local 127.0.0.0/8 dev lo (implicit)"))
         idx.policy = sorted(host.policy_rules, key=lambda r: r.priority)
         idx.policy_plan = idx.policy_or_default()
+        idx.cloud = platform_of(host).cloud
+        idx.facts = present(host)
         firewall = enforced_views(host)
         idx.missing_views = firewall.missing
         for view, ruleset in firewall.views.items():
@@ -233,8 +239,9 @@ class HostIndex:
     def iface(self, name: str | None) -> Interface | None:
         return self.host.interfaces.get(name) if name else None
 
-    def crosses_cloud_port(self, name: str | None) -> bool:
-        """True when leaving/entering through `name` crosses the machine's cloud port."""
+    def is_physical_port(self, name: str | None) -> bool:
+        """True when leaving/entering through `name` crosses the machine's own NIC (where a cloud security
+        group may sit: see TraceEngine._cloud_port)."""
         iface = self.iface(name)
         if iface is None or name == "lo":
             return False

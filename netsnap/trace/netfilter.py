@@ -24,12 +24,13 @@ from netsnap.trace.hooks import (
     Decider,
     EgressSource,
     Unknown,
+    check_key,
     settle_unknowns,
 )
 from netsnap.trace.index import NON_TERMINAL, ChainIndex, HostIndex, cached_evidence, evidence
 from netsnap.trace.matching import Fork, RuleMatcher
+from netsnap.trace.nft import nft_base_chains
 from netsnap.trace.packet import Packet
-from netsnap.trace.result import StepAction
 from netsnap.trace.run import Run
 
 MAX_DEPTH = 32
@@ -54,6 +55,7 @@ class HookResult:
     reject_with: str | None = None
     consulted: list[Evidence] = field(default_factory=list)
     decider: Decider | None = None
+    check: str = ""
 
 
 class _Frame:
@@ -182,12 +184,13 @@ class IptablesChain:
                 break
             if tname == "RETURN":
                 frames.pop()
+                consulted.append(rule_evidence(host, rule))
                 if not frames:
-                    consulted.append(rule_evidence(host, rule))
                     outcome = self._policy(pkt, consulted)
                 continue
             sub = self.chains.get((table, tname))
             if sub is not None:
+                consulted.append(rule_evidence(host, rule))  # the jump: part of why the packet got there
                 if target.goto:
                     frames.pop()
                 if len(frames) >= MAX_DEPTH:
@@ -265,7 +268,7 @@ def iptables_base_chains(hidx: HostIndex) -> list[BaseChain]:
 
 
 #: Builders of the base chains a view contributes; each takes a HostIndex.
-VIEW_BUILDERS: list[Callable[[HostIndex], list[BaseChain]]] = [iptables_base_chains]
+VIEW_BUILDERS: list[Callable[[HostIndex], list[BaseChain]]] = [iptables_base_chains, nft_base_chains]
 
 
 class Netfilter:
@@ -307,9 +310,16 @@ class Netfilter:
             consulted.extend(out.consulted)
             if out.nat:
                 run.step(name, chain.stage, "nat", out.nat, out.consulted)
-            elif out.verdict != "ACCEPT" or out.by_rule or chain.shows_policy:
-                action: StepAction = "permit" if out.verdict == "ACCEPT" else "deny"
-                run.step(name, chain.stage, action, out.detail, out.consulted)
-            if out.verdict != "ACCEPT":
-                return HookResult(out.verdict, pkt, out.detail, out.reject_with, consulted, out.decider)
+                continue
+            if out.verdict == "ACCEPT":
+                if out.by_rule or chain.shows_policy:
+                    run.step(name, chain.stage, "permit", out.detail, out.consulted)
+                continue
+            key = check_key(name, out.decider) if out.decider else f"{name}|nf|{chain.stage}"
+            if run.bypassed(key):
+                run.step(name, chain.stage, "info", f"{out.detail} (bypassed to look for further causes)",
+                         out.consulted, key)
+                continue
+            run.step(name, chain.stage, "deny", out.detail, out.consulted, key, pkt.info())
+            return HookResult(out.verdict, pkt, out.detail, out.reject_with, consulted, out.decider, key)
         return HookResult("ACCEPT", pkt, "", None, consulted)
