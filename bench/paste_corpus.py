@@ -27,13 +27,13 @@ sys.path.insert(0, str(ROOT))
 from netsnap.bundle.loose import read_loose  # noqa: E402
 from netsnap.bundle.members import Members  # noqa: E402
 from netsnap.bundle.model import Bundle  # noqa: E402
+from netsnap.bundle.paste import paste_lines  # noqa: E402
 from netsnap.bundle.sniff import sniff_segments  # noqa: E402
 from netsnap.engine.findings import Finding  # noqa: E402
 from netsnap.engine.run import run_rules  # noqa: E402
 from netsnap.load import build_host  # noqa: E402
 from netsnap.model import Host, Ruleset, Snapshot  # noqa: E402
 from netsnap.parsers.iptables_list import _INTERFACES_UNKNOWN  # noqa: E402
-from netsnap.parsers.paste import paste_lines  # noqa: E402
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Customers paste command output into tickets under any name (`route.txt`, `rules.txt`, `flannel.log`),
 often with the prompt line they typed, inside markdown fences, after a warning the tool printed, and
 sometimes several commands in one file. `sniff_segments()` cuts a file at its prompt lines
-(`netsnap.parsers.paste.segments`); a segment whose prompt names a command netsnap reads takes that
+(`netsnap.bundle.paste.segments`); a segment whose prompt names a command netsnap reads takes that
 command's source (the strongest hint there is). A segment without one is decided by its content: its
 blank-line-separated blocks are sniffed on all their lines (noise such as prompts, fences, leading
 tool warnings is skipped), and consecutive blocks of different kinds become separate segments.
@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 
 from netsnap.bundle.journal_filter import JOURNAL_LINE, is_flannel_line, split_lines
-from netsnap.parsers.paste import Segment, is_noise, segments, source_for
+from netsnap.bundle.paste import Segment, is_noise, segments, source_for
 
 HEAD_LINES = 200
 

@@ -16,9 +16,9 @@ from ipaddress import ip_address
 
 from pydantic import ValidationError
 
+from netsnap.bundle.paste import scan
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.neighbours import FdbEntry
-from netsnap.parsers.paste import scan
 from netsnap.parsers.records import LineError, account, counted_lines, never_raises, read_records
 from netsnap.parsers.ttp_runner import run_template
 

@@ -18,9 +18,9 @@ import re
 
 from pydantic import ValidationError
 
+from netsnap.bundle.paste import paste_lines
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.kernel import KernelEvent, KernelEventKind
-from netsnap.parsers.paste import paste_lines
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "dmesg"

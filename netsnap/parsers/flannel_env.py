@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from netsnap.bundle.paste import paste_lines
 from netsnap.flannel.shell import read_value
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlagValue
-from netsnap.parsers.paste import paste_lines
 from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 

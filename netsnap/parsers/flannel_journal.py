@@ -46,11 +46,11 @@ import sys
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+from netsnap.bundle.paste import is_bare_prompt, is_fence, prompt_command
 from netsnap.flannel.log_catalog import REDACTED, Classified, classify, file_hint, severity
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlannelEvent
 from netsnap.model.unchecked import slim_record
-from netsnap.parsers.paste import is_bare_prompt, is_fence, prompt_command
 from netsnap.parsers.records import could_not_parse, never_raises
 from netsnap.parsers.ttp_runner import run_template
 

@@ -33,9 +33,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from netsnap.bundle.paste import paste_lines
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.interfaces import Counters, IfAddress, Interface, VxlanInfo
-from netsnap.parsers.paste import paste_lines
 from netsnap.parsers.records import LineError, left_unparsed
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any, Literal, cast
 
+from netsnap.bundle.paste import scan
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPAddress, IPNetwork, NextHop, Route, RouteType
-from netsnap.parsers.paste import scan
 from netsnap.parsers.records import LineError, account, counted_lines, never_raises, read_records, validated
 from netsnap.parsers.ttp_runner import run_template
 

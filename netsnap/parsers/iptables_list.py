@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
+from netsnap.bundle.paste import commands_in, scan
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.iptables import (
     AddrMatch,
@@ -54,7 +55,6 @@ from netsnap.parsers import resolver_names
 from netsnap.parsers.iptables_rule import KNOWN_MODULES, parse_net
 from netsnap.parsers.iptables_save import split_lines
 from netsnap.parsers.iptables_tables import ALL_TABLE_TARGETS, BUILTIN_CHAINS, table_for_chains
-from netsnap.parsers.paste import commands_in, scan
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "iptables_list"

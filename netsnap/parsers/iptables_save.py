@@ -33,12 +33,12 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from netsnap.bundle.paste import Command, is_bare_prompt, is_fence, prompt_command
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.iptables import Backend, Chain, IptRule, Ruleset, Table, Target
 from netsnap.model.unchecked import fast_record, key_sharing_dict
 from netsnap.parsers.iptables_rule import SpecReader
 from netsnap.parsers.iptables_tables import ALL_TABLE_TARGETS, BUILTIN_CHAINS, table_for_chains
-from netsnap.parsers.paste import Command, is_bare_prompt, is_fence, prompt_command
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "iptables_save"

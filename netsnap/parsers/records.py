@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from netsnap.bundle.paste import paste_lines
 from netsnap.model.base import Parsed
 from netsnap.model.unchecked import compact
-from netsnap.parsers.paste import paste_lines
 from netsnap.parsers.ttp_runner import number_lines, unparsed_lines
 
 T = TypeVar("T")

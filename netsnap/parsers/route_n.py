@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Address, IPv4Network
 
+from netsnap.bundle.paste import scan
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
 from netsnap.parsers import resolver_names
-from netsnap.parsers.paste import scan
 from netsnap.parsers.records import LineError, account, never_raises, read_records, validated
 from netsnap.parsers.ttp_runner import run_template
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netsnap.parsers.paste import bare_command, paste_lines, prompt_command, segments, source_for
+from netsnap.bundle.paste import bare_command, paste_lines, prompt_command, segments, source_for
 
 
 @pytest.mark.parametrize(("line", "tool", "source"), [
