@@ -102,6 +102,7 @@ def files_config(
     env: dict[str, FlagValue] = {}
     command: str | None = None
     src: Provenance | None = None
+    missing_file = False
 
     if unit is not None and unit.exec_start:
         command = unit.exec_start[-1]
@@ -118,6 +119,7 @@ def files_config(
                 loaded.add(path)
                 env.update(_later_wins(files[path]))
             else:
+                missing_file = True
                 cfg.notes.append(f"EnvironmentFile={entry} is not in the bundle: the variables it sets are unknown")
         for path in sorted(set(files) - loaded):
             if files[path]:
@@ -132,9 +134,13 @@ def files_config(
             return cfg
 
     cfg.env = dict(env)
-    expansion = expand_exec_start(command, env, src or Provenance(file="(assumed unit)"))
+    expansion = expand_exec_start(command, env, src or Provenance(file="(assumed unit)"), unknown=missing_file)
     _finish(cfg, expansion.argv, expansion, env, events)
     cfg.src = src
+    # a flag whose text still holds a variable the bundle does not have: its value is unknown, not empty
+    words = [w for w in expansion.unknown if w.startswith("${")]
+    cfg.unknown = sorted({name for name in cfg.flags for fv in cfg.values(name) if any(w in fv.value for w in words)}
+                         | {w for w in expansion.unknown if w.startswith("$") and not w.startswith("${")})
     return cfg
 
 
@@ -308,10 +314,10 @@ def config_drift(files: FlannelConfig | None, process: FlannelConfig | None) -> 
     Flags the files set through FLANNELD_* variables are skipped: the process environment is not
     captured, so the running value is unknown. Logging flags are ignored.
     """
-    if files is None or process is None or not process.argv:
-        return []
+    if files is None or process is None or not process.argv or any(u.startswith("$") for u in files.unknown):
+        return []  # (a whole-word `$VAR` of unknown value may set any flag: nothing to compare)
     out: list[str] = []
-    for name in sorted((set(files.flags) | set(process.flags)) - _LOG_FLAGS):
+    for name in sorted((set(files.flags) | set(process.flags)) - _LOG_FLAGS - set(files.unknown)):
         f, p = files.flags.get(name), process.flags.get(name)
         if f is not None and f.via.startswith("env:"):
             continue

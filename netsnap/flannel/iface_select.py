@@ -219,6 +219,11 @@ class _Chooser:
             self.sel.error = "no interfaces captured (ip addr): the selection cannot be recomputed"
             self.say(self.sel.error)
             return self.sel
+        hidden_by = [u for u in (cfg.unknown if cfg else []) if u in _SELECTORS or u.startswith("$")]
+        if hidden_by:
+            self.say(f"flanneld's interface flags are unknown ({', '.join(hidden_by)}: set by an EnvironmentFile "
+                     "the bundle does not hold): the interface it uses cannot be recomputed")
+            return self.sel
         ifaces = cfg.values("iface") if cfg else []
         regexes = cfg.values("iface-regex") if cfg else []
         can_reach = cfg.flags.get("iface-can-reach") if cfg else None
@@ -259,6 +264,9 @@ class _Chooser:
             self.sel.external_address = self.sel.address
             self.say(f"external address defaults to the interface address {self.sel.address}")
         return self.sel
+
+
+_SELECTORS = ("iface", "iface-regex", "iface-can-reach", "public-ip")
 
 
 def choose_external(host: Host, config: FlannelConfig | None) -> Selection:

@@ -9,6 +9,10 @@ The executable may carry the prefixes `-`, `@`, `+`, `!`, `!!` and `:`.
 The RPM wrapper runs `exec /usr/bin/flanneld -etcd-endpoints=${FLANNEL_ETCD_ENDPOINTS:-${FLANNEL_ETCD}}
 -etcd-prefix=${FLANNEL_ETCD_PREFIX:-${FLANNEL_ETCD_KEY}} "$@"`: its two expansions are unquoted, so the
 shell splits them at whitespace.
+
+With `unknown=True` (an `EnvironmentFile=` of the unit is not in the bundle), a variable the captured
+environment does not set is not taken as unset: `${VAR}` stays in its word as written and `$VAR` adds
+no argument, and both are listed in `Expansion.unknown` (their values are unknown, not empty).
 """
 
 from __future__ import annotations
@@ -37,10 +41,11 @@ class Expansion:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     wrapper: bool = False
+    unknown: list[str] = field(default_factory=list)  # `${VAR}` / `$VAR` whose value is unknown
 
 
-def expand_exec_start(command: str, env: dict[str, FlagValue], src: Provenance) -> Expansion:
-    """Expand one ExecStart command line against the unit's environment."""
+def expand_exec_start(command: str, env: dict[str, FlagValue], src: Provenance, unknown: bool = False) -> Expansion:
+    """Expand one ExecStart command line against the unit's environment (see the module docstring)."""
     out = Expansion()
     words, error = split_words(command)
     if error:
@@ -54,6 +59,11 @@ def expand_exec_start(command: str, env: dict[str, FlagValue], src: Provenance) 
         if whole:
             name = whole.group(1)
             var = env.get(name)
+            if var is None and unknown:
+                out.unknown.append(f"${name}")
+                out.notes.append(f"${name} in ExecStart ({src}) is not in the captured environment: its "
+                                 "arguments are unknown")
+                continue
             if var is None:
                 out.notes.append(f"${name} in ExecStart ({src}) is not set: it expands to no argument")
                 continue
@@ -62,23 +72,28 @@ def expand_exec_start(command: str, env: dict[str, FlagValue], src: Provenance) 
                 line = var.src.line + var.value.count("\n", 0, m.start()) if var.src.line else 0
                 out.argv.append(Arg(m.group(0), Provenance(file=var.src.file, line=line), f"${name}"))
             continue
-        text, used = _substitute_braced(word, env)
+        text, used = _substitute_braced(word, env, unknown)
         if not used:
             out.argv.append(Arg(text, src, "ExecStart"))
             continue
         first = env.get(used[0])
         for name in used:
-            if name not in env:
+            if name not in env and unknown:
+                out.unknown.append("${" + name + "}")
+                out.notes.append(f"${{{name}}} in ExecStart ({src}) is not in the captured environment: its value "
+                                 "is unknown")
+            elif name not in env:
                 out.notes.append(f"${{{name}}} in ExecStart ({src}) is not set: it expands to an empty string")
         out.argv.append(Arg(text, first.src if first else src, "${" + used[0] + "}"))
     if posixpath.basename(exe) == RPM_WRAPPER:
         out.wrapper = True
-        out.argv = _rpm_wrapper(out.argv, env, src, out)
+        out.argv = _rpm_wrapper(out.argv, env, src, out, unknown)
     return out
 
 
-def _substitute_braced(word: str, env: dict[str, FlagValue]) -> tuple[str, list[str]]:
-    """Replace `${NAME}` (unset: empty) and `$$` in one word; returns (text, names used)."""
+def _substitute_braced(word: str, env: dict[str, FlagValue], unknown: bool = False) -> tuple[str, list[str]]:
+    """Replace `${NAME}` (unset: empty, or kept as written when `unknown`) and `$$` in one word; returns
+    (text, names used)."""
     used: list[str] = []
 
     def sub(m: re.Match[str]) -> str:
@@ -86,6 +101,8 @@ def _substitute_braced(word: str, env: dict[str, FlagValue]) -> tuple[str, list[
             return "$"
         used.append(m.group(1))
         var = env.get(m.group(1))
+        if var is None and unknown:
+            return m.group(0)
         return var.value if var else ""
 
     return _BRACED.sub(sub, word), used
@@ -99,11 +116,19 @@ def _pick(env: dict[str, FlagValue], first: str, second: str) -> FlagValue | Non
     return env.get(second)
 
 
-def _rpm_wrapper(argv: list[Arg], env: dict[str, FlagValue], src: Provenance, out: Expansion) -> list[Arg]:
+def _rpm_wrapper(argv: list[Arg], env: dict[str, FlagValue], src: Provenance, out: Expansion,
+                 unknown: bool = False) -> list[Arg]:
     new = [Arg(FLANNELD, argv[0].src, RPM_WRAPPER)]
     for flag, first, second in (("-etcd-endpoints=", "FLANNEL_ETCD_ENDPOINTS", "FLANNEL_ETCD"),
                                 ("-etcd-prefix=", "FLANNEL_ETCD_PREFIX", "FLANNEL_ETCD_KEY")):
         var = _pick(env, first, second)
+        if var is None and unknown:  # set, or not, by the environment file the bundle lacks
+            written = "${" + first + ":-${" + second + "}}"
+            out.unknown.append(written)
+            out.notes.append(f"{RPM_WRAPPER} passes {flag}{written}: neither variable is in the captured "
+                             "environment, so the value is unknown")
+            new.append(Arg(flag + written, src, RPM_WRAPPER))
+            continue
         value = var.value if var else ""
         if not value:
             out.problems.append(f"{RPM_WRAPPER} passes an empty {flag} because neither {first} nor {second} is "

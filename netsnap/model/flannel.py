@@ -30,6 +30,10 @@ class FlannelConfig(BaseModel):
     FLANNELD_* variables that a command-line flag overrode; `problems` are human sentences.
     `repeated` holds every value of repeatable flags (`flags` keeps the first); `notes` states the
     assumptions made (e.g. the default unit of a distribution when no unit was captured).
+    `unknown` names the flags whose value comes from a variable the bundle does not hold (an
+    `EnvironmentFile=` that was not captured): `--iface=${IFACE}` is then kept as written in `flags`
+    but its value is unknown, never empty; an entry `$VAR` means a whole-word `$VAR` whose arguments,
+    any flags among them, are unknown.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -44,6 +48,7 @@ class FlannelConfig(BaseModel):
     src: Provenance | None = None
     repeated: dict[str, list[FlagValue]] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    unknown: list[str] = Field(default_factory=list)
 
     def get(self, name: str) -> str | None:
         fv = self.flags.get(name)
@@ -126,6 +131,10 @@ FlannelEventKind = Literal[
     "incompatible-device",
     "error",
     "start",
+    "subnet-manager",  # the kube or etcd subnet manager's routine lines
+    "shutdown",
+    "unit",  # systemd about flanneld's unit (started, failed, exited, timed out, restarted)
+    "runtime",  # rkt / flannel-wrapper fetching and starting the flannel image
     "other",
 ]
 
@@ -133,7 +142,10 @@ FlannelEventKind = Literal[
 class FlannelEvent(Record):
     """One flanneld log line, classified. `fields` holds what the message pattern extracted
     (e.g. `iface`, `address`, `vni`, `port`, `subnet`, `public_ip`); `version_hint` is the
-    flannel version family the line or its klog header points to."""
+    flannel version family the line or its klog header points to. `message_id` names the log
+    statement that printed it (netsnap.flannel.log_catalog: its meaning, severity and fix), None
+    when no known statement did; `lines` is how many pasted lines the entry spans (a multi-line
+    klog message, `journalctl -x` catalog text)."""
 
     timestamp: datetime | None = None
     level: Literal["I", "W", "E", "F", "?"] = "?"
@@ -144,6 +156,8 @@ class FlannelEvent(Record):
     message: str
     fields: dict[str, str] = Field(default_factory=dict)
     version_hint: str | None = None
+    message_id: str | None = None
+    lines: int = 1
 
 
 class FlannelState(BaseModel):

@@ -9,6 +9,7 @@ Decision on everything else: a line with a `[stamp]` prefix, or without one but 
 message (`subsystem: text`, or a word then text), is understood and NOT emitted (neither item nor
 unparsed); only text that does not look like a kernel log line (binary, unterminated `[`, stray
 punctuation) is unparsed. `expected` is the number of lines matching an emitted kind's keyword.
+A pasted prompt line (`$ dmesg -T`) and markdown fences are understood.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 
 from pydantic import ValidationError
 
+from netsnap.bundle.paste import paste_lines
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.kernel import KernelEvent, KernelEventKind
 from netsnap.parsers.ttp_runner import run_template
@@ -53,6 +55,9 @@ def classify(message: str) -> tuple[KernelEventKind, dict[str, str]] | None:
 
 def _parse(text: str, file: str) -> Parsed[KernelEvent]:
     records, unparsed, lines = run_template("dmesg", text, "lines")
+    paste = paste_lines(lines)
+    records = [r for r in records if int(r["ln"]) not in paste]
+    unparsed = [u for u in unparsed if u.line not in paste]
     items: list[KernelEvent] = []
     notes: list[str] = []
     expected = 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from netsnap.bundle.paste import paste_lines
 from netsnap.flannel.shell import read_value
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlagValue
@@ -67,7 +68,7 @@ def read_assignments(template: str, text: str) -> tuple[list[Assignment], list[U
         out.append(Assignment(name=str(rec.get("var_name", "")), value=sv.value, first=ln - 1, last=sv.end,
                               raw="\n".join(lines[ln - 1: sv.end + 1]), exported=bool(rec.get("exported")),
                               error=sv.error, trailing=sv.trailing))
-    unparsed = unparsed_lines(lines, consumed, ("#",))  # comments are understood
+    unparsed = unparsed_lines(lines, consumed | paste_lines(lines), ("#",))  # comments and prompts are understood
     inner = {i + 1 for a in out for i in range(a.first + 1, a.last + 1)}
     expected = sum(1 for n, line in enumerate(lines, 1) if n not in inner and _ASSIGN_LIKE.match(line))
     return out, unparsed, expected

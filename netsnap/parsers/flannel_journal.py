@@ -21,6 +21,18 @@ short-monotonic keeps its seconds-since-boot there.
 Version hints: the catalog's message ranges first, then the klog source file family (§7.4), then
 the PID field width (zero-padded 5 digits: "<=v0.6.2"; space-padded to 7: ">=v0.7.0").
 
+Pasted forms: `journalctl -x` catalog text (`-- Subject: ...`, `░░ ...`, a lone `--`) goes with the
+entry above it (its `lines` grows); `systemctl status flanneld` (its header lines are understood, the
+`Active:` line is a "unit" event); systemd's own lines about the unit (Failed to start, Main process
+exited, start timeouts, restarts) are "unit" events; a log viewer's prefix before the klog header
+(`[pod/NAME/CONTAINER] `, `kube-flannel `, `POD CONTAINER `) is read as the container; a message of
+several lines (a line indented under it, as journalctl prints them, or a Go stack/continuation after a
+bare klog line) is one event; two journal entries glued on one line (a lost newline) are two events on
+that line, with a note. Prompt lines and fences are understood.
+
+Each event's `message_id` is the log statement that printed it (log_catalog.py); events of lines
+that carry no level (systemd, rkt) take their statement's severity as level.
+
 `expected` stays None: a log has no count to check against (lines of other processes are dropped on
 purpose); every non-blank line is an event, understood, or unparsed. Passwords in the `CLI flags
 config` line, `-etcd-password` and `FLANNELD_ETCD_PASSWORD` are redacted in `raw` and `message`.
@@ -34,7 +46,8 @@ import sys
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from netsnap.flannel.log_catalog import REDACTED, classify, file_hint
+from netsnap.bundle.paste import is_bare_prompt, is_fence, prompt_command
+from netsnap.flannel.log_catalog import REDACTED, Classified, classify, file_hint, severity
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.flannel import FlannelEvent
 from netsnap.model.unchecked import slim_record
@@ -113,18 +126,34 @@ def parse(text: str, file: str) -> Parsed[FlannelEvent]:
             records, unparsed = _read_chunk(chunk)
         except Exception as exc:  # a parser never raises on bad input
             return could_not_parse(Parsed(source=SOURCE, file=file), text, exc)
-        result.unparsed.extend(UnparsedLine(line=u.line + start, text=u.text) for u in unparsed)
-        for rec in sorted(records, key=lambda r: int(r.get("ln", 0))):
-            ln = int(rec["ln"])
-            raw = _redact(chunk[ln - 1]) if 0 < ln <= len(chunk) else ""
-            ln += start
+        unread = {u.line for u in unparsed}
+        by_line = {int(r["ln"]): r for r in records}
+        for i in sorted(by_line.keys() | unread):
+            raw = _redact(chunk[i - 1]) if 0 < i <= len(chunk) else ""
+            ln = i + start
+            rec = by_line.get(i)
+            if rec is None or "continuation" in rec:
+                if not _continue(result, build, ln, raw, rec is not None):
+                    result.unparsed.append(UnparsedLine(line=ln, text=raw))
+                continue
+            if "catalog" in rec or "status" in rec:
+                if "catalog" in rec and result.items and build.last_line == ln - 1:
+                    _grow(result, build, ln, raw, None)
+                elif "active" in rec:
+                    _append(result, build, _status_event(rec, raw, build, ln))
+                continue
+            glued = _glued(raw) if "msg" in rec else None
+            if glued is not None and _split_glued(result, build, raw, glued, ln):
+                continue
             try:
                 event = _event(rec, raw, build, ln)
             except _NotALogLine:
                 result.unparsed.append(UnparsedLine(line=ln, text=raw))
                 continue
             if event is not None:
-                result.items.append(event)
+                _append(result, build, event)
+            elif "msg" in rec or "klog_line" in rec:
+                build.last_line = 0  # another process's line: what follows it is not ours
         del records, unparsed
     result.unparsed.sort(key=lambda u: u.line)
     return result
@@ -138,6 +167,8 @@ def _read_chunk(chunk: list[str]) -> tuple[list[dict[str, Any]], list[UnparsedLi
     rest: list[int] = []  # indexes of the lines left to TTP
     for i, line in enumerate(chunk):
         rec = _journal_line(line)
+        if rec is None and line.strip():
+            rec = _pasted_line(line)
         if rec is not None:
             rec["ln"] = i + 1
             records.append(rec)
@@ -191,6 +222,19 @@ class _Builder:
         self.file = sys.intern(file)
         self.shared: dict[object, object] = {}
         self.shared_fields: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        self.classified: dict[tuple[str, str], Classified] = {}
+        self.last_line = 0  # the last line of the last event (what a continuation or catalog line joins)
+
+    def classify(self, message: str, level: str) -> Classified:
+        """`log_catalog.classify`, once per distinct message and level (logs repeat themselves all day);
+        the fields dict is shared: copy it before changing it."""
+        key = (message, level)
+        got = self.classified.get(key)
+        if got is None:
+            if len(self.classified) > 50_000:
+                self.classified.clear()
+            got = self.classified[key] = classify(message, level)
+        return got
 
     def same(self, value: _S) -> _S:
         """One shared object for equal values (strings, ints, time zones)."""
@@ -267,16 +311,124 @@ def _event(rec: dict[str, Any], raw: str, build: _Builder, ln: int) -> FlannelEv
             timestamp = timestamp or _iso(lr.group(1))
             level = _LOGRUS_LEVEL.get(lr.group(2), "?")  # type: ignore[assignment]
             message = lr.group(3).replace('\\"', '"')
-    kind, fields, hint = classify(message, level)
+    if "prefix" in rec:  # a log viewer's `[pod/NAME/CONTAINER] ` or `kube-flannel ` before the klog header
+        identifier = "kube-flannel"
+    kind, fields, hint, mid, releases = build.classify(message, level)
     if identifier is not None and identifier not in FLANNEL_IDENTS:
-        flannelish = identifier in EMBEDDING_IDENTS and (kind != "other" or "flannel" in message.lower())
+        if identifier == "systemd":
+            flannelish = kind == "unit" and "lannel" in message
+        else:
+            flannelish = identifier in EMBEDDING_IDENTS and (kind != "other" or "flannel" in message.lower())
         if not flannelish:
             return None
+    if level == "?" and mid is not None and kind in ("unit", "runtime"):
+        level = _LEVELS[severity(mid, message, level)]
     if time_text and timestamp is None:
-        fields["time"] = time_text
+        fields = {**fields, "time": time_text}
     same = build.same
     return slim_record(FlannelEvent, {
         "src": build.src(ln), "raw": raw, "timestamp": build.when(timestamp), "level": level,
         "pid": same(pid), "source_file": same(source_file), "identifier": same(identifier), "kind": kind,
         "message": same(message), "fields": build.fields(fields),
-        "version_hint": hint or file_hint(source_file) or pid_hint})
+        "version_hint": hint or file_hint(source_file) or pid_hint or releases, "message_id": mid, "lines": 1})
+
+
+_LEVELS: dict[str, Level] = {"error": "E", "warning": "W", "info": "I"}
+_PREFIXED_KLOG = re.compile(r"^(\[[\w./-]+\]|[a-z0-9][\w.-]*(?: [a-z0-9][\w.-]*)?) "
+                            r"(?=[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+\] )")
+_STATUS = re.compile(r"^\s*(?:[●○×*] )?\S+\.service(?: - .*)?$|^\s+(?P<key>Loaded|Active|Main PID|Process|Tasks|"
+                     r"Memory|CPU|CGroup|Docs|Drop-In|Status|TriggeredBy|Invocation|Trigger|IP|IO|Mem peak|Notes?):\s"
+                     r"|^\s+[└├│]")
+_STACK = ("goroutine ", "panic:", "main.", "github.com/", "k8s.io/", "created by ", "\t", "runtime.")
+# a journal prefix inside a line: a second entry glued on (short or short-iso)
+_GLUE = re.compile(r"(?:[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) "
+                   r"\S+ [^\s\[:]+(?:\[\d+\])?: ")
+
+
+def _pasted_line(line: str) -> dict[str, Any] | None:
+    """The record of a line a paste or `journalctl -x` / `systemctl status` adds, or a log viewer's
+    prefixed klog line; None for the other lines (TTP reads them)."""
+    if line.startswith("░░") or line.strip() == "--" or (line.startswith("-- ") and not line.rstrip().endswith("--")):
+        return {"catalog": line}
+    if is_fence(line) or is_bare_prompt(line) or prompt_command(line) is not None:
+        return {"status": line}  # understood, no event
+    m = _STATUS.match(line)
+    if m is not None:
+        if m.group("key") == "Active":
+            return {"status": line, "active": line.split(":", 1)[1].strip()}
+        return {"status": line}
+    k = _PREFIXED_KLOG.match(line)
+    if k is not None:
+        return {"klog_line": line[k.end():], "prefix": k.group(1)}
+    if line[:1].isspace():
+        return {"continuation": line}
+    return None
+
+
+def _append(result: Parsed[FlannelEvent], build: _Builder, event: FlannelEvent) -> None:
+    result.items.append(event)
+    build.last_line = event.src.line + event.lines - 1
+
+
+def _grow(result: Parsed[FlannelEvent], build: _Builder, ln: int, raw: str, text: str | None) -> None:
+    """Add line `ln` to the last event: `journalctl -x` catalog text (text None) or a continuation of its
+    message (then the message is read again)."""
+    ev = result.items[-1]
+    update: dict[str, Any] = {"raw": f"{ev.raw}\n{raw}", "lines": ev.lines + 1}
+    if text is not None:
+        message = f"{ev.message}\n{text}"
+        kind, fields, hint, mid, _releases = classify(message, ev.level)
+        extra = {k: v for k, v in ev.fields.items() if k == "time"}
+        update.update({"message": message, "kind": kind, "fields": {**fields, **extra}, "message_id": mid,
+                       "version_hint": hint or ev.version_hint})
+    result.items[-1] = ev.model_copy(update=update)
+    build.last_line = ln
+
+
+def _continue(result: Parsed[FlannelEvent], build: _Builder, ln: int, raw: str, indented: bool) -> bool:
+    """Whether `raw` continues the message of the event on the line above (see the module docstring)."""
+    if not result.items or build.last_line != ln - 1 or not raw.strip():
+        return False
+    ev = result.items[-1]
+    bare = ev.raw.split("\n", 1)[0].lstrip().startswith(("I", "W", "E", "F", "["))
+    if not (indented or (bare and (raw.startswith(_STACK) or ev.message.rstrip().endswith(":")))):
+        return False
+    _grow(result, build, ln, raw, raw.strip())
+    return True
+
+
+def _status_event(rec: dict[str, Any], raw: str, build: _Builder, ln: int) -> FlannelEvent:
+    """The `Active:` line of `systemctl status`: the unit's state then."""
+    state = str(rec["active"])
+    failed = state.startswith("failed") or "auto-restart" in state
+    return slim_record(FlannelEvent, {
+        "src": build.src(ln), "raw": raw, "timestamp": None, "level": "E" if failed else "I", "pid": None,
+        "source_file": None, "identifier": "systemd", "kind": "unit", "message": f"Active: {state}",
+        "fields": build.fields({"state": state, **({"error_class": "unit"} if failed else {})}),
+        "version_hint": None, "message_id": "unit.status", "lines": 1})
+
+
+def _glued(raw: str) -> int | None:
+    """Where a second journal entry starts inside `raw` (a lost newline), or None. A cheap test first: the
+    line's date prefix must come back later in the line."""
+    if len(raw) < 40 or raw.find(raw[:7], 7) < 0:
+        return None
+    m = _GLUE.search(raw, 16)
+    return m.start() if m is not None else None
+
+
+def _split_glued(result: Parsed[FlannelEvent], build: _Builder, raw: str, at: int, ln: int) -> bool:
+    """Read a line holding two journal entries (cut at `at`) as two events of line `ln`; False when the
+    parts are not both journal lines."""
+    head, tail = raw[:at], raw[at:]
+    first = _journal_line(head.rstrip())
+    second = _journal_line(tail)
+    if first is None or second is None:
+        return False
+    result.notes.append(f"line {ln}: two journal entries on one line (a lost newline): read as two events")
+    build.last_line = 0
+    for rec, text in ((first, head.rstrip()), (second, tail)):
+        event = _event({**rec, "ln": ln}, text, build, ln)
+        if event is not None:
+            _append(result, build, event)
+    return True

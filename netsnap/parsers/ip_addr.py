@@ -1,4 +1,4 @@
-"""`ip -d address` and `ip -d link show` (sources ip_addr and ip_link) -> Parsed[Interface].
+r"""`ip -d address` and `ip -d link show` (sources ip_addr and ip_link) -> Parsed[Interface].
 
 One Interface per `INDEX: NAME: <FLAGS> key value ...` line; `name` loses its `@peer` suffix
 (kept in `link`, except `@NONE`). The indented lines below it are read by their first word:
@@ -10,6 +10,18 @@ row below them (also used by ip_link_stats); a link owns only the indented lines
 line at column 0, whatever that line is. Detail words go to `details` as key -> value (flags
 get ""); words of a kind or slave line are prefixed with it (`bridge_slave.state`). Only indented
 lines belong to a link. `expected` is the number of link lines.
+
+Pasted forms, read into the same model with provenance on the pasted lines:
+- `ip -o link` (one line per link, `\` where the sub-lines were) is split back into its lines;
+  `ip -o addr` / `ip -4 -o addr` (`INDEX: NAME    inet ...`, one line per address) becomes one
+  interface per index with its addresses; such output shows no flags, state or MTU, so the interface
+  has `details["flags"] = "not shown"` (and `flags` empty: not evidence of a down link) and a note.
+- Terminal-wrapped lines (`fold`, a narrow terminal): a line of the file's longest length W followed
+  by a line that is neither a link line nor an indented sub-line (or only blanks: a padded header's
+  end) is joined to it, with a note (`vxlan id 1 local A dev D ... dstport 84` + `72 ...`).
+- A tool's warnings before the output (`Database /etc/iproute2/group is corrupted at ...`), a pasted
+  prompt line and markdown fences are understood.
+- With counters expected (ip -s link), an interface whose counters were not read gets a note.
 """
 
 from __future__ import annotations
@@ -21,7 +33,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from netsnap.model.base import Parsed, Provenance
+from netsnap.bundle.paste import paste_lines
+from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.interfaces import Counters, IfAddress, Interface, VxlanInfo
 from netsnap.parsers.records import LineError, left_unparsed
 from netsnap.parsers.ttp_runner import run_template, unparsed_lines
@@ -170,6 +183,8 @@ class _LinkBuilder:
         self.counter_ln: int | None = None
         self.pending_header: tuple[int, list[str]] | None = None
         head = detail_words(str(rec.get("rest", "")).split())
+        if head.pop("oneline", None) is not None:  # a link rebuilt from `ip -o addr` lines
+            self.details["flags"] = "not shown"
         for key, target in (("mtu", "mtu"), ("master", "master"), ("state", "state")):
             if key in head:
                 self.fields[target] = head.pop(key)
@@ -264,9 +279,88 @@ def parse_links(text: str, file: str, source: str, template: str) -> Parsed[Inte
         return left_unparsed(Parsed[Interface](source=source, file=file), text, exc)
 
 
+_WARNING = re.compile(r"^(?:Warning|Error|RTNETLINK answers|Database \S+ is corrupted|Cannot |Device \S+ does not)")
+_ONELINE_ADDR = re.compile(r"^(\d+):\s+(\S+?)\s+(inet6?|link/\S+)\s")
+_STANDALONE = re.compile(r"^(?:\d+: |    \S|       valid_lft|\s+\d+(?:\s+\d+)+\s*$)")
+
+
+def _pasted_form(lines: list[str], notes: list[str]) -> tuple[list[str], list[int], set[int]]:
+    """The lines in `ip [-d] [-s] address|link` form, the pasted line each came from, and the pasted lines
+    that are understood as they are (warnings, prompt lines, fences); see the module docstring."""
+    paste = paste_lines(lines)
+    out: list[str] = []
+    origin: list[int] = []
+    known: set[int] = set(paste)
+    seen_output = False
+    lengths = [len(line) for line in lines]
+    width = max(lengths, default=0)
+    wrapped = width > 40
+    oneline_index: str | None = None
+    last = 0  # the pasted line `out[-1]` ends on
+    for ln, line in enumerate(lines, start=1):
+        if ln in paste:
+            continue
+        if not seen_output and _WARNING.match(line):
+            known.add(ln)
+            notes.append(f"line {ln}: the tool printed before its output: {line.strip()[:120]}")
+            continue
+        seen_output = seen_output or bool(line.strip())
+        m = _ONELINE_ADDR.match(line)
+        if m and not LINK_LINE.match(line):  # `ip -o addr`: INDEX: NAME    inet ADDR ... \ valid_lft ...
+            index, name = m.group(1), m.group(2)
+            if index != oneline_index:
+                out.append(f"{index}: {name}: <> oneline")
+                origin.append(ln)
+                oneline_index = index
+            body = line[m.start(3):]
+            for part in body.split("\\"):
+                if part.strip():
+                    out.append("    " + part.strip() if not part.strip().startswith("valid_lft") else
+                               "       " + part.strip())
+                    origin.append(ln)
+            continue
+        oneline_index = None
+        if LINK_LINE.match(line) and "\\" in line:  # `ip -o link`
+            head, *subs = line.split("\\")
+            out.append(head.rstrip())
+            origin.append(ln)
+            for part in subs:
+                out.append("    " + part.strip())
+                origin.append(ln)
+            continue
+        if wrapped and out and len(lines[ln - 2]) == width and last == ln - 1 and line and \
+                (not line.strip() or not _STANDALONE.match(line)):
+            out[-1] += line
+            notes.append(f"line {ln}: the wrapped tail of line {origin[-1]}; joined to it")
+            known.add(ln)
+            last = ln
+            continue
+        out.append(line)
+        origin.append(ln)
+        last = ln
+    return out, origin, known
+
+
+def _moved(iface: Interface, origin: list[int], pasted: list[str]) -> Interface:
+    """`iface` with its provenance lines (those of the rebuilt form) turned into the pasted lines."""
+    def at(src: Provenance) -> Provenance:
+        return src._replace(line=origin[src.line - 1]) if 0 < src.line <= len(origin) else src
+    src = at(iface.src)
+    update: dict[str, Any] = {"src": src, "raw": pasted[src.line - 1] if 0 < src.line <= len(pasted) else iface.raw,
+                              "addresses": [a.model_copy(update={"src": at(a.src)}) for a in iface.addresses]}
+    if iface.vxlan is not None:
+        update["vxlan"] = iface.vxlan.model_copy(update={"src": at(iface.vxlan.src)})
+    if iface.counters is not None:
+        update["counters"] = iface.counters.model_copy(update={"src": at(iface.counters.src)})
+    return iface.model_copy(update=update)
+
+
 def _parse_links(text: str, file: str, source: str, template: str) -> Parsed[Interface]:
     result: Parsed[Interface] = Parsed[Interface](source=source, file=file)
-    records, _, lines = run_template(template, text, "links")
+    pasted = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").split("\n")
+    form, origin, known = _pasted_form(pasted, result.notes)
+    identity = len(form) == len(pasted) and not known
+    records, _, lines = run_template(template, "\n".join(form) if not identity else text, "links")
     column0 = [i for i, line in enumerate(lines, start=1) if line.strip() and not line[:1].isspace()]
     consumed: set[int] = set()
     for rec in records:
@@ -288,12 +382,31 @@ def _parse_links(text: str, file: str, source: str, template: str) -> Parsed[Int
             continue
         consumed |= builder.consumed
     result.expected = sum(1 for line in lines if LINK_LINE.match(line))
-    result.unparsed = unparsed_lines(lines, consumed)
-    if any(ONE_LINE.match(u.text) for u in result.unparsed):
-        result.notes.append("looks like `ip -o` one-line output, which is not supported; collect `ip -d address`")
+    unparsed = unparsed_lines(lines, consumed)
+    if any(i.details.get("flags") == "not shown" for i in result.items):
+        result.notes.append("one-line address output (ip -o addr): flags, state and MTU are not shown")
+    if source == "ip_link_stats":
+        for iface in result.items:
+            if iface.counters is None:
+                result.notes.append(f"line {iface.src.line}: {iface.name}: no counters read (ip -s link shows RX/TX)")
     if len(result.items) != result.expected:
         result.notes.append(f"{result.expected} link lines, {len(result.items)} interfaces parsed")
+    if not identity:
+        result.items = [_moved(i, origin, pasted) for i in result.items]
+        lines_out = {origin[u.line - 1] for u in unparsed if u.line <= len(origin)}
+        result.unparsed = [UnparsedLine(line=ln, text=pasted[ln - 1]) for ln in sorted(lines_out)]
+        result.notes = [_note_line(n, origin) for n in result.notes]
+    else:
+        result.unparsed = unparsed
     return result
+
+
+def _note_line(note: str, origin: list[int]) -> str:
+    """A note's `line N:` turned into the pasted line (wrap notes already name pasted lines)."""
+    m = re.match(r"line (\d+): ", note)
+    if m is None or "wrapped tail" in note or "printed before" in note or not 0 < int(m.group(1)) <= len(origin):
+        return note
+    return f"line {origin[int(m.group(1)) - 1]}: {note[m.end():]}"
 
 
 def parse(text: str, file: str) -> Parsed[Interface]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.neighbours import Neighbour
-from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.records import LineError, account, counted_lines, never_raises, read_records
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "ip_neigh"
@@ -64,4 +64,4 @@ def parse(text: str, file: str) -> Parsed[Neighbour]:
     result: Parsed[Neighbour] = Parsed[Neighbour](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "neighbours")
     consumed = read_records(result, records, lines, lambda rec, line: _neighbour(rec, line, file))
-    return account(result, lines, consumed, sum(1 for line in lines if line.strip()), "neighbour lines", "entries")
+    return account(result, lines, consumed, counted_lines(lines), "neighbour lines", "entries")

@@ -1,4 +1,4 @@
-"""`ip route show table all` -> Parsed[Route] with origin "ip-route".
+r"""`ip route show table all` -> Parsed[Route] with origin "ip-route".
 
 Keywords are read with a grammar of known arity (`dev X`, `via [inet|inet6] X`, `proto X`,
 `scope X`, `src X`, `metric N`, `table T`, ...) and bare flags (`onlink`, `linkdown`, `dead`, ...),
@@ -9,6 +9,11 @@ an IPv6-only keyword such as `pref`; if other lines carry `pref`, as modern ipro
 every IPv6 route, a line without it is IPv4; else the previous route's family). A prefix without a length
 is a host route. A route line directly followed by indented `nexthop` lines (tab or spaces)
 becomes one Route with `nexthops`. `expected` is the number of non-blank lines that are not `nexthop` lines.
+
+Route cache entries are not routes of any table (PMTU and redirect exceptions, `ip route get`
+results): a line followed by an indented `cache ...` line (or holding `\    cache` in `ip -o` form),
+and every line after a pasted prompt `ip route show cache` / `ip route get X`, is understood but not
+made a Route; a note counts them. A pasted `ip -6 route` prompt makes `default` ::/0.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any, Literal, cast
 
+from netsnap.bundle.paste import scan
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPAddress, IPNetwork, NextHop, Route, RouteType
-from netsnap.parsers.records import LineError, account, never_raises, read_records, validated
+from netsnap.parsers.records import LineError, account, counted_lines, never_raises, read_records, validated
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "ip_route"
@@ -169,7 +175,8 @@ def parse(text: str, file: str) -> Parsed[Route]:
     """Parse `ip route show table all`; never raises."""
     result: Parsed[Route] = Parsed[Route](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "routes")
-    family: Family = 4
+    commands, _noise = scan(lines)
+    family: Family = 6 if any(c.has("-6") for c in commands.values()) else 4
     pref_seen = any(" pref " in f" {line} " for line in lines)
     nexthop_lines: set[int] = set()
 
@@ -181,6 +188,34 @@ def parse(text: str, file: str) -> Parsed[Route]:
 
     # a bare type word with no prefix is not a route
     routes = [r for r in records if not (r.get("rtype") is None and r.get("dst") in ROUTE_TYPES)]
-    consumed = read_records(result, routes, lines, build) | nexthop_lines
-    expected = sum(1 for line in lines if line.strip() and line.split()[0] != "nexthop")
+    cached, cache_lines = _cache_entries(lines)
+    if cached:
+        routes = [r for r in routes if int(r["ln"]) not in cached]
+        result.notes.append(f"{len(cached)} route cache entr{'y' if len(cached) == 1 else 'ies'} (exceptions or "
+                            "`ip route get` results, not routes of a table) left out")
+    consumed = read_records(result, routes, lines, build) | nexthop_lines | cached | cache_lines
+    expected = counted_lines(lines, lambda line: line.split()[0] != "nexthop", skip=cached | cache_lines)
     return account(result, lines, consumed, expected, "route lines", "routes")
+
+
+def _cache_entries(lines: list[str]) -> tuple[set[int], set[int]]:
+    """(route cache entry lines, their `cache ...` sub-lines), 1-based (see the module docstring)."""
+    commands, _noise = scan(lines)
+    entries: set[int] = set()
+    subs: set[int] = set()
+    in_cache = False
+    for i, line in enumerate(lines, start=1):
+        if i in commands:
+            words = [w for w in commands[i].words if not w.startswith("-")]
+            in_cache = "cache" in words or "get" in words
+            continue
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if line[:1].isspace() and stripped.split()[0] == "cache":
+            subs.add(i)
+            if i > 1 and lines[i - 2].strip():
+                entries.add(i - 1)
+        elif in_cache or "\\    cache" in line or " \\ cache" in line:
+            entries.add(i)
+    return entries, subs

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import IPNetwork, PolicyRule
-from netsnap.parsers.records import LineError, account, never_raises, read_records
+from netsnap.parsers.records import LineError, account, counted_lines, never_raises, read_records
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "ip_rule"
@@ -81,4 +81,4 @@ def parse(text: str, file: str) -> Parsed[PolicyRule]:
     result: Parsed[PolicyRule] = Parsed[PolicyRule](source=SOURCE, file=file)
     records, _, lines = run_template(SOURCE, text, "rules")
     consumed = read_records(result, records, lines, lambda rec, line: _rule(rec, line, file))
-    return account(result, lines, consumed, sum(1 for line in lines if line.strip()), "rule lines", "rules")
+    return account(result, lines, consumed, counted_lines(lines), "rule lines", "rules")

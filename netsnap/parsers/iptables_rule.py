@@ -307,10 +307,11 @@ class SpecReader:
     `parse_spec`, so the result is always the same as the slow path's.
     """
 
-    __slots__ = ("_atoms", "_blocks", "_heads", "_targets", "saw_ipv6")
+    __slots__ = ("_atoms", "_blocks", "_heads", "_slow_targets", "_targets", "saw_ipv6")
 
     def __init__(self) -> None:
         self.saw_ipv6 = False
+        self._slow_targets: set[str] = set()
         self._heads: dict[str, _Head | None] = {}
         self._blocks: dict[str, list[MatchModule] | None] = {}
         self._targets: dict[str, Target | None] = {}
@@ -335,11 +336,18 @@ class SpecReader:
         if found is not None:
             return found
         spec = parse_spec(split_tokens(rest))
+        if spec.target is not None:
+            self._slow_targets.add(spec.target.name)
         head: _Head = (spec.source, spec.destination, spec.in_iface, spec.out_iface, spec.protocol, spec.fragment,
                        (), spec.counters)
         if _is_v6(head):
             self.saw_ipv6 = True
         return head, spec.matches, spec.target
+
+    def target_names(self) -> set[str]:
+        """Every target name this reader has read (a superset of those of the rules kept: a spec read
+        and then dropped, e.g. half of a wrapped line, counts too). Cheap: one entry per distinct target."""
+        return {t.name for t in self._targets.values() if t is not None} | self._slow_targets
 
     def _fast(self, rest: str) -> tuple[_Head, list[MatchModule], Target | None] | None:
         if "\\" in rest:

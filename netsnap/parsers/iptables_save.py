@@ -11,23 +11,45 @@ template `templates/iptables_save.ttp`.
 - `family` is ipv6 when the header says ip6tables-save, the variant is ip6tables, or an address is IPv6.
 - `backend` from the header `(nf_tables)` / `(legacy)` / `xtables-save`; a version before 1.8 is legacy.
 - `expected` is the number of `-A` lines; rules that could not be read are unparsed lines with a note,
-  and the `:` chain-line count is checked against the chains found.
+  and the `:` (and `-N`/`-P`) chain-line count is checked against the chains found.
+- `iptables -S` / `iptables -t nat -S` (`-P CHAIN POLICY`, `-N CHAIN`, `-A ...`, no `*table`) and
+  headerless fragments (`iptables-save | grep X`, `-c` lines without their table): the table is the
+  pasted prompt line's (`-t`, else filter for `-S`), else what the fragment's chains and targets show
+  (iptables_tables.py), else "unknown-N" with a note: rules are never filed under a guessed table.
+- A pasted prompt line (`$ sudo iptables -t nat -S`) and markdown fences are understood; they are only
+  looked at on the lines that are neither rules nor chains, so the fast path does not pay for them.
+- A line that cannot stand alone (not `-A`/`-P`/`-N`/`:`/`*`/`#`/`COMMIT`) right after a rule is a
+  terminal wrap (`-j KUBE-POSTROUTI` + `NG`): it is joined to the rule, with a note, when exactly one
+  way of joining (with or without a space) gives a rule with no unknown words that jumps to a declared
+  chain or a standard target; otherwise the line stays unparsed. Rules that jump to a chain the dump
+  neither declares nor lists are noted.
+- The header's date may hold runs of spaces (`Mon Dec  7`); they do not hide its version and backend.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
+from dataclasses import dataclass
 from typing import Any
 
+from netsnap.bundle.paste import Command, is_bare_prompt, is_fence, prompt_command
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
-from netsnap.model.iptables import Backend, Chain, IptRule, Ruleset, Table
+from netsnap.model.iptables import Backend, Chain, IptRule, Ruleset, Table, Target
 from netsnap.model.unchecked import fast_record, key_sharing_dict
 from netsnap.parsers.iptables_rule import SpecReader
+from netsnap.parsers.iptables_tables import ALL_TABLE_TARGETS, BUILTIN_CHAINS, table_for_chains
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "iptables_save"
 TABLES = ("filter", "nat", "mangle", "raw", "security")
+# targets iptables itself provides (a jump to any other name must be a chain of the dump)
+STANDARD_TARGETS = frozenset({
+    "ACCEPT", "DROP", "RETURN", "QUEUE", "NFQUEUE", "REJECT", "LOG", "NFLOG", "ULOG", "DNAT", "SNAT", "MASQUERADE",
+    "REDIRECT", "NETMAP", "MARK", "CONNMARK", "CT", "NOTRACK", "TOS", "TTL", "HL", "TCPMSS", "TCPOPTSTRIP",
+    "CHECKSUM", "CLASSIFY", "DSCP", "ECN", "HMARK", "IDLETIMER", "LED", "RATEEST", "SECMARK", "CONNSECMARK", "SET",
+    "SYNPROXY", "TEE", "TPROXY", "TRACE", "AUDIT", "CLUSTERIP", "MIRROR",
+})
 
 
 def variant_for(file: str) -> str:
@@ -74,6 +96,17 @@ class _State:
         self.chain_lines = 0
         self.implicit_chains: list[str] = []
         self.reader = SpecReader()
+        self.lines: list[str] = []
+        self.declared: set[str] = set()  # chains the dump declares (`:NAME`, `-N NAME`, `-P NAME`)
+        self.declares_all = False  # a whole table was dumped (`:` chain lines, `-P` policies)
+        self.command: Command | None = None  # the pasted prompt line above, if any
+        self.fragment = False  # rules with no table header: table chosen by `_headerless`
+        self.unknown_tables = 0
+        self.uncommitted: set[str] = set()  # tables of `iptables -S` output and fragments: no COMMIT to expect
+        self.last_rule: _Last | None = None
+        self.last_ln = 0  # the line and chain of the last rule read on the fast path
+        self.last_chain: Chain | None = None
+        self.width: int | None = None  # the longest line: the terminal width of a wrapped paste
 
     def bad(self, ln: int, line: str, why: str) -> None:
         self.unparsed.append(UnparsedLine(line=ln, text=line))
@@ -103,6 +136,7 @@ def parse(text: str, file: str) -> Parsed[Ruleset]:
 def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
     lines = split_lines(text)
     st = _State(file)
+    st.lines = lines
     comments: list[tuple[int, str]] = []
     for ln, raw in enumerate(lines, 1):
         line = raw.strip()
@@ -118,7 +152,7 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
             if not name or " " in name:
                 st.bad(ln, raw, "malformed table line")
                 continue
-            if st.table is not None:
+            if st.table is not None and st.table.name not in st.uncommitted:
                 st.notes.append(f"line {ln}: table {st.table.name} has no COMMIT before *{name}")
             st.table = st.tables.get(name) or Table(name=name, src=Provenance(file=file, line=ln))
             st.tables[name] = st.table
@@ -127,13 +161,17 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
                 st.bad(ln, raw, "COMMIT outside a table")
             st.table = None
         elif head == "#":
-            comments.append((ln, line))
-        else:
+            if not _prompt(st, ln, raw):
+                comments.append((ln, line))
+        elif comments and comments[-1][0] == ln - 1 and not _stands_alone(raw) and not prompt_command(raw):
+            comments[-1] = (ln, comments[-1][1] + raw)  # a wrapped comment (the header's date): its tail
+            st.notes.append(f"line {ln}: the wrapped tail of line {ln - 1}; joined to it")
+        elif not _prompt(st, ln, raw) and not is_fence(raw) and not is_bare_prompt(raw) and not _wrapped(st, ln, raw):
             st.unparsed.append(UnparsedLine(line=ln, text=raw))
     family_v6, backend, version, warnings = _header(st, comments)
     if not st.tables and any(u.text.startswith("Chain ") for u in st.unparsed[:50]):
         st.notes.append("this looks like the list format (iptables -L), not iptables-save: read it as iptables_list")
-    if st.table is not None:
+    if st.table is not None and st.table.name not in st.uncommitted:
         st.notes.append(f"table {st.table.name} has no COMMIT (truncated dump?)")
     rules = sum(len(c.rules) for t in st.tables.values() for c in t.chains.values())
     if rules != st.expected:
@@ -143,6 +181,15 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
         st.notes.append(f"{st.chain_lines} chain lines but {chains} chains parsed")
     if st.implicit_chains:
         st.notes.append("rules for undeclared chains: " + ", ".join(sorted(set(st.implicit_chains))[:20]))
+    if st.declares_all:
+        names = {c for t in st.tables.values() for c in t.chains}
+        missing = sorted(st.reader.target_names() - st.declared - STANDARD_TARGETS - names)
+        if missing:  # rare: check against the rules kept (the reader also saw the halves of wrapped lines)
+            jumps = {r.target.name for t in st.tables.values() for c in t.chains.values() for r in c.rules
+                     if r.target and r.target.name in missing}
+            missing = [m for m in missing if m in jumps]
+        if missing:
+            st.notes.append("rules jump to chains the dump does not hold: " + ", ".join(missing[:20]))
     family = "ipv6" if (family_v6 or variant == "ip6tables" or st.reader.saw_ipv6) else "ipv4"
     ruleset = Ruleset(variant=variant, family=family, backend=backend, version=version, warnings=warnings, file=file)
     ruleset.tables = st.tables  # assigned after validation: the tables were built from checked values
@@ -159,7 +206,9 @@ def _header(st: _State, comments: list[tuple[int, str]]) -> tuple[bool, Backend,
     ipv6 = False
     if not comments:
         return ipv6, backend, version, warnings
-    records, _unmatched, _ = run_template("iptables_save", "\n".join(c for _, c in comments), "comments")
+    # runs of spaces (the header's date on days 1-9: `Mon Dec  7`) are one space for the template
+    records, _unmatched, _ = run_template("iptables_save", "\n".join(" ".join(c.split()) for _, c in comments),
+                                          "comments")
     for rec in records:
         if "tool" in rec and version is None:
             tool = str(rec.get("tool", ""))
@@ -188,18 +237,25 @@ def _backend(word: str, tool: str, version: str | None) -> Backend:
 
 def _chain(st: _State, ln: int, raw: str, line: str) -> None:
     """`:NAME POLICY [p:b]` (policy `-` for user chains; counters optional)."""
-    st.chain_lines += 1
     parts = line[1:].split()
-    if st.table is None or len(parts) < 2 or len(parts) > 3:
-        st.bad(ln, raw, "chain line outside a table" if st.table is None else "malformed chain line")
+    if len(parts) < 2 or len(parts) > 3:
+        if not _wrapped(st, ln, raw):  # `-j DNAT --to-destination 10.0.0.1` + `:8080`?
+            st.chain_lines += 1
+            st.bad(ln, raw, "malformed chain line")
         return
+    table = st.table or _headerless(st, ln)  # a fragment (`iptables-save | grep X`)
+    st.chain_lines += 1
+    st.last_rule = None
+    st.last_chain = None
     name = sys.intern(parts[0])  # shared with the targets that jump here (SpecReader interns them)
+    st.declared.add(name)
+    st.declares_all = st.declares_all or not st.fragment
     policy = parts[1] if len(parts) > 1 and parts[1] != "-" else None
     counters = _counters(parts[2]) if len(parts) > 2 else None
     if len(parts) > 2 and counters is None:
         st.bad(ln, raw, "malformed chain counters")
         return
-    old = st.table.chains.get(name)
+    old = table.chains.get(name)
     chain = fast_record(Chain, {"name": name, "policy": policy, "packets": counters[0] if counters else None,
                                 "bytes": counters[1] if counters else None, "rules": [],
                                 "src": Provenance(st.file, ln)})
@@ -207,7 +263,7 @@ def _chain(st: _State, ln: int, raw: str, line: str) -> None:
         chain.rules = old.rules
         if name in st.implicit_chains:
             st.implicit_chains.remove(name)
-    st.table.chains[name] = chain
+    table.chains[name] = chain
 
 
 def _rule(st: _State, ln: int, raw: str, line: str) -> None:
@@ -222,13 +278,15 @@ def _rule(st: _State, ln: int, raw: str, line: str) -> None:
             return
         body = line[end + 1:].lstrip()
     if not body.startswith(("-A ", "-A\t", "--append ")):
-        st.bad(ln, raw, "not an -A rule line")
+        if counters is None and body.startswith(("-P ", "-N ")) and _policy_or_new(st, ln, raw, body):
+            return
+        if not _wrapped(st, ln, raw):
+            st.bad(ln, raw, "not an -A rule line")
         return
     st.expected += 1
     table = st.table
     if table is None:
-        st.bad(ln, raw, "rule outside a table")
-        return
+        table = _headerless(st, ln)
     words = body.split(None, 2)
     if len(words) < 2:
         st.bad(ln, raw, "rule without a chain")
@@ -239,20 +297,27 @@ def _rule(st: _State, ln: int, raw: str, line: str) -> None:
         chain = Chain(name=chain_name, src=Provenance(file=st.file, line=ln))
         table.chains[chain_name] = chain
         st.implicit_chains.append(chain_name)
-    rules = chain.rules
     try:
         head, matches, target = st.reader.parts(words[2]) if len(words) > 2 else (_NO_HEAD, [], None)
     except ValueError as exc:
         st.bad(ln, raw, f"unreadable rule: {exc}")
+        st.last_rule = _Last(ln, raw, raw, [ln], None, chain)
         return
-    if counters is None:
-        counters = head[7]
+    chain.rules.append(_make_rule(st, table, chain, ln, raw, counters or head[7], head, matches, target))
+    # what `_wrapped` needs to join a tail to this rule, without building it for every rule
+    st.last_rule = None
+    st.last_ln = ln
+    st.last_chain = chain
+
+
+def _make_rule(st: _State, table: Table, chain: Chain, ln: int, raw: str, counters: tuple[int, int] | None,
+               head: tuple[Any, ...], matches: list[Any], target: Target | None) -> IptRule:
     values = _RULE_KEYS.copy()  # a key-sharing dict: ~360 bytes less per rule than a dict literal
     values["src"] = Provenance(st.file, ln)
     values["raw"] = raw
     values["table"] = table.name
     values["chain"] = chain.name  # one string per chain, not one per rule
-    values["position"] = len(rules) + 1
+    values["position"] = len(chain.rules) + 1
     values["source"] = head[0]
     values["destination"] = head[1]
     values["in_iface"] = head[2]
@@ -263,10 +328,236 @@ def _rule(st: _State, ln: int, raw: str, line: str) -> None:
     values["target"] = target
     if counters is not None:
         values["packets"], values["bytes"] = counters
-    obj = fast_record(IptRule, values)
-    rules.append(obj)
+    return fast_record(IptRule, values)
+
+
+@dataclass
+class _Last:
+    """The last `-A` line (and the wrapped tails joined to it): its first line and raw text, the joined
+    text, every line it spans, its rule (None when it did not read) and chain."""
+
+    first: int
+    raw: str
+    text: str
+    lines: list[int]
+    rule: IptRule | None
+    chain: Chain
 
 
 _RULE_KEYS = key_sharing_dict(IptRule)
 # `-A CHAIN` with nothing after it: matches everything, no target
 _NO_HEAD: tuple[Any, ...] = (None, None, None, None, None, None, (), None)
+
+
+def _prompt(st: _State, ln: int, raw: str) -> bool:
+    """A pasted prompt line: remember its command; `iptables -S` starts its table (filter without -t)."""
+    cmd = prompt_command(raw)
+    if cmd is None:
+        return False
+    st.command = cmd
+    st.table = None
+    st.last_rule = None
+    st.last_chain = None
+    if cmd.has("-S", "--list-rules"):
+        name = cmd.value("-t", "--table") or "filter"
+        st.table = st.tables.get(name) or Table(name=name, src=Provenance(file=st.file, line=ln))
+        st.tables[name] = st.table
+        st.uncommitted.add(name)
+    elif cmd.piped:
+        st.notes.append(f"line {ln}: output of `{cmd.line}`: a fragment, chains and rules may be missing")
+    return True
+
+
+def _policy_or_new(st: _State, ln: int, raw: str, body: str) -> bool:
+    """`-P CHAIN POLICY` / `-N CHAIN` (iptables -S): a chain of the current (or the headerless) table."""
+    parts = body.split()
+    if (parts[0] == "-P" and len(parts) != 3) or (parts[0] == "-N" and len(parts) != 2):
+        return False
+    table = st.table or _headerless(st, ln)
+    st.chain_lines += 1
+    st.last_rule = None
+    st.last_chain = None
+    name = sys.intern(parts[1])
+    st.declared.add(name)
+    st.declares_all = st.declares_all or parts[0] == "-P"
+    old = table.chains.get(name)
+    chain = fast_record(Chain, {"name": name, "policy": parts[2] if parts[0] == "-P" else None, "packets": None,
+                                "bytes": None, "rules": old.rules if old else [], "src": Provenance(st.file, ln)})
+    table.chains[name] = chain
+    return True
+
+
+def _headerless(st: _State, ln: int) -> Table:
+    """The table for rules with no `*table` above them (a fragment): named from the chains and targets of
+    the lines up to the next table, prompt or COMMIT, else "unknown-N"."""
+    builtins: set[str] = set()
+    targets: set[str] = set()
+    listing = False  # `-P`/`-N` lines: the output of `iptables -S`, which lists one table
+    for raw in st.lines[ln - 1:]:
+        line = raw.strip()
+        if line.startswith(("*", "COMMIT")) or prompt_command(raw) is not None:
+            break
+        words = line.split()
+        if words and words[0].startswith("["):
+            words = words[1:]
+        listing = listing or (len(words) > 1 and words[0] in ("-P", "-N"))
+        if len(words) > 1 and words[0] in ("-A", "-P", "-N", "--append") and words[1] in BUILTIN_CHAINS:
+            builtins.add(words[1])
+        elif line.startswith(":") and line[1:].split(" ", 1)[0] in BUILTIN_CHAINS:
+            builtins.add(line[1:].split(" ", 1)[0])
+        for i, word in enumerate(words[:-1]):
+            if word in ("-j", "--jump") and words[i + 1] in ALL_TABLE_TARGETS:
+                targets.add(words[i + 1])
+    name, why = table_for_chains(builtins, targets)
+    if name is None or name in st.tables or not listing:
+        # lines grepped out of a whole dump may come from several tables: the chains only suggest one
+        st.unknown_tables += 1
+        hint = "" if name is None else (f"; {name} is already in the dump" if name in st.tables else
+                                        f"; {why} suggest {name}, but a fragment may mix tables")
+        name = f"unknown-{st.unknown_tables}"
+        st.notes.append(f"line {ln}: rules without their table (no `*table` line{hint}): read as table {name}")
+    else:
+        st.notes.append(f"line {ln}: rules without their table (no `*table` line): table {name} from {why}")
+    st.fragment = True
+    st.uncommitted.add(name)
+    st.table = Table(name=name, src=Provenance(file=st.file, line=ln))
+    st.tables[name] = st.table
+    return st.table
+
+
+def _wrapped(st: _State, ln: int, raw: str) -> bool:
+    """Join `raw` to the `-A` line above when it is that line's terminal-wrapped tail (see the module
+    docstring); True when the line was taken (joined, or kept pending as the middle of a longer wrap)."""
+    last = st.last_rule
+    table = st.table
+    if last is None and st.last_ln == ln - 1 and st.last_chain is not None and st.last_chain.rules:
+        rule = st.last_chain.rules[-1]
+        if rule.src.line == ln - 1:
+            last = st.last_rule = _Last(ln - 1, rule.raw, rule.raw, [ln - 1], rule, st.last_chain)
+    if last is None or last.lines[-1] != ln - 1 or table is None:
+        return False
+    if st.width is None:
+        st.width = max(len(line) for line in st.lines)
+    if len(raw) == st.width and ln < len(st.lines) and not _stands_alone(st.lines[ln]):
+        _pending(st, last, ln, raw)  # this tail is full width too: the rule goes on on the next line
+        return True
+    readings: dict[str, _Parts] = {}
+    incomplete = False
+    for joined in dict.fromkeys((last.text + raw, last.text.rstrip() + " " + raw.strip())):
+        try:
+            parts = _spec(st, joined, last.chain.name)
+        except ValueError as exc:
+            incomplete = incomplete or any(w in str(exc) for w in ("unterminated", "without a"))
+            continue
+        if _jumps_somewhere(st, parts[3]):
+            readings[joined] = parts
+        else:
+            incomplete = True  # the chain name it jumps to may go on on the next line
+    best = min((_unknown_parts(p[2], p[3]) for p in readings.values()), default=None)
+    before = _unknown_parts(last.rule.matches, last.rule.target) if last.rule is not None else None
+    clean = {j: p for j, p in readings.items()
+             if _unknown_parts(p[2], p[3]) == best and (best == 0 if before is None else best <= before)}
+    if len(clean) > 1:
+        clean = _by_width(st, ln, clean)
+    if len(clean) != 1:
+        if not clean and incomplete and (last.rule is None or not readings):
+            _pending(st, last, ln, raw)  # the middle of a longer wrap: wait for its end
+            return True
+        if len(clean) > 1:  # two different rules, depending on whether the wrap ate a space: neither
+            if last.rule is not None:
+                last.chain.rules.pop()
+                st.bad(last.first, last.raw, f"wrapped on line {ln}, and it cannot be told how: left unparsed")
+            st.bad(ln, raw, f"the wrapped tail of line {last.first}; joined with or without a space it gives "
+                            "two different rules: left unparsed")
+            st.last_rule = None
+            st.last_chain = None
+            return True
+        return False
+    ((joined, (counters, head, matches, target)),) = clean.items()
+    chain = last.chain
+    if last.rule is not None:
+        chain.rules.pop()
+    else:
+        done = set(last.lines)
+        st.unparsed = [u for u in st.unparsed if u.line not in done]
+        st.notes = [n for n in st.notes if not any(n.startswith(f"line {d}: ") for d in done)]
+    rule = _make_rule(st, table, chain, last.first, joined, counters, head, matches, target)
+    chain.rules.append(rule)
+    st.notes.append(f"line {ln}: the wrapped tail of line {last.first}; joined to it")
+    st.last_rule = _Last(last.first, last.raw, joined, [*last.lines, ln], rule, chain)
+    return True
+
+
+_Parts = tuple[tuple[int, int] | None, tuple[Any, ...], list[Any], Target | None]
+_STANDALONE = ("-A", "-I", "-P", "-N", "--append", "[", ":", "*", "#", "COMMIT")
+
+
+def _stands_alone(line: str) -> bool:
+    """A line of the save or -S format that is not the tail of a wrapped one (or a blank line)."""
+    stripped = line.strip()
+    return not stripped or stripped.startswith(_STANDALONE)
+
+
+def _pending(st: _State, last: _Last, ln: int, raw: str) -> None:
+    """Keep `raw` as a middle part of the wrapped rule `last`; its lines stay unparsed until the end reads."""
+    if last.rule is not None:
+        last.chain.rules.pop()
+        st.bad(last.first, last.raw, f"wrapped on line {ln}: read with the lines after it")
+        last.rule = None
+    last.text += raw
+    last.lines.append(ln)
+    st.bad(ln, raw, f"part of line {last.first}'s wrapped rule, which does not read yet")
+
+
+def _by_width(st: _State, ln: int, readings: dict[str, _Parts]) -> dict[str, _Parts]:
+    """Of two readings (joined without, then with a space), the one the wrap width tells, else both.
+
+    A terminal or `fold` breaks a line at its width W whatever the character there, so a line before a
+    wrapped tail that is W long broke mid-word (no space between the parts); one W - 1 long lost the space
+    that sat at the break (a paste that trims trailing blanks). W is the longest line of the file."""
+    items = list(readings.items())
+    if _same_but_comments(*(p[1:] for _, p in items)):
+        return dict(items[:1])
+    if st.width is None:
+        st.width = max(len(line.rstrip("\r")) for line in st.lines)
+    before = st.lines[ln - 2]
+    if len(before) == st.width:
+        return dict(items[:1])
+    if len(before) == st.width - 1 and not before[-1:].isspace():
+        return dict(items[1:])
+    return readings
+
+
+def _spec(st: _State, line: str, chain: str) -> _Parts:
+    """(counters, head, matches, target) of the rule line `line` of `chain`; ValueError when it is not one."""
+    body = line.strip()
+    counters = None
+    if body.startswith("["):
+        end = body.find("]")
+        counters = _counters(body[: end + 1]) if end > 0 else None
+        body = body[end + 1:].lstrip()
+    words = body.split(None, 2)
+    if len(words) < 2 or words[0] not in ("-A", "--append") or words[1] != chain:
+        raise ValueError("not a rule of its chain")
+    head, matches, target = st.reader.parts(words[2]) if len(words) > 2 else (_NO_HEAD, [], None)
+    return counters or head[7], head, matches, target
+
+
+def _unknown_parts(matches: list[Any], target: Target | None) -> int:
+    """How much of a rule the model does not interpret: unknown modules and stray words after the target."""
+    stray = sum(1 for k in target.options if k.startswith("_")) if target is not None else 0
+    return sum(1 for m in matches if not m.known) + stray
+
+
+def _jumps_somewhere(st: _State, target: Target | None) -> bool:
+    """A standard target or a chain the dump declares (always true unless it declares all its chains)."""
+    return target is None or not st.declares_all or target.name in STANDARD_TARGETS or target.name in st.declared
+
+
+def _same_but_comments(*parts: tuple[tuple[Any, ...], list[Any], Target | None]) -> bool:
+    """Whether two readings of a rule differ at most in a comment (a wrap inside one changes nothing)."""
+    def strip(p: tuple[tuple[Any, ...], list[Any], Target | None]) -> list[object]:
+        head, matches, target = p
+        return [head[:6], target, [m for m in matches if m.module != "comment"]]
+    first, second = parts
+    return strip(first) == strip(second)

@@ -14,7 +14,7 @@ from typing import Literal
 
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
-from netsnap.parsers.records import LineError, account, never_raises, read_records, validated
+from netsnap.parsers.records import LineError, account, counted_lines, never_raises, read_records, validated
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "proc_net_route"
@@ -93,5 +93,5 @@ def parse(text: str, file: str) -> Parsed[Route]:
         result.notes.append("masks read as big-endian: the bundle comes from a big-endian host")
     consumed = headers | read_records(result, rows, lines,
                                       lambda rec, line: _row_to_route(rec, order, line, file, result.notes))
-    expected = sum(1 for i, line in enumerate(lines, start=1) if line.strip() and i not in headers)
+    expected = counted_lines(lines, skip=set(headers))
     return account(result, lines, consumed, expected, "data rows", "routes")

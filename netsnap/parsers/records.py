@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from netsnap.bundle.paste import paste_lines
 from netsnap.model.base import Parsed
 from netsnap.model.unchecked import compact
 from netsnap.parsers.ttp_runner import number_lines, unparsed_lines
@@ -78,13 +79,22 @@ def read_records(result: Parsed[T], records: Iterable[dict[str, Any]], lines: li
 
 def account(result: Parsed[T], lines: list[str], consumed: set[int], expected: int, counted: str, made: str,
             ignore_prefixes: tuple[str, ...] = ()) -> Parsed[T]:
-    """Set `expected` and `unparsed` (lines not in `consumed`); when the items do not match the count,
-    note it as "<expected> <counted>, <items> <made> parsed" (e.g. "3 rule lines, 2 rules parsed")."""
+    """Set `expected` and `unparsed` (lines not in `consumed`, nor a paste's prompt lines and fences);
+    when the items do not match the count, note it as "<expected> <counted>, <items> <made> parsed"
+    (e.g. "3 rule lines, 2 rules parsed")."""
     result.expected = expected
-    result.unparsed = unparsed_lines(lines, consumed, ignore_prefixes)
+    result.unparsed = unparsed_lines(lines, consumed | paste_lines(lines), ignore_prefixes)
     if len(result.items) != expected:
         result.notes.append(f"{expected} {counted}, {len(result.items)} {made} parsed")
     return result
+
+
+def counted_lines(lines: list[str], keep: Callable[[str], bool] | None = None, skip: set[int] | None = None) -> int:
+    """The number of non-blank lines (that `keep` accepts, not in `skip`) a count check should count: a
+    paste's prompt lines and fences are not output."""
+    paste = paste_lines(lines)
+    return sum(1 for i, line in enumerate(lines, start=1)
+               if line.strip() and i not in paste and (skip is None or i not in skip) and (keep is None or keep(line)))
 
 
 def validated(ln: int, make: Callable[[], T]) -> T:

@@ -1,4 +1,4 @@
-"""`route -n` (net-tools and busybox, also `-ne`/`-nee`) -> Parsed[Route] with origin "route-n".
+"""`route -n`, `route`, `netstat -rn`, `netstat -r` (net-tools, busybox; `-e`/`-ee`) -> Parsed[Route], "route-n".
 
 Every data row becomes one Route in the main table, duplicates included (two identical rows are
 two routes: that is the finding in incident B). `dst` is Destination/Genmask; a destination with
@@ -6,21 +6,35 @@ host bits set still parses (to its network) with a note. Gateway `0.0.0.0`, `*` 
 a `!` flag (reject) makes the route type "unreachable". `expected` is the number of non-blank lines
 that are neither the title nor a column header, so any row the parser could not read shows up as a
 difference between `expected` and `len(items)`.
+
+Without `-n` the tools print names: `default` (0.0.0.0) and the `/etc/networks` names every host ships
+(`link-local`) are turned back into addresses (resolver_names.py); a gateway name (`_gateway`,
+`gateway`, a host name) keeps the route, with gateway None, `extra["gateway"]` = the name and
+`extra["gateway_address"]` = "unknown" and a note (its address is not in the paste); a destination that
+is a host name leaves its row unparsed. `netstat -r` (and `route -e`) print MSS, Window and irtt where
+`route` prints Metric: the columns follow the column header, else the pasted prompt line (`netstat`),
+else route's; without a Metric column the metric is 0 with `extra["metric"]` = "not shown" and a note.
+A pasted prompt line and markdown fences are understood.
 """
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address, IPv4Network
 
+from netsnap.bundle.paste import scan
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
+from netsnap.parsers import resolver_names
 from netsnap.parsers.records import LineError, account, never_raises, read_records, validated
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "route_n"
 TITLE_PREFIXES = ("Kernel IP routing table",)
 DEFAULT_COLUMNS: tuple[str, ...] = ("Metric", "Ref", "Use", "Iface")
+NETSTAT_COLUMNS: tuple[str, ...] = ("MSS", "Window", "irtt", "Iface")
 ANY = IPv4Address(0)
+_NAME = re.compile(r"(?=.*[A-Za-z_])[A-Za-z0-9_][\w.-]*")
 KEPT_EXTRA = {"MSS": "mss", "Window": "window", "irtt": "irtt"}
 
 
@@ -31,21 +45,36 @@ def _gateway(text: str) -> IPv4Address | None:
     return None if gateway == ANY else gateway
 
 
+def _destination(text: str) -> str:
+    """`default` -> 0.0.0.0, `link-local` -> 169.254.0.0 (names every host's /etc/networks has)."""
+    if text == resolver_names.DEFAULT:
+        return str(ANY)
+    return resolver_names.NETWORKS.get(text, text)
+
+
 def _row_to_route(rec: dict[str, str], columns: tuple[str, ...], line: str, file: str,
                   notes: list[str]) -> Route:
     ln = int(rec["ln"])
-    dest = str(ANY) if rec["dest"] == "default" else rec["dest"]
+    dest = _destination(rec["dest"])
     mask = rec["mask"]
     try:
         dst = IPv4Network(f"{dest}/{mask}", strict=False)
     except ValueError as exc:
+        if _NAME.fullmatch(dest):
+            raise LineError(f"line {ln}: destination {dest} is a name: its address is not in the paste") from exc
         raise LineError(f"line {ln}: bad destination or genmask ({exc})") from exc
     if dst.network_address != IPv4Address(dest):
         notes.append(f"line {ln}: destination {dest} has host bits set for genmask {mask}; read as {dst}")
+    named: dict[str, str] = {}
     try:
         gateway = _gateway(rec["gw"])
     except ValueError as exc:
-        raise LineError(f"line {ln}: bad gateway {rec['gw']!r}") from exc
+        if not _NAME.fullmatch(rec["gw"]):
+            raise LineError(f"line {ln}: bad gateway {rec['gw']!r}") from exc
+        gateway = None
+        named = {"gateway": rec["gw"], "gateway_address": "unknown"}
+        notes.append(f"line {ln}: gateway {rec['gw']} is a name (route without -n): its address is not in "
+                     "the paste")
     values = rec["cols"].split()
     if len(values) != len(columns):
         raise LineError(f"line {ln}: {len(values)} trailing columns, the header has {len(columns)}")
@@ -56,6 +85,9 @@ def _row_to_route(rec: dict[str, str], columns: tuple[str, ...], line: str, file
     dev = by_name.get("Iface")
     flags = rec["flag_word"]
     extra = {KEPT_EXTRA[k]: v for k, v in by_name.items() if k in KEPT_EXTRA and v not in ("0", "-")}
+    extra.update(named)
+    if "Metric" not in by_name:
+        extra["metric"] = "not shown"
     return validated(ln, lambda: Route(
         src=Provenance(file=file, line=ln), raw=line, origin="route-n", table="main",
         type="unreachable" if "!" in flags else "unicast", dst=dst, gateway=gateway,
@@ -85,17 +117,28 @@ def parse(text: str, file: str) -> Parsed[Route]:
                 header_at[int(rec["ln"])] = cols
         elif "dest" in rec:
             rows_by_ln[int(rec["ln"])] = rec
+    commands, noise = scan(lines)
     columns = DEFAULT_COLUMNS
     columns_at: dict[int, tuple[str, ...]] = {}  # each data row's line -> the columns of the header above it
+    guessed = False
     for i, line in enumerate(lines, start=1):
         stripped = line.strip()
-        if i in header_at:
+        if i in commands:
+            columns = NETSTAT_COLUMNS if commands[i].tool == "netstat" or commands[i].has("-e") else DEFAULT_COLUMNS
+        elif i in header_at:
             columns = header_at[i]
-        elif stripped and not stripped.startswith(TITLE_PREFIXES):
+            guessed = True
+        elif stripped and i not in noise and not stripped.startswith(TITLE_PREFIXES):
+            if not guessed and not commands:
+                result.notes.append(f"line {i}: no column header: the columns are read as route -n's "
+                                    "(Metric Ref Use Iface), not netstat -rn's (MSS Window irtt Iface)")
+            guessed = True
             columns_at[i] = columns
     rows = [rows_by_ln[i] for i in columns_at if i in rows_by_ln]
-    consumed = set(header_at) | read_records(
+    consumed = set(header_at) | set(commands) | noise | read_records(
         result, rows, lines, lambda rec, line: _row_to_route(rec, columns_at[int(rec["ln"])], line, file, result.notes)
     )
+    if any(r.extra.get("metric") == "not shown" for r in result.items):
+        result.notes.append("no Metric column (netstat -r, route -e): metrics are not shown and read as 0")
     return account(result, lines, consumed, len(columns_at), "data rows", "routes", TITLE_PREFIXES)
 

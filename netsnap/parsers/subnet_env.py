@@ -2,6 +2,7 @@
 
 One `SubnetEnv` item. Every key goes into `values` with its line in `lines`; the four IPv4 keys are
 also converted. A value that does not convert leaves its field None, its line unparsed and a note.
+flannel <= 0.5.2 wrote no FLANNEL_NETWORK: `network` stays None, with a note.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def parse(text: str, file: str) -> Parsed[SubnetEnv]:
             env.network = IPv4Network(values["FLANNEL_NETWORK"], strict=False)
         except ValueError as exc:
             bad("FLANNEL_NETWORK", str(exc))
+    elif "FLANNEL_SUBNET" in values:
+        result.notes.append(f"{file}: no FLANNEL_NETWORK (flannel <= 0.5.2 wrote only FLANNEL_SUBNET, FLANNEL_MTU and "
+                            "FLANNEL_IPMASQ): the overlay network is not in this file")
     if "FLANNEL_SUBNET" in values:
         try:
             env.subnet = IPv4Interface(values["FLANNEL_SUBNET"])

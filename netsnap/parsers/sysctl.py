@@ -3,7 +3,11 @@
 `key = value` and `key=value` lines; values keep inner spaces and tabs (`32768\t60999`); an empty
 value (`kernel.domainname =`) is kept as "". `sysctl: ...` / `error: ...` lines are understood noise;
 "permission denied on key K" becomes the note "key not readable: K" (a key that could not be read
-is not the same as an absent key). `expected` is the number of key lines.
+is not the same as an absent key). `expected` is the number of keys.
+
+A value of several lines (`/proc/sys/kernel/core_modes`, `dev.cdrom.info`) is printed by sysctl as
+one `key = line` per line: consecutive lines of one key make one Sysctl whose value holds the lines
+joined by newlines (provenance: the first line), with a note. A pasted prompt line is understood.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 
 from pydantic import ValidationError
 
+from netsnap.bundle.paste import paste_lines
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.kernel import Sysctl
 from netsnap.parsers.ttp_runner import run_template
@@ -54,8 +59,25 @@ def _parse(text: str, file: str) -> Parsed[Sysctl]:
         except ValidationError as exc:
             unparsed.append(UnparsedLine(line=ln, text=raw))
             notes.append(f"line {ln}: {exc.errors()[0]['msg']}")
-    unparsed.sort(key=lambda u: u.line)
-    return Parsed[Sysctl](source=SOURCE, file=file, items=items, unparsed=unparsed, expected=expected, notes=notes)
+    merged: list[Sysctl] = []
+    for item in items:
+        prev = merged[-1] if merged else None
+        if prev is not None and prev.key == item.key and item.src.line == _last_line(prev) + 1:
+            merged[-1] = prev.model_copy(update={"value": f"{prev.value}\n{item.value}",
+                                                 "raw": f"{prev.raw}\n{item.raw}"})
+            expected -= 1
+            continue
+        merged.append(item)
+    for item in merged:
+        if "\n" in item.value:
+            notes.append(f"line {item.src.line}: {item.key} has a value of {item.value.count(chr(10)) + 1} lines")
+    paste = paste_lines(lines)
+    unparsed = sorted((u for u in unparsed if u.line not in paste), key=lambda u: u.line)
+    return Parsed[Sysctl](source=SOURCE, file=file, items=merged, unparsed=unparsed, expected=expected, notes=notes)
+
+
+def _last_line(item: Sysctl) -> int:
+    return item.src.line + item.raw.count("\n")
 
 
 def _value_of(raw: str) -> str:

@@ -48,10 +48,25 @@ def test_fixture_files_are_recognised(tmp_path: Path, as_tarball: bool) -> None:
     assert bundle.host == "node1"  # named by the journal's host field, not the folder
 
 
-def test_mixed_journal_is_filtered_with_line_map() -> None:
+def test_flannel_only_journal_is_kept_whole() -> None:
     journal = open_bundle(FIXTURE).files["flannel_journal"]
-    assert journal.line_map == [2, 3, 4, 5]
-    assert journal.text.splitlines()[0].endswith("Starting Flanneld overlay address etcd agent...")
+    assert journal.line_map is None  # flannel's lines, systemd's lines about it and a journal marker
+    assert journal.text.splitlines()[1].endswith("Starting Flanneld overlay address etcd agent...")
+
+
+def test_mixed_journal_is_cut_to_flannel_with_line_map(tmp_path: Path) -> None:
+    text = ("Dec 07 10:00:00 n1 sshd[700]: Server listening on 0.0.0.0 port 22.\n"
+            "Dec 07 10:00:01 n1 systemd[1]: Failed to start Flanneld overlay address etcd agent.\n"
+            "-- Subject: Unit flanneld.service has failed\n"
+            "Dec 07 10:00:02 n1 systemd[1]: Started Session 4 of user root.\n"
+            "-- Subject: Unit session-4.scope has finished start-up\n"
+            "--\n"
+            "this line is nobody's\n"
+            "Dec 07 10:00:03 n1 flanneld[900]: I1207 10:00:03.000001     900 main.go:211] Installing signal handlers\n")
+    journal = open_bundle(write_dir(tmp_path / "h", {"j.txt": text})).files["flannel_journal"]
+    # sshd's and the session's lines (with the catalog text under them) go; the garbage stays for the parser
+    assert journal.line_map == [2, 3, 7, 8]
+    assert "journal cut down to flannel's lines: 4 of 8 kept" in journal.notes
 
 
 def test_host_falls_back_to_the_folder_name(tmp_path: Path) -> None:
@@ -188,3 +203,42 @@ def test_collector_files_pasted_loose_are_recognised(bundle: str, source: str, p
 def test_uname_names_the_host_when_nothing_else_does(tmp_path: Path) -> None:
     root = write_dir(tmp_path / "ticket", {"u.txt": SAMPLES["uname"], "route.txt": SAMPLES["route_n"]})
     assert open_bundle(root).host == "worker2"
+
+
+PASTE = Path(__file__).resolve().parents[2] / "fixtures" / "paste"
+
+
+def test_a_paste_of_several_commands_is_split_by_source(tmp_path: Path) -> None:
+    src = PASTE / "corpus" / "several-commands" / "route-iptables-fdb.txt"
+    bundle = open_bundle(write_dir(tmp_path / "t", {"paste.txt": src.read_text()}))
+    assert set(bundle.files) == {"ip_route", "iptables_save", "bridge_fdb"}
+    route, rules = bundle.files["ip_route"], bundle.files["iptables_save"]
+    # each part keeps its prompt line (its parser's hint) and maps back to the pasted lines; fences are left out
+    assert route.text.startswith("$ ip route\n") and route.line_map is not None and route.line_map[0] == 2
+    assert rules.line_map is not None and rules.text.splitlines()[0] == "$ iptables -S"
+    assert all(not line.startswith("```") for sf in bundle.files.values() for line in sf.text.splitlines())
+
+
+def test_leading_tool_warning_and_prompt_do_not_hide_the_kind() -> None:
+    text = (PASTE / "corpus" / "ip-addr-warning" / "group-database.txt").read_text()
+    assert text.splitlines()[1].startswith("Database /etc/iproute2/group is corrupted")
+    assert sniff(text, "x.txt") == "ip_addr"
+    assert sniff("\n\n```\n" + (PASTE / "raw" / "route.txt").read_text() + "```\n", "x.txt") == "route_n"
+
+
+def test_list_tables_in_separate_files_take_their_own_sources(tmp_path: Path) -> None:
+    raw = PASTE / "raw"
+    bundle = open_bundle(write_dir(tmp_path / "t", {
+        "a-filter.txt": "$ iptables -vnL\n" + (raw / "iptables_-vnL.txt").read_text(),
+        "b-nat.txt": (raw / "iptables_-t_nat_-vnL.txt").read_text(),  # no prompt: PREROUTING/POSTROUTING say nat
+        "c-mangle.txt": "$ iptables -t mangle -nvL\n" + (raw / "iptables_-t_mangle_-nvL.txt").read_text(),
+    }))
+    assert {k: v.file for k, v in bundle.files.items()} == {
+        "iptables_list": "a-filter.txt", "iptables_list_nat": "b-nat.txt", "iptables_list_mangle": "c-mangle.txt"}
+
+
+def test_unrecognised_part_of_a_paste_is_reported(tmp_path: Path) -> None:
+    text = "$ ip route\ndefault via 192.168.0.1 dev eth0\n$ kubectl get nodes\nNAME STATUS\nn1 Ready\n"
+    bundle = open_bundle(write_dir(tmp_path / "t", {"p.txt": text}))
+    assert set(bundle.files) == {"ip_route"}
+    assert bundle.problems == ["p.txt: lines 3-5 not recognised"]

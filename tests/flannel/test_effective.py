@@ -98,11 +98,25 @@ def test_unit_environment_and_options_env_and_unloaded_files() -> None:
     assert any("/etc/default/flanneld is not loaded" in n for n in cfg.notes)
 
 
-def test_missing_environment_file_is_noted() -> None:
+def test_missing_environment_file_makes_its_variables_unknown_not_empty() -> None:
     cfg = files_config({}, unit(RPM_UNIT), [])
     assert any("not in the bundle" in n for n in cfg.notes)
-    assert cfg.argv[:3] == ["/usr/bin/flanneld", "-etcd-endpoints=", "-etcd-prefix="]
-    assert any("empty -etcd-endpoints=" in p for p in cfg.problems)
+    # the wrapper's endpoints and prefix come from the file the bundle lacks: unknown, never "empty"
+    assert cfg.argv[:3] == ["/usr/bin/flanneld", "-etcd-endpoints=${FLANNEL_ETCD_ENDPOINTS:-${FLANNEL_ETCD}}",
+                            "-etcd-prefix=${FLANNEL_ETCD_PREFIX:-${FLANNEL_ETCD_KEY}}"]
+    assert not any("empty" in p for p in cfg.problems)
+    assert cfg.unknown == ["$FLANNEL_OPTIONS", "etcd-endpoints", "etcd-prefix"]
+
+
+def test_braced_variable_of_a_missing_environment_file_is_unknown() -> None:
+    text = ("[Service]\nEnvironmentFile=-/etc/flannel/iface.env\n"
+            "ExecStart=/usr/bin/flanneld --ip-masq --iface=${FLANNEL_IFACE}\n")
+    cfg = files_config({}, unit(text), [])
+    assert cfg.get("iface") == "${FLANNEL_IFACE}" and cfg.unknown == ["iface"]
+    assert cfg.get("ip-masq") == "true" and "ip-masq" not in cfg.unknown
+    # with every file captured, an unset variable really is empty (systemd's rule)
+    cfg = files_config({}, unit(text.replace("EnvironmentFile=-/etc/flannel/iface.env\n", "")), [])
+    assert cfg.get("iface") == "" and cfg.unknown == []
 
 
 def test_prefix_mismatch_with_the_journal() -> None:

@@ -182,3 +182,13 @@ def test_missing_interfaces_is_a_data_gap_not_a_flanneld_failure() -> None:
     host.interfaces = {}
     sel = choose_external(host, opts("--iface=eth1"))
     assert sel.error is not None and "no interfaces captured" in sel.error
+
+
+def test_iface_from_a_missing_environment_file_is_not_recomputed() -> None:
+    [u] = systemd_unit.parse("[Service]\nEnvironmentFile=/etc/flannel/iface.env\n"
+                             "ExecStart=/usr/bin/flanneld --iface=${FLANNEL_IFACE}\n", "flannel/systemctl-cat").items
+    cfg = files_config({}, u, [])
+    sel = choose_external(make_host(MASTER_ROUTES, MASTER_ADDRS), cfg)
+    # not "Failed to find interface" (flanneld would not fail for that) and not the default route's eth0
+    assert sel.iface is None and sel.error is None and sel.address is None
+    assert any("cannot be recomputed" in r for r in sel.reasoning)

@@ -55,12 +55,34 @@ def test_markers_headers_and_other_daemons_are_understood_not_events() -> None:
         "-- Boot 5c0ad7e1b5d84e7c8a5d1f4c2f0f9b1e --",
         "-- No entries --",
         "==> /var/log/pods/kube-flannel_x/kube-flannel/0.log <==",
-        "Nov 26 10:00:00 master systemd[1]: Started Flanneld overlay address etcd agent.",
+        "Nov 26 10:00:00 master systemd[1]: Started Session 3 of user root.",
         "Nov 26 10:00:00 master kernel: IPVS: Creating netns size=2048 id=9",
         "Nov 26 10:00:00 master k3s[77]: I1126 10:00:00.000000      77 event.go:389] \"Event occurred\"",
     ])
     result = parse(text, "j")
     assert result.items == [] and result.unparsed == []
+
+
+SYSTEMD_LINES = [  # systemd 252 (job.c, service.c) and 219 (EL7) about flanneld's unit
+    ("Started flanneld.service - Flannel.", "unit.started", "I"),
+    ("Failed to start flanneld.service - Flannel.", "unit.failed-start", "E"),
+    ("Failed to start Flanneld overlay address etcd agent.", "unit.failed-start", "E"),
+    ("flanneld.service: Main process exited, code=killed, status=9/KILL", "unit.main-exited", "W"),
+    ("flanneld.service: main process exited, code=exited, status=1/FAILURE", "unit.main-exited-old", "W"),
+    ("flanneld.service: Main process exited, code=exited, status=0/SUCCESS", "unit.main-exited", "I"),
+    ("flanneld.service: start operation timed out. Terminating.", "unit.timeout-op", "E"),
+    ("flanneld.service start operation timed out. Terminating.", "unit.timeout-op", "E"),
+    ("flanneld.service: Failed with result 'timeout'.", "unit.failed-result", "W"),
+    ("flanneld.service: Scheduled restart job, restart counter is at 4.", "unit.restart-scheduled", "I"),
+    ("flanneld.service holdoff time over, scheduling restart.", "unit.holdoff-older", "I"),
+    ("start request repeated too quickly for flanneld.service", "unit.start-limit-old", "E"),
+]
+
+
+@pytest.mark.parametrize(("message", "mid", "level"), SYSTEMD_LINES, ids=[m for _, m, _ in SYSTEMD_LINES])
+def test_systemd_lines_about_the_unit_are_kept(message: str, mid: str, level: str) -> None:
+    [ev] = parse(f"Dec 07 10:00:00 n1 systemd[1]: {message}\n", "j").items
+    assert (ev.kind, ev.message_id, ev.level, ev.identifier) == ("unit", mid, level, "systemd")
 
 
 def test_k3s_flannel_lines_are_events() -> None:

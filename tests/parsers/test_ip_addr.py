@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netsnap.model.base import Parsed
+from netsnap.model.interfaces import Interface
 from netsnap.parsers import ip_addr
 
 FLANNEL = """\
@@ -95,9 +100,36 @@ def test_unindented_garbage_does_not_join_a_link() -> None:
     assert parsed.items[0].details == {} and [u.line for u in parsed.unparsed] == [2]
 
 
-def test_one_line_format_is_reported() -> None:
-    parsed = ip_addr.parse("2: eth0    inet 10.0.0.1/24 scope global eth0\\       valid_lft forever\n", "x")
-    assert parsed.items == [] and any("ip -o" in n for n in parsed.notes)
+def test_one_line_address_format_is_read_without_inventing_flags() -> None:
+    parsed = ip_addr.parse("2: eth0    inet 10.0.0.1/24 scope global eth0\\       valid_lft forever\n"
+                           "2: eth0    inet6 fe80::1/64 scope link \\       valid_lft forever\n", "x")
+    (eth0,) = parsed.items
+    assert parsed.unparsed == [] and [str(a.address) for a in eth0.addresses] == ["10.0.0.1/24", "fe80::1/64"]
+    assert [a.src.line for a in eth0.addresses] == [1, 2] and eth0.src.line == 1
+    assert eth0.details["flags"] == "not shown" and eth0.mtu is None  # -o addr shows no flags, state or MTU
+    assert any("ip -o addr" in n for n in parsed.notes)
+
+
+RAW = Path(__file__).resolve().parents[2] / "fixtures" / "paste" / "raw"
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_wrapped_output_reads_as_the_original(width: int) -> None:
+    text = (RAW / "ip_addr.txt").read_text()
+    folded = subprocess.run(["fold", "-w", str(width)], input=text, capture_output=True, text=True, check=True).stdout
+    want, got = ip_addr.parse(text, "a"), ip_addr.parse(folded, "a")
+    assert got.unparsed == []
+    assert [i.model_dump(exclude={"src", "raw", "addresses"}) for i in got.items] == \
+        [i.model_dump(exclude={"src", "raw", "addresses"}) for i in want.items]
+    def addresses(result: Parsed[Interface]) -> list[list[object]]:
+        return [[a.address for a in i.addresses] for i in result.items]
+    assert addresses(got) == addresses(want)
+
+
+def test_warning_before_output_is_understood_and_said() -> None:
+    parsed = ip_addr.parse((RAW / "ip_addr_group_warning.txt").read_text(), "a")
+    assert parsed.unparsed == [] and len(parsed.items) == 6
+    assert parsed.notes[0].startswith("line 1: the tool printed before its output: Database /etc/iproute2/group")
 
 
 def test_broken_link_line_counts_against_expected() -> None:

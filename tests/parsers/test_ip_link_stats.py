@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
+import pytest
+
 from netsnap.parsers import ip_link_stats
 
 OLD = """\
@@ -59,3 +64,26 @@ def test_number_row_must_follow_its_header() -> None:
     counters = parsed.items[0].counters
     assert counters is not None and counters.rx_bytes == 0 and counters.tx_bytes == 2000
     assert [u.line for u in parsed.unparsed] == [3, 5]
+
+
+RAW = Path(__file__).resolve().parents[2] / "fixtures" / "paste" / "raw"
+
+
+@pytest.mark.parametrize("width", [0, 60, 80, 120])
+def test_ip_s_d_link_carries_link_details_and_counters_even_wrapped(width: int) -> None:
+    """Real `ip -s -d link` (iproute2 6.1, flannel.1 a VXLAN device), as printed and terminal-wrapped:
+    the same kind, MTU, state, master and VXLAN details `ip -d link` gives, and counters for every link."""
+    text = (RAW / "ip_-s_-d_link.txt").read_text()
+    if width:
+        text = subprocess.run(["fold", "-w", str(width)], input=text, capture_output=True, text=True,
+                              check=True).stdout
+    result = ip_link_stats.parse(text, "sos_commands/networking/ip_-s_-d_link")
+    assert result.unparsed == [] and all(i.counters is not None for i in result.items)
+    by_name = {i.name: i for i in result.items}
+    flannel = by_name["flannel.1"]
+    assert (flannel.kind, flannel.mtu, flannel.state) == ("vxlan", 1450, "UNKNOWN")
+    assert flannel.vxlan is not None
+    assert (flannel.vxlan.vni, str(flannel.vxlan.local), flannel.vxlan.dev, flannel.vxlan.dstport) == (
+        1, "192.168.0.15", "eth0", 8472)
+    assert flannel.vxlan.learning is False
+    assert by_name["veth1a2b3c4d"].master == "cni0" and by_name["cni0"].kind == "bridge"

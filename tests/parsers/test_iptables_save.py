@@ -265,7 +265,10 @@ def test_round_trip(chains: dict[str, list[tuple[str, dict[str, Any]]]], counter
             lines.append(f"{f'[{i}:{i * 60}] ' if counters else ''}-A {chain} {spec}")
     lines.append("COMMIT")
     result = parse("\n".join(lines) + "\n", "iptables-save")
-    assert result.unparsed == [] and result.notes == []
+    # the generated rules may jump to KUBE-SEP-ABC, which the dump does not declare: that is said, nothing else
+    jumps = [n for n in result.notes if n.startswith("rules jump to chains the dump does not hold")]
+    assert result.unparsed == [] and result.notes == jumps
+    assert all(n.endswith(": KUBE-SEP-ABC") for n in jumps)
     table = result.items[0].tables["nat"]
     assert list(table.chains) == list(chains)
     for chain, rules in chains.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 
 from netsnap.parsers import route_n
 
@@ -52,8 +53,38 @@ def test_columns_follow_the_last_header() -> None:
             "Destination Gateway Genmask Flags Metric Ref Use Iface MSS Window irtt\n"
             "0.0.0.0 10.0.0.1 0.0.0.0 UG 7 0 0 eth1 0 0 0\n")
     first, second = route_n.parse(text, "r").items
-    assert (first.metric, first.dev, first.extra) == (0, "eth0", {"mss": "1400"})
+    # netstat -r's MSS is never read as the metric: there is none, and the route says so
+    assert (first.metric, first.dev, first.extra) == (0, "eth0", {"mss": "1400", "metric": "not shown"})
     assert (second.metric, second.dev, second.extra) == (7, "eth1", {})
+
+
+RAW = Path(__file__).resolve().parents[2] / "fixtures" / "paste" / "raw"
+
+
+def test_route_without_n_keeps_named_gateways_unknown() -> None:
+    """Real `route` output (net-tools 2.10 in a namespace whose /etc/hosts names the gateways)."""
+    result = route_n.parse((RAW / "route.txt").read_text(), "route.txt")
+    assert result.unparsed == [] and len(result.items) == 7
+    first, second = result.items[:2]
+    assert first.is_default and first.gateway is None and "G" in first.flags
+    assert first.extra["gateway"] == "_gateway" and first.extra["gateway_address"] == "unknown"
+    assert second.extra["gateway"] == "gateway" and second.metric == 200
+    assert [str(r.dst) for r in result.items if r.dev == "eth0"][-2:] == ["169.254.0.0/16", "192.168.0.0/24"]
+    assert any("_gateway is a name" in n for n in result.notes)
+
+
+def test_netstat_rows_without_header_follow_the_prompt() -> None:
+    rows = (RAW / "netstat_-rn.txt").read_text().splitlines()[2:]
+    routes = route_n.parse("$ netstat -rn\n" + "\n".join(rows) + "\n", "n").items
+    assert len(routes) == 7 and all(r.extra.get("metric") == "not shown" for r in routes)
+    guessed = route_n.parse("\n".join(rows) + "\n", "n")
+    assert any("no column header" in n for n in guessed.notes)
+
+
+def test_destination_host_name_is_unparsed_not_guessed() -> None:
+    result = route_n.parse(HEADER + "node2.example   0.0.0.0   255.255.255.255 UH 0 0 0 eth0\n", "r")
+    assert result.items == [] and [u.line for u in result.unparsed] == [3]
+    assert any("is a name" in n for n in result.notes)
 
 
 def test_textual_default_and_star_gateway() -> None:
