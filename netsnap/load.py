@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.flannel import effective
-from netsnap.model.base import Parsed, Provenance
+from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.firewalld import (
     ConfSetting,
     FirewalldSetting,
@@ -84,6 +84,9 @@ def _remap(obj: Any, sf: SourceFile) -> Any:
             file, line = sf.locate(obj.line)
             return Provenance(file, line) if (file, line) != tuple(obj) else obj
         return obj
+    if isinstance(obj, UnparsedLine):  # shown with its line in the file, like every record
+        line = sf.locate(obj.line)[1] if obj.line > 0 else obj.line
+        return obj if line == obj.line else obj.model_copy(update={"line": line})
     if isinstance(obj, BaseModel):
         updates = {}
         for name in type(obj).model_fields:
@@ -146,26 +149,25 @@ def _empty_ok(source: str) -> bool:
     return spec is not None and spec.empty_ok
 
 
-def _merge_interfaces(host: Host, items: Iterable[Interface], *, counters_only: bool = False) -> None:
+def _merge_interfaces(host: Host, items: Iterable[Interface]) -> None:
+    """One interface table from `ip -d link`, `ip -d address` and `ip -s -d link` (sosreports have no plain
+    `ip -d link`: their VXLAN details and MTUs come from the other two): what a source adds is kept only where
+    the ones read before it said nothing."""
     for iface in items:
         have = host.interfaces.get(iface.name)
         if have is None:
             host.interfaces[iface.name] = iface
             continue
         update: dict[str, Any] = {}
-        if counters_only:
-            if iface.counters is not None:
-                update["counters"] = iface.counters
-        else:
-            for field in ("index", "link", "kind", "state", "mtu", "mac", "master", "vxlan"):
-                if getattr(have, field) is None and getattr(iface, field) is not None:
-                    update[field] = getattr(iface, field)
-            if not have.flags and iface.flags:
-                update["flags"] = iface.flags
-            if iface.addresses and not have.addresses:
-                update["addresses"] = iface.addresses
-            if iface.details:
-                update["details"] = {**iface.details, **have.details}
+        for field in ("index", "link", "kind", "state", "mtu", "mac", "master", "vxlan", "counters"):
+            if getattr(have, field) is None and getattr(iface, field) is not None:
+                update[field] = getattr(iface, field)
+        if not have.flags and iface.flags:
+            update["flags"] = iface.flags
+        if iface.addresses and not have.addresses:
+            update["addresses"] = iface.addresses
+        if iface.details:
+            update["details"] = {**iface.details, **have.details}
         if update:
             host.interfaces[iface.name] = have.model_copy(update=update)
 
@@ -391,11 +393,9 @@ def build_host(bundle: Bundle) -> Host:
     )
     host = Host(name=bundle.host, bundle=info, identity=_identity(bundle, parsed), sources=statuses)
 
-    for source in ("ip_link", "ip_addr"):
+    for source in ("ip_link", "ip_addr", "ip_link_stats"):
         if source in parsed:
             _merge_interfaces(host, parsed[source].items)
-    if "ip_link_stats" in parsed:
-        _merge_interfaces(host, parsed["ip_link_stats"].items, counters_only=True)
 
     for source in ROUTE_PREFERENCE:
         if source in parsed and statuses[source].understood:

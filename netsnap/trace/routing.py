@@ -165,6 +165,11 @@ def _decide(
     if chosen.type != "unicast":
         return RouteDecision("unknown", table, chosen, chosen.dev, detail=f"route type {chosen.type} not simulated",
                              consulted=consulted)
+    if chosen.extra.get("gateway_address") == "unknown":  # `route` without -n printed a name, not an address
+        name = chosen.extra.get("gateway", "?")
+        return RouteDecision("unknown", table, chosen, chosen.dev, consulted=consulted,
+                             detail=f"{chosen.dst} via gateway {name!r}: its address is not in the bundle (a name "
+                                    f"`route` printed without -n); `route -n` or `ip route` would decide")
     dev, gateway, onlink = chosen.dev, chosen.gateway, chosen.onlink
     if chosen.nexthops:
         live = [nh for nh in chosen.nexthops if not nh.dead]

@@ -55,3 +55,19 @@ def test_incident_a_master_through_the_loader(tmp_path: Path) -> None:
     assert chosen.fields["address"] == str(sel.address)
     assert chosen.src.file == "flannel/journal" and chosen.src.line == 5
     assert any(ev.file == "routes/route-n" for ev in sel.evidence)
+
+
+def test_ip_s_d_link_supplies_vxlan_details_when_ip_d_link_is_absent() -> None:
+    # sosreports have no `ip -d link`: `ip -s -d link` (source ip_link_stats) carries the VXLAN details
+    from netsnap.load import _merge_interfaces
+    from netsnap.model import BundleInfo, Host, Identity, Interface, Provenance, VxlanInfo
+
+    host = Host(name="h", bundle=BundleInfo(path="/b", kind="sosreport"), identity=Identity(hostname="h"))
+    src = Provenance(file="sos_commands/networking/ip_-d_address", line=3)
+    _merge_interfaces(host, [Interface(name="flannel.1", src=src, raw="flannel.1")])
+    stats_src = Provenance(file="sos_commands/networking/ip_-s_-d_link", line=7)
+    vx = VxlanInfo(vni=1, dstport=8472, src=stats_src)
+    _merge_interfaces(host, [Interface(name="flannel.1", kind="vxlan", mtu=1450, vxlan=vx, src=stats_src,
+                                       raw="flannel.1")])
+    got = host.interfaces["flannel.1"]
+    assert (got.kind, got.mtu, got.vxlan) == ("vxlan", 1450, vx)

@@ -481,3 +481,16 @@ def test_a_reply_that_certainly_fails_decides_an_undecided_request() -> None:
     r2 = trace(overlay(), "master", "10.244.1.5", security_groups=SecurityGroups(attached={
         "master": [load_file(str(FIX / "openstack-rule-list.json"))]}))
     assert r2.verdict == "unknown"
+
+
+def test_a_named_gateway_is_an_unknown_next_hop() -> None:
+    # `route` without -n: the default route's gateway is a name whose address the paste does not hold
+    snap = overlay()
+    master = snap.hosts[0]
+    default = next(r for r in master.routes if r.is_default)
+    named = default.model_copy(update={"gateway": None, "flags": "UG",
+                                       "extra": {"gateway": "_gateway", "gateway_address": "unknown"}})
+    master.routes[master.routes.index(default)] = named
+    r = trace(snap, "master", "8.8.8.8", security_groups=OPEN)
+    assert (r.verdict, r.disposition) == ("unknown", "insufficient-info")
+    assert "via gateway '_gateway': its address is not in the bundle" in r.reason
