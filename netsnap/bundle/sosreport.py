@@ -19,7 +19,6 @@ thousands of files netsnap never reads.
 from __future__ import annotations
 
 import fnmatch
-import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -92,13 +91,9 @@ def resolve(members: Members, rel: str, hops: int = 4) -> str | None:
 
 
 def load_sos_manifest(members: Members) -> tuple[dict[str, Any] | None, list[SosCommand], str | None]:
-    raw = members.data.get(SOS_MANIFEST)
-    if raw is None:
-        return None, [], None
-    try:
-        value = json.loads(raw.decode("utf-8", errors="replace"))
-    except ValueError as exc:
-        return None, [], f"{SOS_MANIFEST}: not valid JSON ({exc})"
+    value, problem = members.document(SOS_MANIFEST)  # decoded under the document limits
+    if problem or value is None:
+        return None, [], problem
     if not isinstance(value, dict):
         return None, [], f"{SOS_MANIFEST}: not a JSON object"
     commands: list[SosCommand] = []
@@ -128,7 +123,7 @@ def _command(cmd: dict[str, Any], plugin_timeout: bool) -> SosCommand:
     path = cmd.get("filepath")
     run_time = cmd.get("run_time")
     return SosCommand(
-        exec=cmd["exec"],
+        exec=clean_name(cmd["exec"]),
         filepath=normalise_name(path) if isinstance(path, str) and path else None,
         return_code=rc if isinstance(rc, int) and not isinstance(rc, bool) else None,
         run_time=float(run_time) if isinstance(run_time, int | float) and not isinstance(run_time, bool) else None,
@@ -195,7 +190,7 @@ def read_sosreport(members: Members, path: str, fallback_host: str) -> Bundle:
     if manifest is not None:
         bundle.manifest = manifest
         version = manifest.get("version")
-        bundle.collector_version = f"sos {version}" if isinstance(version, str) else None
+        bundle.collector_version = f"sos {clean_name(version)}" if isinstance(version, str) else None
         bundle.collected_at = _iso_time(manifest.get("start_time"))
     index = _index(commands)
     log_timeouts = set() if manifest is not None else _timeouts_from_log(members)

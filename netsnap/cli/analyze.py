@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from netsnap.cli.common import InputError, read_snapshot
+from netsnap.cli.common import InputError, memory_message, one_line, read_snapshot
 from netsnap.diff.model import DiffResult
 from netsnap.engine.findings import AnalysisResult, Severity
 from netsnap.model import Snapshot
@@ -86,7 +86,7 @@ def security_group_labels(specs: list[str], snapshot: Snapshot) -> dict[str, str
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"netsnap analyze: {message}", err=True)
+    typer.echo(f"netsnap analyze: {one_line(message)}", err=True)
     return typer.Exit(code=2)
 
 
@@ -133,6 +133,8 @@ def _document(fmt: Format, result: AnalysisResult, snapshot: Snapshot, raws: dic
 
 
 def _internal(exc: Exception) -> typer.Exit:
+    if isinstance(exc, MemoryError):
+        return _fail(memory_message())
     first = (str(exc).splitlines() or [""])[0]
     return _fail(f"internal error: {type(exc).__name__}: {first} (--debug shows the traceback)")
 
