@@ -118,6 +118,10 @@ def _remap(obj: Any, line_map: list[int]) -> Any:
 def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
     try:
         result = parser_for(sf.source)(sf.text, sf.file)
+    except MemoryError:  # the process memory limit: this source is lost, the others still count
+        status.state = SourceState.UNREADABLE
+        status.notes.append("not parsed: ran out of memory (raise it with netsnap --limit memory=SIZE)")
+        return None
     except Exception as exc:  # parsers must not raise; a bug must not hide the other sources
         status.state = SourceState.UNREADABLE
         status.notes.append(f"parser error: {type(exc).__name__}: {exc}")
@@ -144,7 +148,8 @@ def _status(sf: SourceFile) -> SourceStatus:
         exit_code=sf.exit_code,
         duration_ms=sf.duration_ms,
         sha256=sf.sha256,
-        notes=list(sf.notes) + ([f"{sf.replaced_bytes} undecodable bytes replaced"] if sf.replaced_bytes else []),
+        notes=list(sf.notes) + ([f"{sf.replaced_bytes} undecodable bytes or control characters replaced"]
+                                if sf.replaced_bytes else []),
     )
 
 

@@ -30,8 +30,15 @@ import zlib
 from typing import Any, BinaryIO
 
 from netsnap.bundle.limits import RATIO_FLOOR, InputRefused, Limits, human_size, over
-from netsnap.bundle.members import Budget, LimitReached, Members, clean_name, normalise_name, path_reason
-from netsnap.bundle.members import unsafe_name_reason
+from netsnap.bundle.members import (
+    Budget,
+    LimitReached,
+    Members,
+    clean_name,
+    normalise_name,
+    path_reason,
+    unsafe_name_reason,
+)
 from netsnap.bundle.model import BundleError
 from netsnap.bundle.regular import open_regular
 
@@ -108,9 +115,9 @@ def read_archive(path: str | os.PathLike[str], limits: Limits, budget: Budget | 
     name = os.fspath(path)
     shown = clean_name(name)
     try:
-        fd, st = open_regular(name)
+        fd, st = open_regular(name, name=shown)
     except InputRefused as exc:
-        raise BundleError(f"{shown}: {str(exc).split(': ', 1)[-1]}") from None
+        raise BundleError(str(exc)) from None
     except OSError as exc:
         raise BundleError(f"{shown}: cannot open: {exc.strerror or exc}") from None
     with os.fdopen(fd, "rb") as fh:
@@ -179,7 +186,7 @@ def _bounded_tarinfo(budget: Budget) -> type[tarfile.TarInfo]:
             chain[0] = 0
             return done
 
-        def _proc_gnusparse_10(self, next: tarfile.TarInfo, pax_headers: dict[str, str],  # noqa: A002
+        def _proc_gnusparse_10(self, next: tarfile.TarInfo, pax_headers: dict[str, str],
                                tar: tarfile.TarFile) -> None:
             raise LimitReached(f"stopped reading at {clean_name(next.name)}: a PAX sparse file (not supported)")
 
@@ -298,54 +305,56 @@ def _read_zip(name: str, fh: BinaryIO, budget: Budget, members: Members) -> None
             compressed = 0
             for info in zf.infolist():
                 seen += 1
-                scanned += info.file_size
-                compressed += info.compress_size
-                _read_zip_entry(zf, info, budget, members)
-                budget.scan(clean_name(info.filename), scanned, compressed)
+                if _read_zip_entry(zf, info, budget, members):
+                    scanned += info.file_size
+                    compressed += info.compress_size
+                    budget.scan(clean_name(info.filename), scanned, compressed)
     except LimitReached as exc:
         members.problems.append(str(exc))
     except _CORRUPT as exc:
         _corrupt(name, exc, seen, members, header_error=False)
 
 
-def _read_zip_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, members: Members) -> None:
+def _read_zip_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget, members: Members) -> bool:
+    """Read one entry into `members`; True when its data was decompressed."""
     limits = budget.limits
     raw_name = clean_name(info.filename)
     budget.enter(raw_name)
     if info.is_dir():
-        return
+        return False
     rel = _accept(raw_name, budget, members)
     if rel is None:
-        return
+        return False
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         if info.file_size <= limits.path_length:
             members.links[rel] = clean_name(zf.read(info).decode("utf-8", "replace"))
         members.problems.append(f"skipped {rel}: symlink")
-        return
+        return False
     if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
         members.problems.append(f"skipped {rel}: unsupported member type")
-        return
+        return False
     if info.flag_bits & 0x1:
         members.problems.append(f"skipped {rel}: encrypted")
-        return
+        return False
     if rel in members.data:
         members.problems.append(f"skipped {rel}: duplicate member (kept the first)")
-        return
+        return False
     if info.file_size > limits.ratio * max(info.compress_size, 1) and info.file_size > RATIO_FLOOR:
         ratio = info.file_size // max(info.compress_size, 1)
         members.problems.append(f"skipped {rel}: " + over("ratio", limits, f"compressed {ratio:,} to 1"))
-        return
+        return False
     reason = budget.admit(rel, info.file_size)
     if reason:
         members.problems.append(f"skipped {rel}: {reason}")
-        return
+        return False
     try:
         with zf.open(info) as stream:
             data = stream.read(limits.file_size + 1)
     except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError, RuntimeError,
             OSError, ValueError) as exc:
         members.problems.append(f"skipped {rel}: unreadable ({clean_name(str(exc) or type(exc).__name__)})")
-        return
+        return False
     members.data[rel] = data[: limits.file_size]
+    return True
 

@@ -122,10 +122,11 @@ def _descend(level: _Level, entry: os.DirEntry[str], rel: str, st: os.stat_resul
     limits = members.limits
     depth = rel.count("/") + 1
     if depth >= limits.path_depth:
-        members.problems.append(f"skipped {rel}/: " + over("path-depth", limits, "directories deeper"))
+        members.problems.append(f"skipped {rel}/: " + over("path-depth", limits, f"{depth + 1:,} levels deep"))
         return None
-    if len(rel.encode("utf-8", "surrogateescape")) >= limits.path_length:
-        members.problems.append(f"skipped {rel}/: " + over("path-length", limits, "longer paths"))
+    size = len(rel.encode("utf-8", "surrogateescape"))
+    if size >= limits.path_length:
+        members.problems.append(f"skipped {rel}/: " + over("path-length", limits, f"paths of {size:,} bytes"))
         return None
     fs = pseudo_fs(st)
     if fs is not None:

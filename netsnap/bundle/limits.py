@@ -31,6 +31,7 @@ class Limits:
     path_depth: int = 64
     path_length: int = 4096
     lines: int = 500_000
+    line_length: int = 256 * KiB
     document_size: int = 20 * MiB
     json_depth: int = 64
     memory: int = 1 * GiB
@@ -57,6 +58,7 @@ SPECS: dict[str, LimitSpec] = {s.name: s for s in (
     LimitSpec("path-depth", "path_depth", False, "directory levels of a member path"),
     LimitSpec("path-length", "path_length", True, "bytes of one member path"),
     LimitSpec("lines", "lines", False, "lines of one source handed to its parser"),
+    LimitSpec("line-length", "line_length", True, "one line of a source (characters)"),
     LimitSpec("document-size", "document_size", True,
               "one JSON or YAML document: manifests, security-group exports, rule files"),
     LimitSpec("json-depth", "json_depth", False, "nesting of one JSON or YAML document"),

@@ -53,24 +53,24 @@ class Members:
         self.nested = {n[cut:]: p for n, p in self.nested.items()}
         self.top = top if self.top is None else f"{self.top}/{top}"
 
-    def groups(self) -> list[str]:
-        """The top-level directories, in order."""
-        return sorted({n.split("/", 1)[0] for n in [*self.data, *self.links, *self.nested] if "/" in n})
-
-    def subtree(self, top: str) -> Members:
-        """The members under directory `top`, with `top/` cut off (problems naming them go along)."""
-        cut = len(top) + 1
-        inside = f"{top}/"
-
-        def pick(d: dict[str, Any]) -> dict[str, Any]:
-            return {n[cut:]: v for n, v in d.items() if n.startswith(inside)}
-
-        mine = [p for p in self.problems if f" {inside}" in p]
-        shared = [p for p in self.problems if not any(f" {g}/" in p for g in self.groups())]
-        sub = Members(data=pick(self.data), links=pick(self.links), nested=pick(self.nested),
-                      problems=shared + mine, top=top, limits=self.limits)
-        sub.sha256 = sub.tree_sha256()
-        return sub
+    def split(self) -> dict[str, Members]:
+        """The members of each top-level directory, `top/` cut off, in one pass (problems naming a
+        directory's members go with it; the others go to every part)."""
+        parts: dict[str, Members] = {}
+        for attr in ("data", "links", "nested"):
+            for n, v in getattr(self, attr).items():
+                top, sep, rest = n.partition("/")
+                if sep:
+                    part = parts.setdefault(top, Members(top=top, limits=self.limits))
+                    getattr(part, attr)[rest] = v
+        shared: list[str] = []
+        for p in self.problems:
+            owner = next((parts[t] for t in _named_tops(p) if t in parts), None)
+            (owner.problems if owner else shared).append(p)
+        for part in parts.values():
+            part.problems[:0] = shared
+            part.sha256 = part.tree_sha256()
+        return dict(sorted(parts.items()))
 
     def document(self, rel: str) -> tuple[Any, str | None]:
         """The JSON value of member `rel` decoded under the limits (cached), and why it is unusable:
@@ -107,6 +107,12 @@ def unsafe_name_reason(name: str) -> str | None:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = re.compile(r"(?:^skipped |^stopped reading at |^left out )([^/:\s]+)/")
+
+
+def _named_tops(problem: str) -> list[str]:
+    """The top-level directory a problem line names (`skipped master/x: symlink` -> master)."""
+    return _NAMED.findall(problem)
 
 
 def clean_name(name: str) -> str:

@@ -25,7 +25,7 @@ from collections import Counter
 from netsnap.bundle.archive import is_archive, read_archive, read_archive_bytes
 from netsnap.bundle.collector import is_collector, load_manifest, read_collector
 from netsnap.bundle.directory import read_directory
-from netsnap.bundle.limits import Limits, over
+from netsnap.bundle.limits import Limits, human_size, over
 from netsnap.bundle.loose import read_loose
 from netsnap.bundle.members import Budget, Members, clean_name
 from netsnap.bundle.model import Bundle, BundleError
@@ -38,6 +38,7 @@ __all__ = ["Bundle", "BundleError", "Limits", "bundle_stem", "open_bundle", "ope
 _ARCHIVE_SUFFIX = re.compile(r"(\.tar(\.(gz|xz|bz2|zst))?|\.tgz|\.txz|\.tbz2?|\.zip)$", re.IGNORECASE)
 #: Facts that ordinary folders also hold (a host name file, a sysctl.conf): alone they are no network dump.
 NOT_NETWORK_DATA = frozenset({"identity"})
+MAX_HOST_FOLDERS = 200  # sub-folders of a loose folder tried as hosts of their own
 MANY_FILES = 100  # a loose folder this large must be mostly recognised files to count as a dump
 LOOKED_FOR = ("looked for a netsnap collector bundle (manifest.json), a sosreport (sos_commands/) or "
               "command output netsnap recognises (ip route, ip addr, iptables-save, flannel's log...)")
@@ -83,7 +84,8 @@ def open_bundle(path: str | os.PathLike[str], limits: Limits | None = None) -> B
     bundles = open_bundles(path, limits)
     if len(bundles) > 1:
         names = ", ".join(b.path for b in bundles[:6]) + (", ..." if len(bundles) > 6 else "")
-        raise BundleError(f"{clean_name(os.fspath(path))}: holds {len(bundles)} bundles ({names}); open them one by one")
+        raise BundleError(f"{clean_name(os.fspath(path))}: holds {len(bundles)} bundles ({names}); "
+                          "open them one by one")
     return bundles[0]
 
 
@@ -137,8 +139,8 @@ def _bundles(members: Members, name: str, stem: str, budget: Budget, *, nested: 
     found: list[Bundle] = []
     used: set[str] = set()
     notes: list[str] = []
-    for group in members.groups():
-        sub = members.subtree(group)
+    parts = members.split()
+    for group, sub in parts.items():
         sub_layout = _layout(sub)
         if sub_layout is not None:
             found.append(_build(sub, _inner(name, members, group), group, sub_layout))
@@ -152,12 +154,12 @@ def _bundles(members: Members, name: str, stem: str, budget: Budget, *, nested: 
             used.add(rel)
             found.extend(_open_nested(rel, None, real, name, members, budget, notes, nested=nested))
     if not found:
-        split = _loose_hosts(members, name)
+        split = _loose_hosts(members, parts, name)
         if split:
             return split
         bundle = read_loose(members, name, stem)
         if not _is_dump(bundle, members):
-            raise BundleError(_nothing_found(name, members, bundle))
+            raise BundleError(_nothing_found(name, members, bundle, notes))
         return [bundle]
     rest = Members(data={r: d for r, d in members.data.items() if r not in used and r.split("/", 1)[0] not in used},
                    limits=members.limits)
@@ -193,13 +195,12 @@ def _open_nested(rel: str, data: bytes | None, real: str | None, name: str, memb
         return []
 
 
-def _loose_hosts(members: Members, name: str) -> list[Bundle] | None:
+def _loose_hosts(members: Members, parts: dict[str, Members], name: str) -> list[Bundle] | None:
     """Loose bundles per sub-folder when the sub-folders are hosts: at least two of them hold output
     of the same kind (two `ip route` pastes are two hosts; `routes/` and `firewall/` are one)."""
-    groups = members.groups()
-    if len(groups) < 2:
+    if len(parts) < 2 or len(parts) > MAX_HOST_FOLDERS:
         return None
-    built = [read_loose(members.subtree(g), _inner(name, members, g), g) for g in groups]
+    built = [read_loose(sub, _inner(name, members, g), g) for g, sub in parts.items()]
     hosts = [b for b in built if _network_sources(b)]
     kinds = Counter(sid for b in hosts for sid in _network_sources(b))
     if len(hosts) < 2 or not any(n > 1 for n in kinds.values()):
@@ -212,7 +213,7 @@ def _loose_hosts(members: Members, name: str) -> list[Bundle] | None:
     return hosts
 
 
-def _nothing_found(name: str, members: Members, bundle: Bundle) -> str:
+def _nothing_found(name: str, members: Members, bundle: Bundle, notes: list[str]) -> str:
     read = len(members.data)
     only = sorted(bundle.files)
     what = (f"read {read:,} files, recognised only {len(only)} ({', '.join(only)})" if only else
@@ -220,17 +221,27 @@ def _nothing_found(name: str, members: Members, bundle: Bundle) -> str:
     skipped = [p for p in members.problems if p.startswith(("skipped", "stopped"))]
     if skipped:
         what += f"; {len(skipped)} entries skipped (first: {skipped[0]})"
+    if notes:
+        what += f"; {notes[0]}"
     return f"no network data found in {name}: {LOOKED_FOR}; {what}"
 
 
 def _check_lines(bundle: Bundle, limits: Limits) -> None:
-    """A source with more lines than the lines limit is not parsed: it becomes unreadable, saying why."""
+    """A source with more lines than the lines limit, or a line longer than the line-length limit, is
+    not parsed: it becomes unreadable, saying why (rules that need it are then not evaluated)."""
+    too_long = re.compile(f"[^\n]{{{limits.line_length + 1}}}")
     for source, sf in list(bundle.files.items()):
         lines = sf.text.count("\n") + (0 if sf.text.endswith("\n") or not sf.text else 1)
         if lines > limits.lines:
-            sf.state = SourceState.UNREADABLE
-            sf.notes.append("not parsed: " + over("lines", limits, f"{lines:,} lines"))
-            sf.text = ""
-            bundle.problems.append(f"{sf.file}: not parsed: " + over("lines", limits, f"{lines:,} lines"))
-            del bundle.files[source]
-            bundle.missing[source] = sf
+            why = over("lines", limits, f"{lines:,} lines")
+        elif len(sf.text) > limits.line_length and too_long.search(sf.text):
+            longest = max(len(line) for line in sf.text.split("\n"))
+            why = over("line-length", limits, f"a line of {human_size(longest)}")
+        else:
+            continue
+        sf.state = SourceState.UNREADABLE
+        sf.notes.append(f"not parsed: {why}")
+        sf.text = ""
+        bundle.problems.append(f"{sf.file}: not parsed: {why}")
+        del bundle.files[source]
+        bundle.missing[source] = sf

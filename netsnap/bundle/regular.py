@@ -17,6 +17,7 @@ import os
 import stat
 
 from netsnap.bundle.limits import InputRefused, Limits, human_size, over
+from netsnap.bundle.members import clean_name
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -89,23 +90,30 @@ def refusal(st: os.stat_result, *, directory: bool = False) -> str | None:
     return None if stat.S_ISREG(st.st_mode) else f"not a regular file ({kind_of(st.st_mode)})"
 
 
-def open_regular(path: str, *, dir_fd: int | None = None, follow: bool = True) -> tuple[int, os.stat_result]:
+def open_regular(path: str, *, dir_fd: int | None = None, follow: bool = True,
+                 name: str | None = None) -> tuple[int, os.stat_result]:
     """Open a regular file for reading without blocking; return (fd, its stat). OSError as the OS
-    gives it; InputRefused (naming `path`) for anything but a regular file of a real file system."""
+    gives it; InputRefused (naming `name`, else `path`) for anything but a regular file of a real
+    file system."""
     flags = os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC | (0 if follow else _O_NOFOLLOW)
+    before = os.stat(path, dir_fd=dir_fd, follow_symlinks=follow)  # a socket cannot even be opened
+    why = refusal(before)
+    if why and not stat.S_ISLNK(before.st_mode):
+        raise InputRefused(f"{name or clean_name(path)}: {why}")
     fd = os.open(path, flags, dir_fd=dir_fd)
     try:
-        st = os.fstat(fd)
+        st = os.fstat(fd)  # what was opened decides (the file may have been swapped since)
         why = refusal(st)
         if why:
-            raise InputRefused(f"{path}: {why}")
+            raise InputRefused(f"{name or clean_name(path)}: {why}")
     except BaseException:
         os.close(fd)
         raise
     return fd, st
 
 
-def open_directory(path: str, *, dir_fd: int | None = None, follow: bool = True) -> tuple[int, os.stat_result]:
+def open_directory(path: str, *, dir_fd: int | None = None, follow: bool = True,
+                   name: str | None = None) -> tuple[int, os.stat_result]:
     """Open a directory (the same checks as `open_regular`, for a directory)."""
     flags = os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC | (0 if follow else _O_NOFOLLOW)
     fd = os.open(path, flags, dir_fd=dir_fd)
@@ -113,7 +121,7 @@ def open_directory(path: str, *, dir_fd: int | None = None, follow: bool = True)
         st = os.fstat(fd)
         why = refusal(st, directory=True)
         if why:
-            raise InputRefused(f"{path}: {why}")
+            raise InputRefused(f"{name or clean_name(path)}: {why}")
     except BaseException:
         os.close(fd)
         raise
@@ -139,8 +147,8 @@ def read_bounded(path: str, limits: Limits, limit: str = "file-size", *, what: s
     Raises InputRefused (one line naming the file, the limit and its flag) when the file is not a
     regular file or is larger than the limit, and OSError when it cannot be opened or read.
     """
-    name = what or path
-    fd, st = open_regular(path)
+    name = what or clean_name(path)
+    fd, st = open_regular(path, name=name)
     try:
         cap = getattr(limits, limit.replace("-", "_"))
         if st.st_size > cap:

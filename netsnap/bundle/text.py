@@ -15,6 +15,9 @@ from netsnap.bundle.members import Members
 from netsnap.bundle.model import Bundle
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
+# control characters no command prints as text: terminal escapes, a carriage return that is not part
+# of a CRLF line end (it would overwrite a printed line), NUL, DEL, C1 controls
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
               (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -28,18 +31,21 @@ def _wide_codec(data: bytes) -> str | None:
 
 def decode_text(data: bytes) -> tuple[str, int]:
     """Decode `data` (UTF-16/32 by BOM, else UTF-8; a UTF-8 BOM dropped); return the text and how
-    many bytes had to be replaced by U+FFFD."""
+    many bytes had to be replaced by U+FFFD: undecodable bytes, and control characters (an escape
+    sequence in an interface name must not reach a terminal, a report or a JSON consumer)."""
     codec = _wide_codec(data)
     if codec is not None:
         text = data.decode(codec, errors="replace")
-        return text, text.count("\ufffd")
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        return data.decode("utf-8"), 0
-    except UnicodeDecodeError:
-        escaped = data.decode("utf-8", errors="surrogateescape")
-        return _SURROGATE.subn("\ufffd", escaped)
+        replaced = text.count("\ufffd")
+    else:
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8):]
+        try:
+            text, replaced = data.decode("utf-8"), 0
+        except UnicodeDecodeError:
+            text, replaced = _SURROGATE.subn("\ufffd", data.decode("utf-8", errors="surrogateescape"))
+    text, controls = _CONTROL.subn("\ufffd", text)
+    return text, replaced + controls
 
 
 def looks_binary(data: bytes) -> bool:
@@ -51,7 +57,7 @@ def looks_binary(data: bytes) -> bool:
 def member_text(data: bytes) -> tuple[str, int, list[str]]:
     """Decode one member; return (text, replaced byte count, notes about the decoding)."""
     text, replaced = decode_text(data)
-    notes = [f"{replaced} undecodable bytes replaced"] if replaced else []
+    notes = [f"{replaced} undecodable bytes or control characters replaced"] if replaced else []
     codec = _wide_codec(data)
     if codec is not None:
         notes.append(f"decoded as {codec.upper()} (byte-order mark)")
@@ -73,4 +79,4 @@ def add_text_members(members: Members, bundle: Bundle, only: Iterable[str] | Non
         text, replaced = decoded.get(rel) or decode_text(data)
         bundle.members[rel] = text
         if replaced:
-            bundle.problems.append(f"{rel}: {replaced} undecodable bytes replaced")
+            bundle.problems.append(f"{rel}: {replaced} undecodable bytes or control characters replaced")

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from netsnap.cli.common import InputError, memory_message, one_line, read_snapshot
+from netsnap.cli.common import InputError, current_limits, memory_message, one_line, read_snapshot
 from netsnap.diff.model import DiffResult
 from netsnap.engine.findings import AnalysisResult, Severity
 from netsnap.model import Snapshot
@@ -53,7 +53,7 @@ def attach_security_groups(snapshot: Snapshot, specs: list[str]) -> SecurityGrou
     groups: SecurityGroups | None = None
     for spec in specs:
         try:
-            groups = attach(snapshot, spec, groups)
+            groups = attach(snapshot, spec, groups, current_limits())
         except SecGroupError as exc:
             raise InputError(str(exc).splitlines()[0]) from None
         except OSError as exc:

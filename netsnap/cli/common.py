@@ -2,8 +2,9 @@
 run), the process memory ceiling, output formats.
 
 `netsnap --limit NAME=VALUE COMMAND ...` (app.py) starts a session for the command: its `Limits`
-reach every reader through `current_limits()` (one command runs per session; each starts afresh). When netsnap runs as a program, the session also caps
-the heap of the process at the memory limit (RLIMIT_DATA), so no input can take more; running out
+reach every reader through `current_limits()` (one command runs per session; each starts afresh).
+When netsnap runs as a program, the session also caps the heap of the process at the memory limit
+(RLIMIT_DATA), so no input can take more; running out
 ends the command with one line naming the limit (`memory_message`).
 """
 

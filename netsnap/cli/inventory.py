@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[OutputFormat, typer.Option("--format", help="text tables or stable JSON")] = OutputFormat.TEXT,
     ) -> None:
         """Show what each bundle holds: sources found, missing ones and why, and bundle problems."""
-        inventories = []
+        inventories: list[dict[str, Any]] = []
         for path in bundles:
             try:
                 inventories.extend(inventory(b) for b in open_bundles(path, current_limits()))

@@ -193,7 +193,7 @@ def test_undecodable_bytes_are_replaced_and_counted(tmp_path: Path) -> None:
     sf = bundle.files["route_n"]
     assert sf.replaced_bytes == 3
     assert sf.text.endswith("\ufffd\ufffd bad \ufffd\n")
-    assert "route.txt: 3 undecodable bytes replaced" in bundle.problems
+    assert "route.txt: 3 undecodable bytes or control characters replaced" in bundle.problems
 
 
 def test_directories_in_archives_are_ignored(tmp_path: Path) -> None:

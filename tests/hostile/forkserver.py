@@ -17,6 +17,7 @@ redirected to the files, an uncaught exception printed as Python prints it (exit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -64,10 +65,8 @@ def _child(job: dict[str, Any]) -> None:
         code = 1
     finally:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(Exception):  # a closed or broken stream: nothing to flush
                 stream.flush()
-            except Exception:  # noqa: S110 - a closed or broken stream: nothing to flush
-                pass
     os._exit(code)
 
 
@@ -81,9 +80,9 @@ def main() -> None:
     os.environ.setdefault("COLUMNS", "120")
     if os.environ.get("NETSNAP_CHECKOUT"):
         _use_checkout(os.environ["NETSNAP_CHECKOUT"])
-    import netsnap.cli.app  # noqa: F401 - import once, before forking
-    import netsnap.engine.run  # noqa: F401
-    import netsnap.report.html  # noqa: F401
+    import netsnap.cli.app
+    import netsnap.engine.run
+    import netsnap.report.html
     import netsnap.trace.engine  # noqa: F401
 
     parallel = 1
