@@ -206,10 +206,24 @@ def _read_tar(name: str, fh: BinaryIO, kind: str | None, budget: Budget, members
                             raw.count if compressed else None)
                 _read_one(tar, member, budget, members)
                 tar.members.clear()  # nothing looks members up again: do not keep 20,000 TarInfos
+            damage = _damaged_end(tar)
+            if damage:
+                raise tarfile.ReadError(damage)
     except LimitReached as exc:
         members.problems.append(str(exc))
     except _CORRUPT as exc:
         _corrupt(name, exc, seen, members, header_error=isinstance(exc, tarfile.ReadError))
+
+
+def _damaged_end(tar: tarfile.TarFile) -> str | None:
+    """Why the archive did not end with end-of-archive blocks, or None. tarfile ends its member list
+    quietly at the first damaged header after the first member: that must not look like the end."""
+    try:
+        tar.fileobj.seek(tar.offset)  # type: ignore[union-attr]
+        block = tar.fileobj.read(tarfile.BLOCKSIZE)  # type: ignore[union-attr]
+    except _CORRUPT as exc:
+        return clean_name(str(exc) or type(exc).__name__)
+    return "a damaged member header" if block.strip(b"\0") else None
 
 
 def _corrupt(name: str, exc: BaseException, seen: int, members: Members, *, header_error: bool) -> None:

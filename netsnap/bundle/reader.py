@@ -218,9 +218,9 @@ def _nothing_found(name: str, members: Members, bundle: Bundle, notes: list[str]
     only = sorted(bundle.files)
     what = (f"read {read:,} files, recognised only {len(only)} ({', '.join(only)})" if only else
             f"read {read:,} files, none recognised" if read else "no readable files")
-    skipped = [p for p in members.problems if p.startswith(("skipped", "stopped"))]
+    skipped = [p for p in members.problems if p.startswith(("skipped", "stopped")) or "corrupt" in p]
     if skipped:
-        what += f"; {len(skipped)} entries skipped (first: {skipped[0]})"
+        what += f"; {len(skipped)} problems (first: {skipped[0]})"
     if notes:
         what += f"; {notes[0]}"
     return f"no network data found in {name}: {LOOKED_FOR}; {what}"

@@ -509,6 +509,7 @@ def build(root: Path, *, slow: bool = True, fast: bool = True) -> list[Case]:
         # -- directories
         deep = make_deep(d("deep-1500"), 1500, "route.txt", b"default via 10.0.0.1 dev eth0\n")
         write(deep / "hostname", "node1\n")
+        write(deep / "ip-route.txt", (NODE1 / "routes" / "ip-route").read_bytes())
         add("dir-deep-1500", [deep])
         add("dir-deep-path-max", [make_deep(d("deep-pathmax"), 2040, "route.txt", b"default via 10.0.0.1 dev eth0\n")])
         add("dir-deeper-than-path-max", [make_deep(d("deep-3000"), 3000, "x", b"x\n")])
@@ -617,7 +618,7 @@ def build(root: Path, *, slow: bool = True, fast: bool = True) -> list[Case]:
         add("manifest-repeated-entry", [with_manifest(copy_bundle(NODE1, d("mf-repeat")), json.dumps(
             {**m, "sources": [big_entry] * 5000}))])
         add("manifest-huge", [with_manifest(copy_bundle(NODE1, d("mf-huge")), json.dumps(
-            {**m, "padding": "x" * (70 * MiB)}))])
+            {**m, "padding": "x" * (40 * MiB)}))])
         add("manifest-many-unknown-ids", [with_manifest(copy_bundle(NODE1, d("mf-ids")), json.dumps(
             {**m, "sources": [{"id": f"src{i}", "path": f"p{i}"} for i in range(200_000)]}))])
         add("sos-manifest-deep", [_sos_with(d("sos-deep"), {"sos_reports/manifest.json":
