@@ -219,8 +219,8 @@ def _damaged_end(tar: tarfile.TarFile) -> str | None:
     """Why the archive did not end with end-of-archive blocks, or None. tarfile ends its member list
     quietly at the first damaged header after the first member: that must not look like the end."""
     try:
-        tar.fileobj.seek(tar.offset)  # type: ignore[union-attr]
-        block = tar.fileobj.read(tarfile.BLOCKSIZE)  # type: ignore[union-attr]
+        tar.fileobj.seek(tar.offset)
+        block = tar.fileobj.read(tarfile.BLOCKSIZE)
     except _CORRUPT as exc:
         return clean_name(str(exc) or type(exc).__name__)
     return "a damaged member header" if block.strip(b"\0") else None
