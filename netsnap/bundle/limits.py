@@ -62,7 +62,8 @@ SPECS: dict[str, LimitSpec] = {s.name: s for s in (
     LimitSpec("document-size", "document_size", True,
               "one JSON or YAML document: manifests, security-group exports, rule files"),
     LimitSpec("json-depth", "json_depth", False, "nesting of one JSON or YAML document"),
-    LimitSpec("memory", "memory", True, "the heap of the whole netsnap process (RLIMIT_DATA)"),
+    LimitSpec("memory", "memory", True,
+              "the whole process: its heap is capped 96 MiB below (RLIMIT_DATA), its peak resident size stays under"),
 )}
 
 RATIO_FLOOR = 16 * MiB  # an archive is judged on its compression ratio only past this many bytes
