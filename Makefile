@@ -45,9 +45,11 @@ $(BENCH_STAMP): pyproject.toml
 bench: $(BENCH_STAMP)
 	bench/.venv/bin/python bench/run.py
 
-## make docs: regenerate docs/rules.md from the rules
+## make docs: regenerate docs/rules.md from the rules and docs/sosreport.md from the sos names of netsnap/sources.py
 docs: $(STAMP)
+	$(BIN)/python -m netsnap.source_docs
 	$(BIN)/netsnap rules docs > docs/rules.md
+	$(BIN)/python -m netsnap.bundle.sos_doc > docs/sosreport.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -227,6 +227,7 @@ count_markers() {
 # --- bundle paths (the contract with netsnap/sources.py) -------------------------------------
 # src_path ID: sets SP to the bundle path of source ID (no subshell: this runs for every source).
 src_path() {
+    # BEGIN src_path table: generated from netsnap/sources.py by `make docs`
     case $1 in
         hostname) SP=identity/hostname ;;
         uname) SP=identity/uname ;;
@@ -247,10 +248,22 @@ src_path() {
         iptables_legacy_save) SP=firewall/iptables-legacy-save ;;
         iptables_nft_save) SP=firewall/iptables-nft-save ;;
         ipset) SP=firewall/ipset-save ;;
+        nft_json) SP=firewall/nft-ruleset.json ;;
+        nft_text) SP=firewall/nft-list-ruleset ;;
+        firewalld_state) SP=firewall/firewalld-state ;;
+        firewalld_default_zone) SP=firewall/firewalld-default-zone ;;
+        firewalld_active_zones) SP=firewall/firewalld-active-zones ;;
+        firewalld_log_denied) SP=firewall/firewalld-log-denied ;;
+        firewalld_zones) SP=firewall/firewalld-list-all-zones ;;
+        firewalld_conf) SP=firewall/firewalld.conf ;;
+        ufw_status) SP=firewall/ufw-status ;;
+        ufw_default) SP=firewall/etc-default-ufw ;;
         sysctl) SP=kernel/sysctl ;;
         lsmod) SP=kernel/lsmod ;;
         dmesg) SP=kernel/dmesg ;;
         ethtool) SP=kernel/ethtool-k ;;
+        vxlan_udp_port) SP=kernel/vxlan-udp-port ;;
+        modprobe_vxlan) SP=kernel/modprobe-d ;;
         flannel_journal) SP=flannel/journal ;;
         flannel_env_default) SP=flannel/etc-default-flanneld ;;
         flannel_env_sysconfig) SP=flannel/etc-sysconfig-flanneld ;;
@@ -262,6 +275,7 @@ src_path() {
         flannel_pod_logs) SP=flannel/pod-logs ;;
         *) SP="unknown/$1" ;;
     esac
+    # END src_path table
 }
 
 # --- manifest --------------------------------------------------------------------------------
@@ -537,6 +551,87 @@ collect_fw() {
     collect "$fw_id" 0 0 "$CMD_TIMEOUT" "$fw_cmd" -c
 }
 
+# skip_empty ID COMMAND REASON: record ID as not run (status empty, REASON in collector.log).
+skip_empty() {
+    reset_state
+    src_path "$1"
+    mkdir -p "${BUNDLE}/${SP%/*}"
+    : >"$BUNDLE/$SP"
+    echo "not run: $3" >"$ERRF"
+    finish "$1" "$2" 0 empty
+}
+
+# collect_nft: the nftables ruleset as JSON and as text (with handles, to tie the two together).
+# `nft list` asks the kernel over nfnetlink, and the kernel loads nf_tables for a request to a
+# subsystem it does not have (nfnetlink: request_module("nfnetlink-subsys-%d")), so nothing is
+# listed unless nf_tables is loaded or built in: then the host has no nftables ruleset at all.
+collect_nft() {
+    if ! have nft; then
+        reset_state
+        finish nft_json "nft -j list ruleset" 0 command-missing
+        finish nft_text "nft -a list ruleset" 0 command-missing
+    elif kmod_present nf_tables; then
+        collect nft_json 0 0 "$T" nft -j list ruleset
+        collect nft_text 0 0 "$T" nft -a list ruleset
+    else
+        skip_empty nft_json "nft -j list ruleset" "nf_tables is not loaded (no nftables ruleset); listing would load it"
+        skip_empty nft_text "nft -a list ruleset" "nf_tables is not loaded (no nftables ruleset); listing would load it"
+    fi
+}
+
+# collect_firewalld: firewalld's read-only queries (over D-Bus) when it runs, and its config file.
+# `firewall-cmd --state` answers "not running" with exit code 252: a valid answer, kept as ok.
+collect_firewalld() {
+    collect_file firewalld_conf 0 /etc/firewalld/firewalld.conf
+    if ! have firewall-cmd; then
+        reset_state
+        for fd_id in firewalld_state firewalld_default_zone firewalld_active_zones firewalld_log_denied \
+            firewalld_zones; do
+            finish "$fd_id" "firewall-cmd" 0 command-missing
+        done
+        return 0
+    fi
+    run_cmd firewalld_state 0 0 "$T" firewall-cmd --state
+    src_path firewalld_state
+    fd_state=$(cat "$BUNDLE/$SP" 2>/dev/null)
+    fd_rc=$C_RC
+    if [ "$C_RC" = 252 ] && [ "$fd_state" = "not running" ]; then
+        finish firewalld_state "firewall-cmd --state" 0 ok
+    else
+        finish firewalld_state "firewall-cmd --state" 0
+    fi
+    if [ "$fd_state" != running ]; then
+        for fd_id in firewalld_default_zone firewalld_active_zones firewalld_log_denied firewalld_zones; do
+            reset_state
+            echo "not run: firewall-cmd --state says: ${fd_state:-nothing} (exit=${fd_rc:-?})" >"$ERRF"
+            finish "$fd_id" "firewall-cmd (firewalld not running)" 0 absent
+        done
+        return 0
+    fi
+    collect firewalld_default_zone 0 0 "$T" firewall-cmd --get-default-zone
+    collect firewalld_active_zones 0 0 "$T" firewall-cmd --get-active-zones
+    collect firewalld_log_denied 0 0 "$T" firewall-cmd --get-log-denied
+    collect firewalld_zones 0 0 "$T" firewall-cmd --list-all-zones
+}
+
+# collect_ufw: UFW's rules as it lists them, and /etc/default/ufw. When ufw.conf says ENABLED=yes,
+# `ufw status` lists the kernel's ufw chains through iptables: only when a backend is loaded.
+collect_ufw() {
+    collect_file ufw_default 0 /etc/default/ufw
+    if ! have ufw; then
+        reset_state
+        finish ufw_status "ufw status verbose" 0 command-missing
+        return 0
+    fi
+    uf_enabled=no
+    grep -q '^ENABLED=yes' /etc/ufw/ufw.conf 2>/dev/null && uf_enabled=yes
+    if [ "$uf_enabled" = yes ] && ! kmod_present nf_tables && [ ! -e /proc/net/ip_tables_names ]; then
+        skip_empty ufw_status "ufw status verbose" "ufw is enabled but no iptables backend is loaded; listing would load it"
+    else
+        collect ufw_status 0 0 "$T" ufw status verbose
+    fi
+}
+
 # --- generators ------------------------------------------------------------------------------
 sysctl_emit() {
     [ -f "$2" ] || return 0
@@ -590,6 +685,33 @@ gen_ethtool() {
         [ -e "$ge_dev" ] || continue
         limited "$CMD_TIMEOUT" ethtool -k "${ge_dev##*/}" </dev/null
         gen_rc $?
+    done
+}
+
+# modprobe's configuration directories, in its order of precedence (a file in an earlier one hides
+# the file of the same name in the later ones).
+MODPROBE_DIRS="/etc/modprobe.d /run/modprobe.d /usr/local/lib/modprobe.d /usr/lib/modprobe.d /lib/modprobe.d"
+
+# modprobe_names: the *.conf file names of MODPROBE_DIRS (inside the sysroot), sorted, one per line.
+modprobe_names() {
+    for mn_dir in $MODPROBE_DIRS; do
+        for mn_conf in "$ROOT$mn_dir"/*.conf; do
+            [ -f "$mn_conf" ] && echo "${mn_conf##*/}"
+        done
+    done | sort -u
+}
+
+# Every modprobe.d file that counts, in the order modprobe reads them (by name; for a name present in
+# several directories, the first directory's), each after a `==> FILE <==` header as tail prints it.
+gen_modprobe() {
+    for gm_name in $(modprobe_names); do
+        for gm_dir in $MODPROBE_DIRS; do
+            [ -f "$ROOT$gm_dir/$gm_name" ] || continue
+            printf '==> %s <==\n' "$gm_dir/$gm_name"
+            limited 5 cat "$ROOT$gm_dir/$gm_name"
+            gen_rc $?
+            break
+        done
     done
 }
 
@@ -718,6 +840,9 @@ else
     echo "not run: ip_set is not loaded; running it could load kernel modules" >"$ERRF"
     finish ipset "ipset save" 0 empty
 fi
+collect_nft
+collect_firewalld
+collect_ufw
 
 # kernel
 run_gen sysctl 0 gen_sysctl
@@ -747,6 +872,15 @@ if have ethtool; then
 else
     reset_state
     finish ethtool "ethtool -k flannel.*" 0 command-missing
+fi
+
+collect_file vxlan_udp_port 0 /sys/module/vxlan/parameters/udp_port
+if [ -n "$(modprobe_names)" ]; then
+    run_gen modprobe_vxlan 0 gen_modprobe
+    finish modprobe_vxlan "cat {$(echo "$MODPROBE_DIRS" | tr ' ' ,)}/*.conf" 0
+else
+    reset_state
+    finish modprobe_vxlan "{$(echo "$MODPROBE_DIRS" | tr ' ' ,)}/*.conf" 0 absent
 fi
 
 # flannel

@@ -20,13 +20,24 @@ from netsnap.bundle.limits import Limits
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.flannel import effective
 from netsnap.model.base import Parsed, Provenance
+from netsnap.model.firewalld import (
+    ConfSetting,
+    FirewalldSetting,
+    FirewalldState,
+    FirewalldZone,
+    UfwRule,
+    UfwSetting,
+    UfwState,
+)
 from netsnap.model.flannel import FlagValue, FlannelEvent, NetConf, ProcessArgv, SubnetEnv, SystemdUnit
 from netsnap.model.host import BundleInfo, Host, Identity, Snapshot, SourceState, SourceStatus
 from netsnap.model.interfaces import Interface
 from netsnap.model.iptables import Ruleset
+from netsnap.model.kernel import ModuleOption, ModuleParameter, VxlanModule
+from netsnap.model.nftables import NftRuleset
 from netsnap.model.routes import Route
 from netsnap.parsers.registry import PARSER_MODULES, parser_for
-from netsnap.sources import SOS_ONLY_SOURCES, SOURCES
+from netsnap.sources import BY_ID, SOS_ONLY_SOURCES, SOURCES
 
 ROUTE_PREFERENCE = ("ip_route", "route_n", "proc_net_route")
 IPTABLES_SOURCES = ("iptables_save", "ip6tables_save", "iptables_legacy_save", "iptables_nft_save", "iptables_list")
@@ -92,25 +103,27 @@ def _distinct_names(hosts: list[Host]) -> list[Host]:
     return out
 
 
-def _remap(obj: Any, line_map: list[int]) -> Any:
-    """Rewrite every Provenance line through `line_map` (for filtered sources such as sos journals)."""
+def _remap(obj: Any, sf: SourceFile) -> Any:
+    """Rewrite every Provenance of `sf.file` through `sf.locate` (a filtered sos journal's real lines, or the
+    member and line of a source joined from several members)."""
     if isinstance(obj, Provenance):
-        if 0 < obj.line <= len(line_map):
-            return obj._replace(line=line_map[obj.line - 1])
+        if obj.line > 0 and obj.file == sf.file:
+            file, line = sf.locate(obj.line)
+            return Provenance(file, line) if (file, line) != tuple(obj) else obj
         return obj
     if isinstance(obj, BaseModel):
         updates = {}
         for name in type(obj).model_fields:
             value = getattr(obj, name)
-            new = _remap(value, line_map)
+            new = _remap(value, sf)
             if new is not value:
                 updates[name] = new
         return obj.model_copy(update=updates) if updates else obj
     if isinstance(obj, list):
-        items = [_remap(v, line_map) for v in obj]
+        items = [_remap(v, sf) for v in obj]
         return items if any(a is not b for a, b in zip(items, obj, strict=True)) else obj
     if isinstance(obj, dict):
-        out = {k: _remap(v, line_map) for k, v in obj.items()}
+        out = {k: _remap(v, sf) for k, v in obj.items()}
         return out if any(out[k] is not obj[k] for k in obj) else obj
     return obj
 
@@ -128,13 +141,18 @@ def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
         return None
     if result.source != sf.source:  # one parser module may serve several sources (ip_addr, ip_link)
         result = result.model_copy(update={"source": sf.source})
-    if sf.line_map:
-        result = _remap(result, sf.line_map)
+    if sf.line_map or sf.parts:
+        result = _remap(result, sf)
     # a ruleset is one item holding many rules; its count check is per rule
-    status.parsed = sum(r.rule_count() if isinstance(r, Ruleset) else 1 for r in result.items)
+    status.parsed = sum(r.rule_count() if isinstance(r, Ruleset | NftRuleset) else 1 for r in result.items)
     status.expected = result.expected
     status.unparsed = list(result.unparsed)
     status.notes.extend(result.notes)
+    if sf.exit_code not in (0, None) and not result.items and result.unparsed:
+        # a sosreport keeps a failing command's output, which is then only its error (lsmod without /proc/modules)
+        status.state = SourceState.FAILED
+        status.notes.append(f"exit code {sf.exit_code} and no line understood: the output is the command's error")
+        return None
     return result
 
 
@@ -148,9 +166,16 @@ def _status(sf: SourceFile) -> SourceStatus:
         exit_code=sf.exit_code,
         duration_ms=sf.duration_ms,
         sha256=sf.sha256,
+        lines=sum(1 for line in sf.text.splitlines() if line.strip()),
+        empty_answer=sf.state == SourceState.EMPTY and sf.exit_code == 0 and _empty_ok(sf.source),
         notes=list(sf.notes) + ([f"{sf.replaced_bytes} undecodable bytes or control characters replaced"]
                                 if sf.replaced_bytes else []),
     )
+
+
+def _empty_ok(source: str) -> bool:
+    spec = BY_ID.get(source)
+    return spec is not None and spec.empty_ok
 
 
 def _merge_interfaces(host: Host, items: Iterable[Interface], *, counters_only: bool = False) -> None:
@@ -252,6 +277,115 @@ def _add_tables(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
                 host.iptables[ruleset.variant] = have.model_copy(update={"tables": {**have.tables, **new}})
 
 
+def _vxlan_module(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """The vxlan module's running udp_port and the modprobe options that set it."""
+    port = parsed.get("vxlan_udp_port")
+    params = [p for p in port.items if isinstance(p, ModuleParameter)] if port else []
+    options = parsed.get("modprobe_vxlan")
+    host.vxlan_module = VxlanModule(
+        udp_port=params[0] if params else None,
+        options=[o for o in options.items if isinstance(o, ModuleOption) and o.module == "vxlan"] if options else [],
+    )
+
+
+def _nftables(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """The nftables ruleset: the JSON dump when there is one (nft's own structure), its rules pointed at
+    their lines of the text dump by (table, chain, handle), and netdev devices taken from the text (nft's
+    JSON does not list them); else the text dump alone."""
+    def first(source: str) -> NftRuleset | None:
+        result = parsed.get(source)
+        found = [r for r in result.items if isinstance(r, NftRuleset)] if result else []
+        return found[0] if found else None
+
+    js, tx = first("nft_json"), first("nft_text")
+    if js is None or tx is None:
+        host.nftables = js or tx
+        return
+    lines = {(t.key, c.name, r.handle): r for t in tx.tables.values() for c in t.chains.values() for r in c.rules
+             if r.handle is not None}
+    tables = {}
+    for key, table in js.tables.items():
+        chains = {}
+        for name, chain in table.chains.items():
+            rules = []
+            for rule in chain.rules:
+                seen = lines.get((key, name, rule.handle)) if rule.handle is not None else None
+                rules.append(rule.model_copy(update={"src": seen.src, "raw": seen.raw}) if seen else rule)
+            update: dict[str, Any] = {"rules": rules}
+            text_chain = tx.tables[key].chains.get(name) if key in tx.tables else None
+            if text_chain is not None:
+                update["src"] = text_chain.src
+                if not chain.devices and text_chain.devices:
+                    update["devices"] = text_chain.devices
+            chains[name] = chain.model_copy(update=update)
+        tables[key] = table.model_copy(update={"chains": chains,
+                                               "compat": table.compat or (key in tx.tables and tx.tables[key].compat)})
+    host.nftables = js.model_copy(update={"tables": tables})
+
+
+def _firewalld(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """firewalld's state from its firewall-cmd answers and firewalld.conf (None when the bundle has none)."""
+    sources = ("firewalld_state", "firewalld_default_zone", "firewalld_log_denied", "firewalld_zones",
+               "firewalld_active_zones", "firewalld_conf")
+    if not any(s in parsed for s in sources):
+        return
+    fw = FirewalldState()
+    for source in sources:
+        result = parsed.get(source)
+        for item in result.items if result else []:
+            if isinstance(item, FirewalldSetting):
+                if item.key == "state":
+                    answer = item.value.strip().lower()  # else firewall-cmd's error (no D-Bus...): not known
+                    fw.running = True if answer == "running" else (False if answer == "not running" else None)
+                    fw.file = fw.file or item.src.file
+                elif item.key == "default_zone":
+                    fw.default_zone = item.value
+                elif item.key == "log_denied":
+                    fw.log_denied = item.value
+            elif isinstance(item, ConfSetting):
+                fw.conf[item.key] = item
+            elif isinstance(item, FirewalldZone):
+                have = fw.zones.get(item.name)
+                if have is None or (have.bindings_only and not item.bindings_only):
+                    fw.zones[item.name] = item
+                if item.default and fw.default_zone is None:
+                    fw.default_zone = item.name
+    backend = fw.conf.get("FirewallBackend")
+    fw.backend = backend.value if backend else None
+    if fw.file is None and backend is not None:
+        fw.file = backend.src.file
+    if fw.default_zone is None and "DefaultZone" in fw.conf:
+        fw.default_zone = fw.conf["DefaultZone"].value
+    host.firewalld = fw
+
+
+def _ufw(host: Host, parsed: dict[str, Parsed[Any]]) -> None:
+    """UFW's state from `ufw status` and /etc/default/ufw (None when the bundle has neither)."""
+    status, default = parsed.get("ufw_status"), parsed.get("ufw_default")
+    if status is None and default is None:
+        return
+    ufw = UfwState(file=status.file if status else None)
+    for item in status.items if status else []:
+        if isinstance(item, UfwRule):
+            ufw.rules.append(item)
+        elif isinstance(item, UfwSetting) and item.key == "status":
+            ufw.active = item.value.lower() == "active"
+        elif isinstance(item, UfwSetting) and item.key == "default":
+            for part in item.value.split(","):
+                policy, _, where = part.strip().partition(" ")
+                direction = where.strip("()")
+                if direction in ("incoming", "outgoing", "routed"):
+                    setattr(ufw, direction, policy)
+    for item in default.items if default else []:
+        if isinstance(item, ConfSetting):
+            ufw.conf[item.key] = item
+    for direction, key in (("incoming", "DEFAULT_INPUT_POLICY"), ("outgoing", "DEFAULT_OUTPUT_POLICY"),
+                           ("routed", "DEFAULT_FORWARD_POLICY")):
+        if getattr(ufw, direction) is None and key in ufw.conf:
+            setattr(ufw, direction, ufw.conf[key].value.lower())
+    host.ufw = ufw
+
+
 def build_host(bundle: Bundle) -> Host:
     """Parse every source of `bundle` and assemble the Host."""
     statuses: dict[str, SourceStatus] = {}
@@ -296,7 +430,7 @@ def build_host(bundle: Bundle) -> Host:
         _merge_interfaces(host, parsed["ip_link_stats"].items, counters_only=True)
 
     for source in ROUTE_PREFERENCE:
-        if source in parsed:
+        if source in parsed and statuses[source].understood:
             host.routes = [r for r in parsed[source].items if isinstance(r, Route)]
             host.routes_origin = source
             break
@@ -313,6 +447,9 @@ def build_host(bundle: Bundle) -> Host:
                 if isinstance(ruleset, Ruleset):
                     host.iptables[ruleset.variant] = ruleset
     _add_tables(host, parsed)
+    _nftables(host, parsed)
+    _firewalld(host, parsed)
+    _ufw(host, parsed)
     if "sysctl" in parsed:
         host.sysctls = {s.key: s for s in parsed["sysctl"].items}
     if "lsmod" in parsed:
@@ -323,5 +460,6 @@ def build_host(bundle: Bundle) -> Host:
         host.ethtool = list(parsed["ethtool"].items)
     if "ipset" in parsed:
         host.ipsets = {s.name: s for s in parsed["ipset"].items}
+    _vxlan_module(host, parsed)
     _flannel(host, parsed)
     return host

@@ -10,8 +10,6 @@ from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
 from netsnap.model import Route
 
-ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
-
 
 def _exit(r: Route) -> tuple[str | None, str | None]:
     return (r.dev, str(r.gateway) if r.gateway else None)
@@ -32,7 +30,8 @@ class DuplicateDefaultRoute(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.ROUTING,
-        requires_any=(ROUTE_SOURCES,),
+        main=True,
+        requires=("routes",),
         what=(
             "Lists the IPv4 default routes (`0.0.0.0/0`) of the main routing table. Two or more with the **same "
             "metric** through different interfaces or gateways are an error; defaults with different metrics are "
@@ -82,6 +81,7 @@ class DuplicateDefaultRoute(Rule):
             yield self.finding(
                 hosts=[host.name],
                 key=f"{host.name}-metric-{rs[0].metric}",
+                checks=ctx.graph.blocked_toward(host.name),  # what left by a default route and went nowhere
                 explanation=(
                     f"{host.name} has {len(rs)} default routes with the same metric {rs[0].metric} ({exits_txt}); "
                     f"the kernel sends all unmatched traffic through one of them, so networks behind the other exit "

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Interface, IPv4Network
 
-from netsnap.engine.cluster import connected_networks
+from netsnap.combine.overlay import connected_networks
 from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at, iface_sysctl
 from netsnap.model import Host, Route
 
-ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
 VIRTUAL_PREFIXES = ("flannel", "cni", "docker", "veth", "lo", "kube-ipvs", "cali", "virbr", "br-")
 
 
@@ -37,8 +36,8 @@ class DuplicateSubnetRoute(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.ROUTING,
-        requires=("ip_addr",),
-        requires_any=(ROUTE_SOURCES,),
+        main=True,
+        requires=("addresses", "routes"),
         what=(
             "Groups the main table's non-default IPv4 routes by destination prefix. Two routes for one prefix with "
             "the same metric through different interfaces are an error. It also looks for two physical interfaces "
@@ -90,6 +89,7 @@ class DuplicateSubnetRoute(Rule):
                     f"so traffic to {dst} alternates between a working and a broken path."
                 ),
                 evidence=[evidence(host, r) for r in rs],
+                checks=ctx.graph.blocked_toward(host.name, dst) if isinstance(dst, IPv4Network) else [],
                 remediation=[
                     f"# keep {dst} on {keep.dev}; remove it from the other interface(s):",
                     *[f"ip route del {dst} dev {r.dev}" + (f" metric {metric}" if metric else "") for r in rs[1:]],

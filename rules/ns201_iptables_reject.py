@@ -1,62 +1,55 @@
-"""NS201: a filter rule rejects or drops traffic the cluster needs (evaluated in order, through jumps)."""
+"""NS201: a host-firewall rule rejects or drops a flow the cluster needs (read from the reachability graph)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.chainwalk import WalkResult, ipv4_rulesets, rule_matches, walk
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
-from netsnap.engine.flows import Flow, needed_flows
+from netsnap.engine.findings import Confidence, Finding, Severity
+from netsnap.engine.firewall_fixes import (
+    IPTABLES_VIEWS,
+    VIEW_LABELS,
+    accept_commands,
+    allow_for,
+    manager_of,
+    persist_hint,
+)
 from netsnap.engine.meta import Category, RuleMeta
-from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
-from netsnap.model import Host, IptRule, Ruleset
+from netsnap.engine.rule import Rule, RuleContext
+from netsnap.graph.reachability import FlowResult
+from netsnap.trace.hooks import parse_check
+from netsnap.trace.nft import firewalld_zone
+from netsnap.trace.result import Step
 
-FIREWALL_SOURCES = ("iptables_save", "iptables_nft_save", "iptables_legacy_save", "iptables_list")
-IMPACT = {"overlay-in": 75, "overlay-out": 74, "pods-in": 65, "pods-out": 64}
+IMPACT = {"overlay-in": 76, "overlay": 75, "host-pods": 74, "pods": 65}
 
-
-def _accept_rule(flow: Flow, network: str | None) -> str:
-    p = flow.packet
-    if flow.kind == "overlay-in":
-        return f"-p udp -s {p.src} --dport {p.dport} -j ACCEPT"
-    if flow.kind == "overlay-out":
-        return f"-p udp -d {p.dst} --dport {p.dport} -j ACCEPT"
-    return f"-s {network} -j ACCEPT" if flow.kind == "pods-in" else f"-d {network} -j ACCEPT"
-
-
-def _later_accepts(host: Host, rs: Ruleset, res: WalkResult, flow: Flow) -> list[Evidence]:
-    """ACCEPT rules after the deciding rule, in the same chain, that would have let the flow through."""
-    if res.rule is None:
-        return []
-    chain = rs.chain("filter", res.rule.chain)
-    if chain is None:
-        return []
-    out = []
-    for r in chain.rules:
-        if r.position <= res.rule.position or r.target is None:
-            continue
-        accepting = r.target.name.upper() == "ACCEPT" or r.target.name.upper().startswith("FLANNEL")
-        if accepting and rule_matches(r, flow.packet, []):
-            out.append(evidence(host, r, f"{r.raw}   (never reached)"))
-    return out[:3]
+CONTENT = {
+    "rule": "On {host}, {what}{view} {verb} traffic the cluster needs: {flows}.{tail}",
+    "policy": "On {host}, the {chain} policy DROP{view} drops traffic the cluster needs: {flows}; no rule before "
+              "the policy accepts it.",
+    "tail-iptables": " flannel's own ACCEPT rules come after it, so they are never reached.",
+    "tail-firewalld": " firewalld's zone {zone} does not allow it: its rules come before anything flannel adds.",
+    "tail-other": "",
+}
 
 
 class IptablesReject(Rule):
     meta = RuleMeta(
         id="NS201",
         name="iptables-reject",
-        title="A firewall rule rejects or drops traffic the cluster needs",
+        title="A host-firewall rule rejects or drops traffic the cluster needs",
         cause="iptables-reject",
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FIREWALL,
-        requires_any=(FIREWALL_SOURCES,),
+        main=True,
+        requires=("firewall",),
+        applies="overlay",
         what=(
-            "Evaluates the host's filter table in order, the way the kernel does (rules in sequence, jumps into user "
-            "chains, RETURN, goto, first terminal verdict wins), for the flows the cluster needs: the overlay's UDP "
-            "port (the VXLAN device's real `dstport`) from and to every peer VTEP through INPUT and OUTPUT, and pod "
-            "network to pod network in both directions through FORWARD. It fires when a REJECT or DROP rule decides "
-            "one of them (or the INPUT/OUTPUT policy drops it; FORWARD's policy is NS202)."
+            "Reads the reachability graph: every flow the cluster needs (the overlay's UDP port between the VTEPs, "
+            "hosts to remote pods, pods to pods) is traced through every enforced firewall view of every host "
+            "(iptables legacy and nft-backed, native nftables and firewalld), in the kernel's order. It fires for "
+            "each rule that rejects or drops one of those flows, and for an INPUT or OUTPUT policy DROP that does "
+            "(FORWARD's policy is NS202). All blocking rules on a path are reported, not only the first."
         ),
         why=(
             "flannel *appends* its ACCEPT rules, so a REJECT earlier in the chain — RHEL's default "
@@ -65,83 +58,84 @@ class IptablesReject(Rule):
         ),
         example=(
             "```\n-A INPUT -j REJECT --reject-with icmp-host-prohibited\n"
-            "-A FORWARD -j REJECT --reject-with icmp-host-prohibited\n"
-            "-A FORWARD -s 172.18.0.0/16 -j ACCEPT     (never reached)\n```"
+            "-A FORWARD -j REJECT --reject-with icmp-host-prohibited\n```"
         ),
         fix=(
-            "Insert ACCEPT rules above the REJECT (`iptables -I INPUT 5 -p udp --dport 8472 -s 192.168.0.0/24 -j "
-            "ACCEPT`, `iptables -I FORWARD 1 -s 172.18.0.0/16 -j ACCEPT`, `iptables -I FORWARD 1 -d 172.18.0.0/16 -j "
-            "ACCEPT`) and persist them (`service iptables save` on RHEL 7, or your firewall's configuration), or "
-            "remove the REJECT rules."
+            "Insert ACCEPT rules above the REJECT (`iptables -I INPUT 5 -p udp -s 192.168.0.16 --dport 8472 -j "
+            "ACCEPT`, `iptables -I FORWARD 1 -s 172.18.0.0/16 -j ACCEPT`) and persist them, or remove the REJECT "
+            "rules. With firewalld: `firewall-cmd --permanent --zone=<zone> --add-port=8472/udp`, the pod network in "
+            "the trusted zone, then `firewall-cmd --reload`. With UFW: `ufw allow from <peer> to any port 8472 proto "
+            "udp` and `ufw route allow` for the pod network."
         ),
         references=(
-            "flannel.md C-9 (REJECT ahead of flannel's rules)",
-            "incidents.md incident A, cause 1",
-            "linux-packet-path.md (netfilter traversal)",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#firewalls",
+            "https://man7.org/linux/man-pages/man8/iptables.8.html",
+            "https://firewalld.org/documentation/man-pages/firewall-cmd.html",
         ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         host = ctx.the_host
-        rulesets = ipv4_rulesets(host)
-        network = ctx.cluster.of(host).network
-        flows = needed_flows(host, ctx.cluster)
-        grouped: dict[tuple[str, str, int | None, str], list[tuple[Flow, WalkResult]]] = {}
-        views: dict[str, Ruleset] = {}
-        for rs in rulesets:
-            views[rs.variant] = rs
-            for flow in flows:
-                res = walk(rs, flow.chain, flow.packet)
-                if res is None or not res.denied:
-                    continue
-                if res.rule is None and flow.chain == "FORWARD":
-                    continue  # NS202 owns the FORWARD policy
-                key = (rs.variant, flow.chain, res.rule.position if res.rule else None,
-                       res.rule.chain if res.rule else flow.chain)
-                grouped.setdefault(key, []).append((flow, res))
-        for (variant, chain, pos, rule_chain), items in grouped.items():
-            flow, res = items[0]
-            rs = views[variant]
-            view = "" if rs is rulesets[0] else f" (in the {variant} view: the kernel applies both)"
-            ev: list[Evidence] = []
-            if res.rule is not None:
-                decider: IptRule = res.rule
-                what = f"rule {decider.position} of {decider.chain} ({decider.target.text if decider.target else ''})"
-                for r in res.trail[:-1]:
-                    ev.append(evidence(host, r, f"{r.raw}   (jump)"))
-                ev.append(evidence(host, decider))
-                ev.extend(_later_accepts(host, rs, res, flow))
+        network = ctx.graph.facts(host).network
+        several = len(ctx.graph.engine.hosts[host.name].views) > 1
+        grouped: dict[str, list[tuple[FlowResult, Step]]] = {}
+        for flow, step in ctx.graph.blocked("|nf|"):
+            nf = parse_check(step.check)
+            if nf is None or nf.host != host.name:
+                continue
+            if nf.position is None and nf.chain == "FORWARD":
+                continue  # NS202 owns the FORWARD policy
+            grouped.setdefault(step.check, []).append((flow, step))
+        for check, items in grouped.items():
+            nf = parse_check(check)
+            assert nf is not None
+            flow, step = items[0]
+            labels = list(dict.fromkeys(f.flow.label for f, _ in items))
+            manager = manager_of(nf)
+            zone = firewalld_zone(nf.chain) if nf.view == "firewalld" else None
+            view = _view_text(manager, zone, several)
+            remediation: list[str] = []
+            for _, s in items:
+                forward = "FORWARD" in nf.chain or "FWD" in nf.chain or "forward" in nf.chain
+                allow = allow_for(s.packet, network, forward=forward)
+                remediation.extend(accept_commands(nf, allow, several, zone))
+            remediation = [*dict.fromkeys(remediation), persist_hint(manager)]
+            fields = {"host": host.name, "view": view, "flows": "; ".join(labels[:3]) + ("; …" if len(labels) > 3
+                                                                                          else ""),
+                      "chain": nf.chain}
+            if nf.position is None:
+                text = CONTENT["policy"].format(**fields)
             else:
-                pc = res.policy_chain
-                what = f"the {chain} policy {res.action}"
-                if pc is not None:
-                    ev.append(evidence_at(host, pc.src, f":{pc.name} {pc.policy}"))
-            insert_at = next((r.position for r in res.trail if r.chain == chain), None) if res.trail else None
-            if insert_at is None:
-                insert_at = 1
-            peers = list(dict.fromkeys(f.peer for f, _ in items))
-            labels = "; ".join(f.label for f, _ in items[:3]) + ("; …" if len(items) > 3 else "")
-            verb = "rejects" if res.action == "REJECT" else "drops"
-            cmd = "iptables" if not view else variant
-            remediation = [f"{cmd} -I {chain} {insert_at} {_accept_rule(f, str(network))}" for f, _ in items[:4]]
-            remediation = list(dict.fromkeys(remediation))
-            remediation.append("# persist: service iptables save   (RHEL 7; or add the rules to your firewall config)")
-            unsure = " (some earlier rules could not be evaluated: " + "; ".join(res.unknown[:2]) + ")"
-            peer_objs = [p for p in ctx.cluster.peers(host) if p.name in peers]
+                verb = "rejects" if "REJECT" in step.detail.upper() else "drops"
+                if nf.view in IPTABLES_VIEWS:
+                    what, tail = f"rule {nf.position} of {nf.chain}", CONTENT["tail-iptables"]
+                else:
+                    what = f"the rule with handle {nf.position} in {nf.table} chain {nf.chain}"
+                    tail = CONTENT["tail-firewalld"].format(zone=zone) if zone else CONTENT["tail-other"]
+                text = CONTENT["rule"].format(what=what, verb=verb, tail=tail, **fields)
+            doubtful = any(f.doubts for f, _ in items)
             yield self.finding(
                 hosts=[host.name],
-                key=f"{host.name}-{chain}-{rule_chain}-{pos if pos is not None else 'policy'}"
-                + ("" if not view else f"-{variant}"),
-                confidence=Confidence.HIGH if res.certain else Confidence.MEDIUM,
-                explanation=(
-                    f"On {host.name}, {what}{view} {verb} traffic the cluster needs: {labels}. flannel's own ACCEPT "
-                    f"rules are appended after it, so they are never reached." + ("" if res.certain else unsure)
-                ),
-                evidence=ev,
+                key=f"{host.name}-{nf.chain}-{nf.position if nf.position is not None else 'policy'}"
+                + (f"-{nf.view}" if several else ""),
+                confidence=Confidence.MEDIUM if doubtful else Confidence.HIGH,
+                explanation=text,
+                evidence=step.consulted,
                 remediation=remediation,
-                path=ctx.cluster.path(host, peer_objs) if peer_objs else ctx.cluster.path(host),
-                impact=IMPACT.get(flow.kind, 60),
+                path=ctx.graph.path(items[0][0]),
+                impact=max(IMPACT.get(f.flow.kind, 60) for f, _ in items),
+                checks=[check],
             )
+
+
+def _view_text(manager: str, zone: str | None, several: bool) -> str:
+    """` (firewalld zone public)`, ` (UFW)`, ` (in the iptables-legacy view: ...)`: which firewall blocks."""
+    label = VIEW_LABELS.get(manager, manager)
+    if manager == "firewalld":
+        return f" (firewalld{f' zone {zone}' if zone else ''})"
+    if manager in ("ufw", "nftables"):
+        return f" ({label})"
+    return f" (in the {manager} view: the kernel applies every view)" if several else ""
 
 
 rule = IptablesReject()

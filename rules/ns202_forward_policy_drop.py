@@ -1,17 +1,16 @@
-"""NS202: FORWARD policy DROP with nothing accepting the pod network."""
+"""NS202: the FORWARD policy DROP drops forwarded pod traffic (read from the reachability graph)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.chainwalk import ipv4_rulesets, walk
 from netsnap.engine.findings import Confidence, Finding, Severity
-from netsnap.engine.flows import needed_flows
+from netsnap.engine.firewall_fixes import accept_commands, allow_for, persist_hint
 from netsnap.engine.meta import Category, RuleMeta
-from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
-
-FIREWALL_SOURCES = ("iptables_save", "iptables_nft_save", "iptables_legacy_save", "iptables_list")
-FLANNEL_SOURCES = ("subnet_env", "net_conf", "ip_addr")  # ip_addr: the pod network read from flannel.1/routes
+from netsnap.engine.rule import Rule, RuleContext
+from netsnap.graph.reachability import FlowResult
+from netsnap.trace.hooks import parse_check
+from netsnap.trace.result import Step
 
 
 class ForwardPolicyDrop(Rule):
@@ -23,10 +22,13 @@ class ForwardPolicyDrop(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FIREWALL,
-        requires_any=(FIREWALL_SOURCES, FLANNEL_SOURCES),
+        main=True,
+        requires=("firewall",),
+        applies="overlay",
         what=(
-            "Walks the FORWARD chain in order for pod traffic between this node's lease and the other nodes' pods "
-            "(both directions). It fires when no rule decides the packet and the chain's policy DROP does."
+            "Reads the reachability graph: pod traffic between this node's pods and the other nodes' pods is traced "
+            "through the FORWARD chain of every enforced view. It fires when no rule decides such a packet and the "
+            "chain's policy DROP does."
         ),
         why=(
             "Docker ≥ 1.13 sets the FORWARD policy to DROP when it enables ip_forward. flannel < 0.9.1, or flannel "
@@ -42,55 +44,53 @@ class ForwardPolicyDrop(Rule):
             "`iptables -A FORWARD -d 10.244.0.0/16 -j ACCEPT`) and persist it, upgrade flannel (≥ 0.9.1 adds these), "
             "or set the policy back with `iptables -P FORWARD ACCEPT` if that fits your security policy."
         ),
-        references=("flannel.md C-10 (FORWARD policy DROP, Docker ≥ 1.13)", "moby PR #28257"),
+        references=(
+            "https://github.com/moby/moby/pull/28257",
+            "https://github.com/flannel-io/flannel/pull/872",
+            "https://man7.org/linux/man-pages/man8/iptables.8.html",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         host = ctx.the_host
-        facts = ctx.cluster.of(host)
-        rulesets = ipv4_rulesets(host)
-        if not rulesets or facts.network is None:
-            return
-        flows = [f for f in needed_flows(host, ctx.cluster) if f.chain == "FORWARD"]
-        for rs in rulesets:
-            dropped = []
-            for flow in flows:
-                res = walk(rs, "FORWARD", flow.packet)
-                if res is not None and res.rule is None and res.denied:
-                    dropped.append((flow, res))
-            if not dropped:
-                continue
-            primary = rs is rulesets[0]
-            view = "" if primary else f" in the {rs.variant} view (legacy and nft tables both apply)"
-            cmd = "iptables" if primary else rs.variant
-            flow, res = dropped[0]
-            pc = res.policy_chain
-            ev = [evidence_at(host, pc.src, f":FORWARD {pc.policy}")] if pc else []
-            ev.extend(evidence(host, r, f"{r.raw}   (matched, did not decide)") for r in res.trail[:5])
-            net = facts.network
+        facts = ctx.graph.facts(host)
+        net = facts.network
+        several = len(ctx.graph.engine.hosts[host.name].views) > 1
+        grouped: dict[str, list[tuple[FlowResult, Step]]] = {}
+        for flow, step in ctx.graph.blocked("|nf|"):
+            nf = parse_check(step.check)
+            if nf is not None and nf.host == host.name and nf.position is None and nf.chain == "FORWARD":
+                grouped.setdefault(step.check, []).append((flow, step))
+        for check, items in grouped.items():
+            nf = parse_check(check)
+            assert nf is not None
+            flow, step = items[0]
+            view = f" in the {nf.view} view (every view applies)" if several else ""
+            ev = list(step.consulted)
             if facts.network_inferred and "network" in facts.evidence:
                 ev.append(facts.evidence["network"])
-            peers = list(dict.fromkeys(f.peer for f, _ in dropped))
-            peer_objs = [p for p in ctx.cluster.peers(host) if p.name in peers]
+            remediation: list[str] = []
+            for _, s in items:
+                remediation.extend(accept_commands(nf, allow_for(s.packet, net, forward=True), several))
+            cmd = nf.view if several and nf.view != "iptables" else "iptables"
+            remediation = [*dict.fromkeys(remediation), persist_hint(nf.view),
+                           f"# or upgrade flannel (>= 0.9.1 adds them); or: {cmd} -P FORWARD ACCEPT"]
+            labels = list(dict.fromkeys(f.flow.label for f, _ in items))
             yield self.finding(
                 hosts=[host.name],
-                key=f"{host.name}-forward-policy" + ("" if primary else f"-{rs.variant}"),
-                confidence=Confidence.HIGH if res.certain else Confidence.MEDIUM,
+                key=f"{host.name}-forward-policy" + (f"-{nf.view}" if several else ""),
+                confidence=Confidence.MEDIUM if any(f.doubts for f, _ in items) else Confidence.HIGH,
                 explanation=(
-                    f"On {host.name} the FORWARD chain's policy is {res.action}{view} and no rule accepts the pod "
-                    f"network {net}: {'; '.join(f.label for f, _ in dropped[:2])} fall through to the policy and "
-                    f"are dropped."
+                    f"On {host.name} the FORWARD chain's policy is DROP{view} and no rule accepts the pod network "
+                    f"{net}: {'; '.join(labels[:2])} fall through to the policy and are dropped."
                     + (" (No subnet.env or net-conf.json: the pod network was read from flannel.1 and its routes.)"
                        if facts.network_inferred else "")
                 ),
                 evidence=ev,
-                remediation=[
-                    f"{cmd} -A FORWARD -s {net} -j ACCEPT",
-                    f"{cmd} -A FORWARD -d {net} -j ACCEPT",
-                    f"# persist the rules; or upgrade flannel (>= 0.9.1 adds them); or: {cmd} -P FORWARD ACCEPT",
-                ],
-                path=ctx.cluster.path(host, peer_objs) if peer_objs else ctx.cluster.path(host),
+                remediation=remediation,
+                path=ctx.graph.path(items[0][0]),
                 impact=66,
+                checks=[check],
             )
 
 

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from netsnap.engine.cluster import OverlayFacts, Peer
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.combine.overlay import OverlayFacts
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence_at
-from netsnap.model import Host, Snapshot
-from netsnap.secgroups.evaluate import evaluate, required_rule
-from netsnap.secgroups.model import Direction, SecurityGroupSet
-
-
-def _host_of_ip(snapshot: Snapshot) -> Callable[[str], str | None]:
-    def lookup(ip: str) -> str | None:
-        h = snapshot.host(ip)
-        return h.name if h else None
-
-    return lookup
+from netsnap.model import Host
+from netsnap.model.evidence import Evidence
+from netsnap.secgroups.model import SecurityGroupSet
+from netsnap.trace.result import PacketInfo
 
 
 def _counter_evidence(host: Host, facts: OverlayFacts) -> tuple[list[Evidence], bool]:
@@ -55,15 +48,19 @@ class VxlanPortBlocked(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.SECURITY_GROUP,
-        requires=("ip_link",),
+        main=True,
+        requires=("link_details",),
+        applies="overlay",
         scope="snapshot",
         what=(
-            "For every node and every peer VTEP, checks that the security groups attached to the node (exports "
-            "given with `--security-group HOST=FILE`) allow the overlay's UDP port — the real `dstport` of the VXLAN "
-            "device (8472 by default, not RFC 7348's 4789; 8285 for the udp backend) — ingress from the peer and "
-            "egress to it. Without an export it reports the check as unverified and prints the exact rule to look "
-            "for. The VXLAN device's counters are quoted: TX growing while RX stays at zero is the signature of "
-            "packets leaving and never arriving."
+            "Reads the reachability graph: every overlay packet the cluster needs crosses each node's cloud port, "
+            "where the security groups attached to the node (exports given with `--security-group HOST=FILE`) must "
+            "allow the overlay's UDP port — the real `dstport` of the VXLAN device (8472 by default, not RFC 7348's "
+            "4789; 8285 for the udp backend) — ingress from the peer and egress to it. It fires where a group drops "
+            "it. Without an export, on a host with cloud evidence (a cloud MAC prefix, a metadata route, a cloud DMI "
+            "vendor), it reports the check as unverified and prints the exact rule to look for; a host with no cloud "
+            "evidence has no security group. The VXLAN device's counters are quoted: TX growing while RX stays at "
+            "zero is the signature of packets leaving and never arriving."
         ),
         why=(
             "Cloud security groups sit outside the host: everything on the node looks right, yet the encapsulated "
@@ -80,89 +77,83 @@ class VxlanPortBlocked(Rule):
             "--remote-ip 192.168.0.0/24 <group>` and the same with `--egress`."
         ),
         references=(
-            "flannel.md C-5 (security group missing the backend's port)",
-            "incidents.md incident A, cause 3",
-            "security-groups.md (formats and evaluation)",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/backends.md#vxlan",
+            "https://docs.openstack.org/python-openstackclient/latest/cli/command-objects/security-group-rule.html",
+            "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html",
         ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         sgs = ctx.security_groups
-        lookup = _host_of_ip(ctx.snapshot)
         for host in ctx.hosts:
-            facts = ctx.cluster.of(host)
-            if facts.port is None or facts.vtep is None or facts.backend not in ("vxlan", "udp"):
+            facts = ctx.graph.facts(host)
+            if facts.port is None or facts.backend not in ("vxlan", "udp"):
                 continue
             port = facts.port
-            peers = [p for p in ctx.cluster.peers(host) if p.vtep is not None]
-            if not peers:
-                continue
             counters, silent = _counter_evidence(host, facts)
             port_ev = [facts.evidence["port"]] if "port" in facts.evidence else []
+            mine = f"{host.name}|sg|"
+            blocked = [(r, s) for r, s in ctx.graph.blocked(mine) if s.check.endswith(f"|udp|{port}")]
+            doubts = [(r, d) for r, d in ctx.graph.doubtful(mine) if d.check.endswith(f"|udp|{port}")]
             sets = sgs.for_host(host.name) if sgs is not None else None
-            if not sets:
-                yield self._unverified(ctx, host, peers, port, port_ev + counters, silent)
-                continue
-            blocked: list[tuple[Direction, Peer, str]] = []
-            unknown: list[tuple[Direction, Peer, str]] = []
-            directions: list[Direction] = ["ingress"]
-            if any(s.has_direction("egress") for s in sets):
-                directions.append("egress")
-            for direction in directions:
-                for p in peers:
-                    d = evaluate(sets, direction, "udp", port, str(p.vtep), groups=sgs, host_of_ip=lookup)
-                    if d.allowed is False:
-                        blocked.append((direction, p, d.reason))
-                    elif d.allowed is None:
-                        unknown.append((direction, p, d.reason))
-            files = sorted({s.file for s in sets})
             if blocked:
-                needs = [required_rule(dn, "udp", port, str(p.vtep)) for dn, p, _ in blocked]
-                ev = [Evidence(host=host.name, file=files[0], line=0, text=reason) for _, _, reason in blocked]
+                checks = list(dict.fromkeys(s.check for _, s in blocked))
+                needs = list(dict.fromkeys(_need(s.detail) for _, s in blocked))
+                files = sorted({s.file for s in sets or []}) or ["the security-group export"]
+                ev = [Evidence(host=host.name, file=files[0], text=d)
+                      for d in dict.fromkeys(s.detail for _, s in blocked)]
+                ev.extend(list(dict.fromkeys(e for _, s in blocked for e in s.consulted))[:4])
                 ev.extend(port_ev + counters)
-                peer_objs = list({id(p): p for _, p, _ in blocked}.values())
+                remotes = list(dict.fromkeys((s.check.split("|")[2], s.packet) for _, s in blocked))
                 yield self.finding(
-                    hosts=[host.name, *[p.name for p in peer_objs if p.host is not None]],
+                    hosts=[host.name, *dict.fromkeys(r.flow.dst_host if r.flow.src_host == host.name
+                                                     else r.flow.src_host for r, _ in blocked)],
                     key=f"{host.name}-sg-{port}",
                     explanation=(
                         f"The security group of {host.name} ({', '.join(files)}) does not allow the overlay's UDP "
                         f"{port}: {'; '.join(needs)} {'is' if len(needs) == 1 else 'are'} missing, so VXLAN packets "
-                        f"between {host.name} and its peers "
-                        f"are dropped outside the hosts." + _port_hint(sets, port)
+                        f"between {host.name} and its peers are dropped outside the hosts."
+                        + (_port_hint(sets, port) if sets else "")
                         + (" The device's counters agree: it sends but receives nothing." if silent else "")
                     ),
                     evidence=ev,
                     remediation=[
-                        *[
-                            f"openstack security group rule create --{dn} --protocol udp --dst-port {port} "
-                            f"--remote-ip {p.vtep}/32 <group of {host.name}>"
-                            for dn, p, _ in blocked
-                        ],
+                        *dict.fromkeys(
+                            f"openstack security group rule create --{direction} --protocol udp --dst-port {port} "
+                            f"--remote-ip {_remote(direction, pkt)}/32 <group of {host.name}>"
+                            for direction, pkt in remotes),
                         f"# or allow udp {port} from/to the whole node network in both directions",
                     ],
-                    path=ctx.cluster.path(host, peer_objs),
+                    path=ctx.graph.path(blocked[0][0]),
                     impact=80,
+                    checks=checks,
                 )
-            elif unknown:
-                dn, p, reason = unknown[0]
+            elif doubts and not sets:
+                yield self._unverified(host, port, port_ev + counters, silent,
+                                       list(dict.fromkeys(d.reason.split("has: ", 1)[-1] for _, d in doubts)),
+                                       ctx.graph.path(doubts[0][0]), [d.check for _, d in doubts])
+            elif doubts:
+                r, d = doubts[0]
+                files = sorted({s.file for s in sets or []})
                 yield self.finding(
                     hosts=[host.name],
                     key=f"{host.name}-sg-{port}-unknown",
                     severity=Severity.WARNING,
                     confidence=Confidence.LOW,
                     title="The overlay's UDP port could not be verified against the security group",
-                    explanation=f"Whether {host.name}'s security group allows UDP {port} is undecidable: {reason}.",
-                    evidence=[Evidence(host=host.name, file=files[0], text=reason), *port_ev, *counters],
-                    remediation=[f"# verify that this rule exists: {required_rule(dn, 'udp', port, str(p.vtep))}"],
-                    path=ctx.cluster.path(host, [p]),
+                    explanation=f"Whether {host.name}'s security group allows UDP {port} is undecidable: {d.reason}.",
+                    evidence=[Evidence(host=host.name, file=files[0] if files else "", text=d.reason), *port_ev,
+                              *counters],
+                    remediation=[f"# verify the group of {host.name} allows udp {port} between the nodes"],
+                    path=ctx.graph.path(r),
                     impact=30,
+                    checks=[d.check],
                 )
 
     def _unverified(
-        self, ctx: RuleContext, host: Host, peers: list[Peer], port: int, ev: list[Evidence], silent: bool
+        self, host: Host, port: int, ev: list[Evidence], silent: bool, needs: list[str], path: str,
+        checks: list[str],
     ) -> Finding:
-        needs = [required_rule("ingress", "udp", port, str(p.vtep)) for p in peers[:4]]
-        needs += [required_rule("egress", "udp", port, str(p.vtep)) for p in peers[:4]]
         return self.finding(
             hosts=[host.name],
             key=f"{host.name}-sg-{port}-unverified",
@@ -170,8 +161,9 @@ class VxlanPortBlocked(Rule):
             confidence=Confidence.MEDIUM if silent else Confidence.LOW,
             title=f"Unverified: security group must allow UDP {port} between the nodes",
             explanation=(
-                f"No security-group export was given for {host.name}, so netsnap cannot check that UDP {port} (the "
-                f"VXLAN device's dstport) is allowed between the nodes; check these rules in the cloud console."
+                f"No security-group export was given for {host.name}, whose interface is a cloud port, so netsnap "
+                f"cannot check that UDP {port} (the VXLAN device's dstport) is allowed between the nodes; check these "
+                f"rules in the cloud console."
                 + (
                     " The VXLAN device has sent packets but received none, which is what a blocked port looks like."
                     if silent
@@ -179,11 +171,23 @@ class VxlanPortBlocked(Rule):
                 )
             ),
             evidence=ev,
-            remediation=[f"# must exist: {n}" for n in needs]
+            remediation=[f"# must exist: {n}" for n in needs[:8]]
             + [f"# re-run with: --security-group {host.name}=<export of its security group>.json"],
-            path=ctx.cluster.path(host, peers),
+            path=path,
             impact=45 if silent else 10,
+            checks=checks,
         )
+
+
+def _need(detail: str) -> str:
+    """`needs ingress udp 8472 from 192.168.0.16` out of a security-group deny step's text."""
+    return detail.split("needs ", 1)[1] if "needs " in detail else detail
+
+
+def _remote(direction: str, pkt: PacketInfo | None) -> str:
+    if pkt is None:
+        return "<peer>"
+    return (pkt.src if direction == "ingress" else pkt.dst) or "<peer>"
 
 
 rule = VxlanPortBlocked()

@@ -7,13 +7,13 @@ import re
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Interface
 
-from netsnap.engine.cluster import Peer, connected_networks, owner_of
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.combine.overlay import Peer, connected_networks, owner_of
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
 from netsnap.model import Host, Interface
+from netsnap.model.evidence import Evidence
 
-ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
 _OPT_VARS = ("FLANNEL_OPTS", "FLANNEL_OPTIONS")
 _STRIP = re.compile(r"\s*--?(iface|public-ip)(=\S+|\s+\S+)")
 
@@ -72,8 +72,9 @@ class FlannelWrongIface(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires=("ip_addr",),
-        requires_any=(ROUTE_SOURCES,),
+        main=True,
+        requires=("addresses", "routes"),
+        applies="overlay",
         what=(
             "Takes the address flannel uses as its VTEP (the VXLAN device's `local`, or the journal's `Using … as "
             "external interface/endpoint` / `Using interface with name … and address …`), recomputes what flanneld "
@@ -105,6 +106,8 @@ class FlannelWrongIface(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        """One diagnosis per method: every node on one address, a secondary address or VIP, the wrong NIC, a
+        --public-ip the peers cannot reach."""
         host = ctx.the_host
         f = ctx.cluster.of(host)
         configured = host.flannel.files_config is not None or host.flannel.process_config is not None
@@ -125,85 +128,102 @@ class FlannelWrongIface(Rule):
             ev.append(f.evidence["vtep"])
         ev.extend(e for e in f.journal.evidence if e not in ev)
         peers = [p for p in ctx.cluster.peers(host) if p.vtep is not None]
-        # every node the same address
+        checks = _blocked_at(ctx, chosen)
         same = [p for p in peers if p.vtep == chosen and p.host is not None]
         if same:
-            yield self.finding(
-                hosts=[host.name, *[p.name for p in same]],
-                key=f"{host.name}-same-vtep-{chosen}",
-                explanation=(
-                    f"{host.name} and {', '.join(p.name for p in same)} all use {chosen} as their flannel address; "
-                    f"peers cannot tell them apart (typically a Vagrant/VirtualBox NAT NIC), so traffic meant for one "
-                    f"node goes to another or nowhere."
-                ),
-                evidence=ev + [e for p in same for e in p.evidence[:1]],
-                remediation=fix_lines(host, "<the NIC the nodes share, e.g. eth1>", None),
-                path=ctx.cluster.path(host, same),
-                impact=90,
-            )
+            yield self._same_vtep(ctx, host, chosen, same, ev, checks)
             return
         owner = owner_of(host, chosen)
-        nets = connected_networks(host)
         if owner is not None:
             yield from self._secondary(ctx, host, owner, chosen, ev)
-            unreachable: list[tuple[Peer, str, IPv4Interface]] = []
-            for p in peers:
-                assert p.vtep is not None
-                on_chosen = any(p.vtep in a.network for i, a in nets if i.name == owner.name)
-                if on_chosen:
-                    continue
-                other = next(((i.name, a) for i, a in nets if p.vtep in a.network and i.name != owner.name), None)
-                if other is not None:
-                    unreachable.append((p, other[0], other[1]))
-            if not unreachable or pinned(host):
-                return  # a deliberately pinned interface is not second-guessed: the odd peer gets the finding
-            _, want_iface, want_addr = unreachable[0]
-            recomputed, re_iface, reasoning = recompute(host)
-            default = next((r for r in host.routes_in("main") if r.is_default), None)
-            if default is not None:
-                text = default.raw or f"default via {default.gateway} dev {default.dev}"
-                ev.append(evidence_at(host, default.src, text))
-            for p, _, _ in unreachable[:3]:
-                ev.extend(p.evidence[:1])
-            note = ""
-            if recomputed is not None:
-                note = (
-                    f" Recomputed from the current configuration, flanneld would choose {recomputed}"
-                    f" ({re_iface})"
-                    + ("; the running daemon has not picked it up yet." if recomputed != chosen else ".")
-                )
-            # do the peers at least have a network of their own that holds the chosen address?
-            reached = all(
-                p.host is not None and any(chosen in a.network for _, a in connected_networks(p.host))
-                for p, _, _ in unreachable
-            )
-            consequence = (
-                f"they send VXLAN packets to an address on a network they do not share, so cross-node pod traffic "
-                f"to and from {host.name} fails."
-                if not reached
-                else f"the peers reach {chosen} only over {owner.name}'s network, so overlay traffic is asymmetric "
-                f"and breaks as soon as that network filters UDP {ctx.cluster.of(host).port or 8472} (security "
-                f"group, firewall) or is not routed between all nodes."
-            )
-            yield self.finding(
-                hosts=[host.name],
-                key=f"{host.name}-iface-{owner.name}",
-                severity=Severity.WARNING if reached else Severity.ERROR,
-                confidence=Confidence.MEDIUM if reached else Confidence.HIGH,
-                explanation=(
-                    f"flannel on {host.name} {uses} {chosen} on {owner.name}, but its peers "
-                    f"({', '.join(f'{p.name} {p.vtep}' for p, _, _ in unreachable[:3])}) are on {want_addr.network}, "
-                    f"which this host reaches through {want_iface}; " + consequence + note
-                ),
-                evidence=ev,
-                remediation=fix_lines(host, want_iface, want_addr),
-                path=ctx.cluster.path(host, [p for p, _, _ in unreachable]),
-                impact=70 if reached else 90,
-            )
-            if reasoning:
-                ctx.notes.extend(reasoning)
+            yield from self._wrong_iface(ctx, host, owner, chosen, peers, ev, uses, checks)
             return
-        # a --public-ip (or annotation) that is on no local interface: is it on a peer's network?
+        yield from self._public_ip(ctx, host, chosen, peers, ev, checks)
+
+    def _same_vtep(self, ctx: RuleContext, host: Host, chosen: IPv4Address, same: list[Peer], ev: list[Evidence],
+                   checks: list[str]) -> Finding:
+        """C-1: every node advertises the same address (a Vagrant/VirtualBox NAT NIC)."""
+        return self.finding(
+            hosts=[host.name, *[p.name for p in same]],
+            key=f"{host.name}-same-vtep-{chosen}",
+            explanation=(
+                f"{host.name} and {', '.join(p.name for p in same)} all use {chosen} as their flannel address; "
+                f"peers cannot tell them apart (typically a Vagrant/VirtualBox NAT NIC), so traffic meant for one "
+                f"node goes to another or nowhere."
+            ),
+            evidence=ev + [e for p in same for e in p.evidence[:1]],
+            remediation=fix_lines(host, "<the NIC the nodes share, e.g. eth1>", None),
+            path=ctx.cluster.path(host, same),
+            impact=90,
+            checks=checks,
+        )
+
+    def _wrong_iface(self, ctx: RuleContext, host: Host, owner: Interface, chosen: IPv4Address, peers: list[Peer],
+                     ev: list[Evidence], uses: str, checks: list[str]) -> Iterable[Finding]:
+        """C-2/C-3: flannel took the default-route NIC while the peers are on another network."""
+        nets = connected_networks(host)
+        unreachable: list[tuple[Peer, str, IPv4Interface]] = []
+        for p in peers:
+            assert p.vtep is not None
+            on_chosen = any(p.vtep in a.network for i, a in nets if i.name == owner.name)
+            if on_chosen:
+                continue
+            other = next(((i.name, a) for i, a in nets if p.vtep in a.network and i.name != owner.name), None)
+            if other is not None:
+                unreachable.append((p, other[0], other[1]))
+        if not unreachable or pinned(host):
+            return  # a deliberately pinned interface is not second-guessed: the odd peer gets the finding
+        _, want_iface, want_addr = unreachable[0]
+        recomputed, re_iface, reasoning = recompute(host)
+        ev = list(ev)
+        default = next((r for r in host.routes_in("main") if r.is_default), None)
+        if default is not None:
+            text = default.raw or f"default via {default.gateway} dev {default.dev}"
+            ev.append(evidence_at(host, default.src, text))
+        for p, _, _ in unreachable[:3]:
+            ev.extend(p.evidence[:1])
+        note = ""
+        if recomputed is not None:
+            note = (
+                f" Recomputed from the current configuration, flanneld would choose {recomputed}"
+                f" ({re_iface})"
+                + ("; the running daemon has not picked it up yet." if recomputed != chosen else ".")
+            )
+        # do the peers at least have a network of their own that holds the chosen address?
+        reached = all(
+            p.host is not None and any(chosen in a.network for _, a in connected_networks(p.host))
+            for p, _, _ in unreachable
+        )
+        consequence = (
+            f"they send VXLAN packets to an address on a network they do not share, so cross-node pod traffic "
+            f"to and from {host.name} fails."
+            if not reached
+            else f"the peers reach {chosen} only over {owner.name}'s network, so overlay traffic is asymmetric "
+            f"and breaks as soon as that network filters UDP {ctx.cluster.of(host).port or 8472} (security "
+            f"group, firewall) or is not routed between all nodes."
+        )
+        yield self.finding(
+            hosts=[host.name],
+            key=f"{host.name}-iface-{owner.name}",
+            severity=Severity.WARNING if reached else Severity.ERROR,
+            confidence=Confidence.MEDIUM if reached else Confidence.HIGH,
+            explanation=(
+                f"flannel on {host.name} {uses} {chosen} on {owner.name}, but its peers "
+                f"({', '.join(f'{p.name} {p.vtep}' for p, _, _ in unreachable[:3])}) are on {want_addr.network}, "
+                f"which this host reaches through {want_iface}; " + consequence + note
+            ),
+            evidence=ev,
+            remediation=fix_lines(host, want_iface, want_addr),
+            path=ctx.cluster.path(host, [p for p, _, _ in unreachable]),
+            impact=70 if reached else 90,
+            checks=checks,
+        )
+        if reasoning:
+            ctx.notes.extend(reasoning)
+
+    def _public_ip(self, ctx: RuleContext, host: Host, chosen: IPv4Address, peers: list[Peer], ev: list[Evidence],
+                   checks: list[str]) -> Iterable[Finding]:
+        """C-34: a --public-ip (or annotation) on no local interface and on none of the peers' networks."""
         peer_hosts = [p.host for p in peers if p.host is not None]
         if not peer_hosts:
             return
@@ -225,8 +245,8 @@ class FlannelWrongIface(Rule):
             remediation=fix_lines(host, "<the NIC the nodes share>", None),
             path=ctx.cluster.path(host, peers),
             impact=85,
+            checks=checks,
         )
-
 
     def _secondary(
         self, ctx: RuleContext, host: Host, owner: Interface, chosen: IPv4Address, ev: list[Evidence]
@@ -256,6 +276,14 @@ class FlannelWrongIface(Rule):
             path=ctx.cluster.path(host),
             impact=50,
         )
+
+
+def _blocked_at(ctx: RuleContext, vtep: IPv4Address) -> list[str]:
+    """The graph's blockers of overlay packets sent from or to this VTEP address (what the wrong choice does to
+    the required flows: no route to it, no ARP answer on the wrong NIC, ...)."""
+    addr = str(vtep)
+    return list(dict.fromkeys(s.check for _, s in ctx.graph.blocked()
+                              if s.packet is not None and addr in (s.packet.src, s.packet.dst)))
 
 
 rule = FlannelWrongIface()

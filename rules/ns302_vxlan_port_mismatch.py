@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext
+from netsnap.model.evidence import Evidence, quote
+from netsnap.model.host import Host
 
 
 class VxlanPortMismatch(Rule):
@@ -18,7 +20,9 @@ class VxlanPortMismatch(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.OVERLAY,
-        requires=("ip_link",),
+        main=True,
+        requires=("link_details",),
+        applies="overlay",
         scope="snapshot",
         min_hosts=2,
         what=(
@@ -61,6 +65,11 @@ class VxlanPortMismatch(Rule):
                 e = f.evidence.get("port") or f.evidence.get("vtep")
                 if e is not None:
                     ev.append(e)
+            origins = [(h, o) for h, f in odd if attr == "port" and (o := _port_origin(h, f.port)) is not None]
+            for h, _ in origins:
+                option = h.vxlan_module.port_option
+                if option is not None:
+                    ev.append(quote(h.name, option))
             summary = ", ".join(f"{h.name} {getattr(f, attr)}" for h, f in devs)
             yield self.finding(
                 hosts=[h.name for h, _ in devs],
@@ -74,12 +83,26 @@ class VxlanPortMismatch(Rule):
                 remediation=[
                     f'# net-conf.json / etcd config: "Backend": {{"Type": "vxlan", "VNI": '
                     f"{majority if attr == 'vni' else 1}, \"Port\": {majority if attr == 'port' else 8472}}}",
+                    *[f"# on {h.name}: {origin}" for h, origin in origins],
                     *[f"# on {h.name}: ip link delete {f.device.name if f.device else 'flannel.1'} && "
                       "systemctl restart flanneld" for h, f in odd],
                 ],
                 path=f"{' / '.join(h.name for h, _ in odd)} ↔ other nodes (overlay {word})",
                 impact=85,
+                # what the mismatch breaks on the graph: packets no VXLAN device of the receiver takes
+                checks=[s.check for _, s in ctx.graph.blocked("|decap|")],
             )
+
+
+def _port_origin(host: Host, port: int | None) -> str | None:
+    """Where `host`'s odd VXLAN port comes from, when its bundle says: a modprobe option of the vxlan module
+    (the port of a device created without `dstport`, as flannel does when `Backend.Port` is unset)."""
+    vm = host.vxlan_module
+    option = vm.port_option
+    if port is None or option is None or option.value != str(port):
+        return None
+    return (f"dstport {port} is the vxlan module's udp_port, set by {vm.port_origin()}: remove that option "
+            "(it applies when the module is loaded: reboot, or unload and reload vxlan)")
 
 
 rule = VxlanPortMismatch()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.cluster import OVERHEAD
+from netsnap.combine.overlay import OVERHEAD
 from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
@@ -19,7 +19,8 @@ class MtuMismatch(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.OVERLAY,
-        requires=("ip_link",),
+        requires=("link_details",),
+        applies="overlay",
         what=(
             "Compares the flannel device's MTU with its underlay interface's MTU minus the encapsulation overhead "
             "(50 bytes for VXLAN, 28 for the udp backend): larger is an error. Also compares `FLANNEL_MTU` in "

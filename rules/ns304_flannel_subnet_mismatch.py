@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Interface
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
+from netsnap.model.evidence import Evidence
 
 POD_BRIDGES = ("cni0", "docker0")
 
@@ -21,7 +22,8 @@ class FlannelSubnetMismatch(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires=("ip_addr", "subnet_env"),
+        requires=("addresses", "flannel_lease"),
+        applies="overlay",
         what=(
             "Reads FLANNEL_SUBNET from `/run/flannel/subnet.env` and checks that a pod bridge (cni0 or docker0) "
             "holds an address in it, that no pod bridge holds an address of another node's lease inside "

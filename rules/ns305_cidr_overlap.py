@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Network
 
-from netsnap.engine.cluster import connected_networks
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.combine.overlay import connected_networks
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
-
-ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
+from netsnap.model.evidence import Evidence
 
 
 class CidrOverlap(Rule):
@@ -22,8 +21,9 @@ class CidrOverlap(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires=("ip_addr",),
-        requires_any=(ROUTE_SOURCES, ("subnet_env", "net_conf")),
+        requires=("addresses", "routes"),
+        requires_any=(("flannel_lease", "flannel_config"),),
+        applies="overlay",
         what=(
             "Checks FLANNEL_NETWORK (net-conf `Network`) against every address and main-table route of the host "
             "that is not flannel's own (flannel.1, the pod bridge holding the lease, peer routes via flannel.1)."

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Network
 
-from netsnap.engine.cluster import Peer
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.combine.flows import pod_address
+from netsnap.combine.overlay import Peer
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
+from netsnap.graph.reachability import ReachabilityGraph
 from netsnap.model import Host
-
-ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
+from netsnap.model.evidence import Evidence
 
 
 def _norm_mac(mac: str | None) -> str:
@@ -27,8 +28,9 @@ class MissingPeerRoute(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.OVERLAY,
-        requires=("ip_neigh", "bridge_fdb"),
-        requires_any=(ROUTE_SOURCES,),
+        main=True,
+        requires=("neighbours", "fdb", "routes"),
+        applies="overlay",
         what=(
             "For every peer lease (from the other bundles, or from this node's journal), checks the three entries "
             "flannel's VXLAN backend programs: the route `P.0/24 via P.0 dev flannel.1 onlink`, the neighbour "
@@ -58,7 +60,7 @@ class MissingPeerRoute(Rule):
         for peer in ctx.cluster.peers(host):
             if peer.lease is None or (f.lease is not None and peer.lease == f.lease):
                 continue
-            problems, ev = self._check_peer(host, dev.name, peer)
+            problems, ev = self._check_peer(ctx.graph, host, dev.name, peer)
             if not problems:
                 continue
             yield self.finding(
@@ -78,28 +80,28 @@ class MissingPeerRoute(Rule):
                 ],
                 path=ctx.cluster.path(host, [peer]),
                 impact=70,
+                checks=ctx.graph.blocked_toward(host.name, peer.lease),
             )
 
-    def _check_peer(self, host: Host, devname: str, peer: Peer) -> tuple[list[str], list[Evidence]]:
+    def _check_peer(self, graph: ReachabilityGraph, host: Host, devname: str, peer: Peer
+                    ) -> tuple[list[str], list[Evidence]]:
         assert peer.lease is not None
         lease: IPv4Network = peer.lease
         problems: list[str] = []
         ev: list[Evidence] = list(peer.evidence[:1])
-        routes = [r for r in host.routes_in("main") if isinstance(r.dst, IPv4Network) and lease.subnet_of(r.dst)
-                  and not r.is_default]
-        exact = [r for r in routes if r.dst == lease]
-        via_dev = [r for r in routes if r.dev == devname]
-        if not via_dev:
-            if exact and peer.vtep is not None and any(r.gateway == peer.vtep for r in exact):
+        decision = graph.route(host, pod_address(lease))  # the kernel's choice: policy rules, every table
+        route = decision.route
+        if decision.kind != "unicast" or route is None or decision.dev != devname:
+            if route is not None and peer.vtep is not None and route.gateway == peer.vtep:
                 return [], []  # DirectRouting: via the peer's address on the underlay
-            problems.append(f"no route for {lease} via {devname}")
-            ev.extend(evidence(host, r) for r in routes[:2])
+            chosen = f" (the kernel takes: {decision.detail})" if decision.detail else ""
+            problems.append(f"no route for {lease} via {devname}{chosen}")
+            ev.extend(decision.consulted[:2])
             return problems, ev
-        route = min(via_dev, key=lambda r: -r.dst.prefixlen)
         ev.append(evidence(host, route))
-        if route.gateway is None:
+        if decision.gateway is None:
             return [], []  # L3-miss mode: neighbours and fdb entries are learnt on demand
-        gw = route.gateway
+        gw = decision.gateway
         neigh = next((n for n in host.neighbours if n.address == gw and n.dev == devname), None)
         if neigh is None or not neigh.lladdr:
             problems.append(f"no neighbour entry for {gw} on {devname}")

@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
 from netsnap.model import FlannelEvent
+from netsnap.model.evidence import Evidence
 
 KINDS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("tls", re.compile(r"x509|tls:|certificate", re.I), "check --etcd-cafile/--etcd-certfile/--etcd-keyfile and SANs"),
@@ -58,7 +59,8 @@ class FlannelError(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires_any=(("flannel_journal", "flannel_pod_logs"),),
+        requires_any=(("flannel_log",),),
+        applies="overlay",
         what=(
             "Collects flanneld's error and fatal lines from the journal (or kube-flannel pod logs) and summarises "
             "them by kind — lease, etcd unreachable, TLS, network config missing, incompatible addresses, no valid "

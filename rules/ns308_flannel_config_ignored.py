@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence_at
 from netsnap.flannel.effective import config_drift
 from netsnap.model import FlannelConfig, Provenance
+from netsnap.model.evidence import Evidence
 
-CONFIG_SOURCES = (
-    "flannel_unit", "flannel_env_default", "flannel_env_sysconfig", "flannel_cmdline", "options_env",
-)
 _WHERE = re.compile(r"\(([\w./-]+):(\d+)\)")
 _SERIOUS = re.compile(r"ignores|ONE argument|fails to start|several flags|Key not found|prefix", re.I)
 
@@ -27,7 +25,8 @@ class FlannelConfigIgnored(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires_any=(CONFIG_SOURCES,),
+        requires_any=(("flannel_config",),),
+        applies="overlay",
         what=(
             "Recomputes flanneld's effective flags the way systemd and Go's flag package do (env files, the unit's "
             "`$VAR`/`${VAR}` expansion, the RPM wrapper, `FLANNELD_*` variables, the running command line) and "

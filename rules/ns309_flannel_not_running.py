@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
 from netsnap.model import SourceState
+from netsnap.model.evidence import Evidence
 
 CONFIG_SOURCES = ("flannel_unit", "flannel_env_default", "flannel_env_sysconfig", "net_conf", "flannel_cmdline")
 
@@ -21,8 +22,9 @@ class FlannelNotRunning(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.MEDIUM,
         category=Category.FLANNEL,
-        requires=("ip_link",),
-        requires_any=(CONFIG_SOURCES,),
+        requires=("link_details",),
+        requires_any=(("flannel_config",),),
+        applies="overlay",
         since="0.1.0",
         what=(
             "On a host whose bundle holds flannel configuration (unit, env file, net-conf.json or a command line), "

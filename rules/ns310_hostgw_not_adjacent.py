@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from netsnap.engine.cluster import connected_networks
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.combine.overlay import connected_networks
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
+from netsnap.model.evidence import Evidence
 
 _BACKEND = re.compile(r"Backend type: (\S+)")
 
@@ -22,8 +23,9 @@ class HostGwNotAdjacent(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.FLANNEL,
-        requires=("ip_addr",),
-        requires_any=(("net_conf", "flannel_journal", "ip_link"),),  # the backend: net-conf, the journal, a device
+        requires=("addresses",),
+        requires_any=(("flannel_config", "flannel_log", "link_details"),),
+        applies="overlay",
         what=(
             "When net-conf's `Backend.Type` is `host-gw`, checks that every peer's public IP (from the other "
             "bundles or this node's `Subnet added: … via …` journal lines) lies in a network directly connected to "

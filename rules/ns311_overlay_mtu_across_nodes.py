@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.cluster import OVERHEAD, OverlayFacts
+from netsnap.combine.overlay import OVERHEAD, OverlayFacts
 from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence
@@ -26,7 +26,8 @@ class OverlayMtuAcrossNodes(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.MEDIUM,
         category=Category.OVERLAY,
-        requires=("ip_link",),
+        requires=("link_details",),
+        applies="overlay",
         scope="snapshot",
         min_hosts=2,
         what=(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, iface_sysctl
+from netsnap.model.evidence import Evidence
 
 
 class IpForwardDisabled(Rule):
@@ -18,7 +19,7 @@ class IpForwardDisabled(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.KERNEL,
-        requires=("sysctl",),
+        requires=("sysctls",),
         what=(
             "On a node with flannel (or a pod bridge), checks `net.ipv4.ip_forward` and the `forwarding` setting of "
             "the flannel device and the pod bridge."
@@ -54,6 +55,7 @@ class IpForwardDisabled(Rule):
         yield self.finding(
             hosts=[host.name],
             key=f"{host.name}-forwarding",
+            checks=[s.check for _, s in ctx.graph.blocked(f"{host.name}|ip_forward")],
             explanation=(
                 f"IPv4 forwarding is off on {host.name} ({', '.join(e.text for e in off)}): packets between the "
                 f"overlay and the pod bridge are not forwarded, so pods on this node are unreachable from other nodes."

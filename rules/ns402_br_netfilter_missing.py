@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
+from netsnap.model.evidence import Evidence
 
 KEY = "net.bridge.bridge-nf-call-iptables"
 
@@ -20,7 +21,7 @@ class BrNetfilterMissing(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.KERNEL,
-        requires=("sysctl",),
+        requires=("sysctls",),
         what=(
             "When pods sit on a Linux bridge (cni0/docker0 holding this node's lease), checks that the br_netfilter "
             f"module is loaded and `{KEY} = 1` (a missing key means the module is not loaded; `lsmod` is quoted "

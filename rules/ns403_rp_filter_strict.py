@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from netsnap.engine.cluster import connected_networks, lookup_route
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
-from netsnap.engine.rule import Rule, RuleContext, evidence, iface_sysctl
-from netsnap.model import Host
-
-ROUTE_SOURCES = ("ip_route", "route_n", "proc_net_route")
-VIRTUAL = ("flannel", "cni", "docker", "veth", "lo", "cali", "kube-ipvs", "virbr")
-
-
-def effective_rp_filter(host: Host, iface: str) -> tuple[int, list[Evidence]]:
-    """The kernel uses max(conf.all.rp_filter, conf.<iface>.rp_filter)."""
-    best, ev = 0, []
-    for s in (host.sysctls.get("net.ipv4.conf.all.rp_filter"), iface_sysctl(host, iface, "rp_filter")):
-        if s is not None and s.value.strip().isdigit():
-            best = max(best, int(s.value.strip()))
-            ev.append(evidence(host, s))
-    return best, ev
+from netsnap.engine.rule import Rule, RuleContext
+from netsnap.graph.reachability import FlowResult
+from netsnap.trace.result import Step
 
 
 class RpFilterStrict(Rule):
@@ -33,12 +20,13 @@ class RpFilterStrict(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.MEDIUM,
         category=Category.KERNEL,
-        requires=("sysctl", "ip_addr"),
-        requires_any=(ROUTE_SOURCES,),
+        requires=("sysctls", "addresses", "routes"),
         what=(
-            "On a host with more than one physical NIC, takes the interface the overlay's packets arrive on (the "
-            "one owning the VTEP address) and the route back to each peer VTEP. When the route back leaves by "
-            "another interface and rp_filter is strict (max(all, iface) = 1) on the arrival interface, it fires."
+            "Reads the reachability graph: every flow the cluster needs is traced with the kernel's reverse-path "
+            "check on each arrival (max(all, iface) rp_filter; strict = 1 needs the best route back to the source "
+            "to leave by the arrival interface, loose = 2 any route back). It fires where that check drops a "
+            "required flow — typically overlay packets arriving on one NIC of a multi-homed host whose route back "
+            "to the peer leaves by another."
         ),
         why=(
             "Strict reverse-path filtering drops a packet whose source is not routed back through the interface it "
@@ -52,48 +40,41 @@ class RpFilterStrict(Rule):
             "net.ipv4.conf.eth1.rp_filter=2`, persisted in /etc/sysctl.d/), or add a route to the peers' network via "
             "the arrival interface."
         ),
-        references=("flannel.md C-25 (strict rp_filter)", "linux-packet-path.md (rp_filter)"),
+        references=(
+            "https://docs.kernel.org/networking/ip-sysctl.html#rp-filter",
+            "https://github.com/flannel-io/flannel/issues/2388",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         host = ctx.the_host
-        f = ctx.cluster.of(host)
-        nics = {i.name for i, _ in connected_networks(host) if not i.name.startswith(VIRTUAL) and not i.master}
-        if len(nics) < 2 or f.vtep is None or f.vtep_iface is None:
-            return
-        arrival = f.vtep_iface
-        asym = []
-        for p in ctx.cluster.peers(host):
-            if p.vtep is None:
-                continue
-            back = lookup_route(host, p.vtep)
-            if back is not None and back.dev and back.dev != arrival:
-                asym.append((p, back))
-        if not asym:
-            return
-        level, ev = effective_rp_filter(host, arrival)
-        if level != 1:
-            return
-        ev.extend(evidence(host, r) for _, r in asym[:3])
-        peers = [p for p, _ in asym]
-        yield self.finding(
-            hosts=[host.name],
-            key=f"{host.name}-{arrival}",
-            explanation=(
-                f"Overlay packets from {', '.join(f'{p.name} ({p.vtep})' for p in peers[:3])} arrive on {arrival} "
-                f"of {host.name}, but the route back leaves by {asym[0][1].dev}; with strict rp_filter on {arrival} "
-                f"the kernel drops them as spoofed."
-            ),
-            evidence=ev,
-            remediation=[
-                f"sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.{arrival}.rp_filter=2",
-                f"printf 'net.ipv4.conf.all.rp_filter = 2\\nnet.ipv4.conf.{arrival}.rp_filter = 2\\n' "
-                "> /etc/sysctl.d/90-rp-filter.conf",
-                f"# or route the peers' network via {arrival}",
-            ],
-            path=ctx.cluster.path(host, peers),
-            impact=72,
-        )
+        grouped: dict[str, list[tuple[FlowResult, Step]]] = {}
+        for flow, step in ctx.graph.blocked("|rp_filter|"):
+            if step.host == host.name:
+                grouped.setdefault(step.check, []).append((flow, step))
+        for check, items in grouped.items():
+            arrival = check.rsplit("|", 1)[1]
+            flow, step = items[0]
+            sources = list(dict.fromkeys(s.packet.src for _, s in items if s.packet and s.packet.src))
+            labels = list(dict.fromkeys(f.flow.label for f, _ in items))
+            yield self.finding(
+                hosts=[host.name],
+                key=f"{host.name}-{arrival}",
+                explanation=(
+                    f"Packets from {', '.join(sources[:3]) or 'the peers'} arrive on {arrival} of {host.name} and "
+                    f"are dropped by reverse-path filtering: {step.detail}. This breaks {'; '.join(labels[:3])}."
+                ),
+                evidence=step.consulted,
+                remediation=[
+                    f"sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.{arrival}.rp_filter=2",
+                    f"printf 'net.ipv4.conf.all.rp_filter = 2\\nnet.ipv4.conf.{arrival}.rp_filter = 2\\n' "
+                    "> /etc/sysctl.d/90-rp-filter.conf",
+                    f"# or route the peers' network via {arrival}",
+                ],
+                path=ctx.graph.path(items[0][0]),
+                impact=72,
+                checks=[check],
+            )
 
 
 rule = RpFilterStrict()

@@ -22,7 +22,8 @@ class VxlanChecksumOffload(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.KERNEL,
-        requires=("dmesg", "ethtool"),
+        requires=("kernel_log", "offloads"),
+        applies="overlay",
         what=(
             "Looks for the two halves of the signature together: `UDP: bad checksum ... to <ip>:<dstport>` in dmesg "
             f"on the overlay's port, and `{FEATURE}: on` for the flannel device in `ethtool -k`."

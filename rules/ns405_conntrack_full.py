@@ -21,7 +21,7 @@ class ConntrackFull(Rule):
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
         category=Category.KERNEL,
-        requires_any=(("dmesg", "sysctl"),),
+        requires_any=(("kernel_log", "sysctls"),),
         what=(
             "Counts `nf_conntrack: table full, dropping packet` lines in dmesg (an error, with first and last time), "
             f"and compares `{COUNT}` with `{MAX}` (a warning at {int(NEAR * 100)}% or more)."

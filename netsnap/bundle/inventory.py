@@ -2,7 +2,8 @@
 
 Every registry source appears once, in registry order, with its state; sources that are neither in
 `Bundle.files` nor in `Bundle.missing` are "not collected". Sosreport-only sources and ids the
-registry does not know (from a newer collector's manifest) follow at the end, only when present.
+registry does not know (from a newer collector's manifest) follow at the end, only when present. A
+sosreport's other network namespaces (never part of the host's state) are listed with their files.
 """
 
 from __future__ import annotations
@@ -48,5 +49,6 @@ def inventory(bundle: Bundle) -> dict[str, Any]:
         "found": sum(1 for r in rows if r["state"] in usable),
         "missing": sum(1 for r in rows if r["state"] not in usable),
         "sources": rows,
+        "namespaces": [{"name": name, "files": list(files)} for name, files in sorted(bundle.namespaces.items())],
         "problems": list(bundle.problems),
     }

@@ -25,6 +25,10 @@ class SourceFile:
     `line_map` is set when `text` is a filtered extract of `file` (a sosreport's full journal cut down
     to flannel's lines): line i of `text` (1-based) is line `line_map[i - 1]` of `file`. It is None
     when `text` is the whole file, line for line; `file_line()` maps either way.
+
+    `parts` is set when `text` joins several members (a sosreport's `ethtool_-k_DEV` file of each
+    device, its modprobe.d files): `(member, lines)` in order, each member's text ending with a newline.
+    `file` then names the pattern; `locate()` gives the member and its line for a line of `text`.
     """
 
     source: str
@@ -39,6 +43,18 @@ class SourceFile:
     replaced_bytes: int = 0
     notes: list[str] = field(default_factory=list)
     line_map: list[int] | None = None
+    parts: list[tuple[str, int]] | None = None
+
+    def locate(self, line: int) -> tuple[str, int]:
+        """The member and its line that line `line` of `text` came from (line 0 stays 0, the whole file)."""
+        if self.parts is None or line <= 0:
+            return self.file, self.file_line(line)
+        offset = 0
+        for member, count in self.parts:
+            if line <= offset + count:
+                return member, line - offset
+            offset += count
+        return self.file, 0
 
     def file_line(self, line: int) -> int:
         """The line of `file` that line `line` of `text` came from (0, the whole file, stays 0)."""
@@ -54,7 +70,8 @@ class Bundle:
     `missing` records sources known to be absent and why (from the manifest: command missing, timed
     out...); sources in neither `files` nor `missing` were not collected. `members` keeps every
     readable text member (for the report's raw-file appendix); `problems` lists skipped or refused
-    members ("skipped ../etc/passwd: path traversal").
+    members ("skipped ../etc/passwd: path traversal"). `namespaces` lists, for a sosreport, the other
+    network namespaces sos ran commands in (name -> their files): never part of the host's state.
     """
 
     path: str
@@ -69,3 +86,4 @@ class Bundle:
     members: dict[str, str] = field(default_factory=dict)
     manifest: dict[str, object] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    namespaces: dict[str, list[str]] = field(default_factory=dict)

@@ -17,11 +17,12 @@ from rich.console import Console
 from netsnap.cli.common import InputError, current_limits, memory_message, one_line, read_snapshot
 from netsnap.diff.model import DiffResult
 from netsnap.engine.findings import AnalysisResult, Severity
+from netsnap.engine.select import tokens as split_tokens
 from netsnap.model import Snapshot
 from netsnap.report.html import render_html
 from netsnap.report.json_output import render_json
 from netsnap.report.text import render_text
-from netsnap.report.view import exit_code, filter_result, split_tokens
+from netsnap.report.view import exit_code, filter_result
 from netsnap.secgroups.model import SecurityGroups
 
 
@@ -66,10 +67,11 @@ def analyse(snapshot: Snapshot, security_groups: SecurityGroups | None, rules_di
     """Run the rules (netsnap.engine.run); a broken extra rule file becomes an InputError."""
     from netsnap.engine.discovery import RuleLoadError
     from netsnap.engine.run import run_rules
+    from netsnap.engine.select import SelectorError
 
     try:
         return run_rules(snapshot, security_groups=security_groups, rules_dirs=rules_dirs, only=only, skip=skip)
-    except RuleLoadError as exc:
+    except (RuleLoadError, SelectorError) as exc:
         raise InputError(str(exc).splitlines()[0]) from None
 
 
@@ -96,10 +98,8 @@ def compare_with_baseline(paths: list[str], snapshot: Snapshot, result: Analysis
 
     good = read_snapshot(paths)
     good_result = analyse(good, None, [], [], [])
-    from netsnap.trace.result import TraceResult
 
-    traces = [TraceResult.model_validate(t) for t in result.traces]
-    return diff_snapshots(good.hosts, snapshot.hosts, good_result.findings, result.findings, traces)
+    return diff_snapshots(good.hosts, snapshot.hosts, good_result.findings, result.findings, result.flows)
 
 
 def _print_comparison(diff: DiffResult, console: Console) -> None:
@@ -157,11 +157,17 @@ def analyze(
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
     ] = FailOn.WARNING,
     only: Annotated[
-        list[str] | None, typer.Option("--only", metavar="ID|CAUSE", help="Rule IDs or causes to keep (commas ok).")
+        list[str] | None, typer.Option("--only", metavar="RULE", help="Rules to run: IDs, names, causes or "
+                                       "categories (commas ok).")
     ] = None,
     skip: Annotated[
-        list[str] | None, typer.Option("--skip", metavar="ID|CAUSE", help="Rule IDs or causes to drop (commas ok).")
+        list[str] | None, typer.Option("--skip", metavar="RULE", help="Rules not to run: IDs, names, causes or "
+                                       "categories (commas ok).")
     ] = None,
+    no_security_groups: Annotated[
+        bool, typer.Option("--no-security-groups", help="The hosts have no cloud security groups (bare metal, "
+                           "VMware, libvirt): nothing is checked there.")
+    ] = False,
     min_severity: Annotated[
         MinSeverity | None, typer.Option("--min-severity", help="Hide findings below this severity.")
     ] = None,
@@ -178,7 +184,9 @@ def analyze(
 ) -> None:
     """Find why traffic between the hosts breaks: ranked causes with evidence, why and fix.
 
-    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unreadable input.
+    Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it, a required path blocked with no
+    named cause, or a main check that could not run (never an all-clear then); 2 usage error or unreadable
+    input.
     """
     if fmt is None:
         suffix = output.suffix.lower() if output else ""
@@ -193,6 +201,9 @@ def analyze(
             raws: dict[str, dict[str, str]] = {}
             snapshot = read_snapshot(bundles, raws if fmt is Format.HTML else None)
             groups = attach_security_groups(snapshot, specs)
+            if no_security_groups:
+                groups = groups.model_copy(update={"default": "open"}) if groups is not None else \
+                    SecurityGroups(default="open")
         with err.status("running rules"):
             result = analyse(snapshot, groups, list(rules_dir or []), only_t, skip_t)
         diff = None
@@ -205,8 +216,7 @@ def analyze(
         if debug:
             raise
         raise _internal(exc) from None
-    result = filter_result(result, only=only_t, skip=skip_t,
-                           min_severity=Severity(min_severity.value) if min_severity else None)
+    result = filter_result(result, min_severity=Severity(min_severity.value) if min_severity else None)
     try:
         if fmt is Format.TEXT and output is None:
             console = Console()

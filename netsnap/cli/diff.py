@@ -12,9 +12,8 @@ from rich.console import Console
 from netsnap.cli.common import fail, load_snapshot_or_exit
 from netsnap.diff.compare import diff_snapshots
 from netsnap.diff.model import DiffResult
-from netsnap.engine.findings import Finding
+from netsnap.engine.findings import Finding, FlowVerdict
 from netsnap.model.host import Snapshot
-from netsnap.trace.result import TraceResult
 
 
 class DiffFormat(StrEnum):
@@ -23,11 +22,11 @@ class DiffFormat(StrEnum):
     HTML = "html"
 
 
-def _analyse(snapshot: Snapshot) -> tuple[list[Finding], list[TraceResult]]:
+def _analyse(snapshot: Snapshot) -> tuple[list[Finding], list[FlowVerdict]]:
     from netsnap.engine.run import run_rules
 
     result = run_rules(snapshot)
-    return list(result.findings), [TraceResult.model_validate(t) for t in result.traces]
+    return list(result.findings), list(result.flows)
 
 
 def _text(result: DiffResult) -> None:
@@ -36,7 +35,8 @@ def _text(result: DiffResult) -> None:
     if not result.differences:
         console.print(f"No meaningful difference: {pairs}.", markup=False)
         return
-    console.print(f"{len(result.differences)} differences, most telling first: {pairs}", markup=False)
+    console.print(f"{len(result.differences)} differences, most telling first ({result.without_effect} with no "
+                  f"effect on reachability, listed last): {pairs}", markup=False)
     for n, d in enumerate(result.differences, start=1):
         console.print(f"{n:>3}. [{d.kind}] {d.key}", markup=False, style="bold" if d.explains else None)
         console.print(f"       good: {d.good if d.good is not None else '(absent)'}", markup=False)
@@ -69,8 +69,8 @@ def register(app: typer.Typer) -> None:
         good_snap = load_snapshot_or_exit(good_paths)
         bad_snap = load_snapshot_or_exit(bad_paths)
         good_findings, _ = ([], []) if no_rules else _analyse(good_snap)
-        bad_findings, bad_traces = ([], []) if no_rules else _analyse(bad_snap)
-        result = diff_snapshots(good_snap.hosts, bad_snap.hosts, good_findings, bad_findings, bad_traces)
+        bad_findings, bad_flows = ([], []) if no_rules else _analyse(bad_snap)
+        result = diff_snapshots(good_snap.hosts, bad_snap.hosts, good_findings, bad_findings, bad_flows)
         if fmt is DiffFormat.TEXT and output is None:
             _text(result)
         else:

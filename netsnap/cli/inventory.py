@@ -40,8 +40,9 @@ def _text(console: Console, inv: dict[str, Any]) -> None:
     console.print(f"  {inv['found']} sources found, {inv['missing']} missing", markup=False)
     usable = ("ok", "truncated")
     found = [r for r in inv["sources"] if r["state"] in usable]
-    absent = [r for r in inv["sources"] if r["state"] not in usable and r["state"] != "not collected"]
-    never = [r["id"] for r in inv["sources"] if r["state"] == "not collected"]
+    # "not collected" with a reason (sos skipped the command) is shown with it; plain absence is only named
+    absent = [r for r in inv["sources"] if r["state"] not in usable and (r["state"] != "not collected" or r["notes"])]
+    never = [r["id"] for r in inv["sources"] if r["state"] == "not collected" and not r["notes"]]
     if found:
         table = _table("found", ("source", "state", "file", "size", "notes"))
         for row in found:
@@ -57,6 +58,9 @@ def _text(console: Console, inv: dict[str, Any]) -> None:
         console.print(table)
     if never:
         console.print("  not collected: " + ", ".join(never), markup=False)
+    for ns in inv["namespaces"]:
+        console.print(f"  other network namespace {ns['name']} (kept apart, not analysed): {len(ns['files'])} files",
+                      markup=False)
     problems: list[str] = inv["problems"]
     if problems:
         console.print("  problems:", markup=False)

@@ -1,4 +1,11 @@
-"""Compare the facts of a good and a bad host, and rank the differences by what they explain."""
+"""Compare the facts of a good and a bad host, and rank the differences by their effect on the
+reachability graph.
+
+A difference *explains* a finding only when the graph ties both to a blocked required flow: the
+difference's bad-side line is consulted by the step that blocked the flow, or the difference quotes a
+line the finding quotes and the finding names that flow's blocking step. A difference that touches no
+blocked flow has "no effect on reachability": it is listed after those that do and counted apart (two
+healthy hosts of one role that differ in harmless ACCEPT rules explain nothing)."""
 
 from __future__ import annotations
 
@@ -8,32 +15,10 @@ from collections.abc import Iterable, Sequence
 
 from netsnap.diff.facts import host_facts
 from netsnap.diff.model import Difference, DiffResult, Fact, FactKind
-from netsnap.engine.findings import Finding
+from netsnap.engine.findings import Finding, FlowVerdict
+from netsnap.model.evidence import Evidence
 from netsnap.model.host import Host
-from netsnap.trace.result import TraceResult
 
-# Which causes a kind of difference can plausibly explain (used when evidence lines do not overlap).
-EXPLAINS: dict[FactKind, tuple[str, ...]] = {
-    "default-route": ("duplicate-default-route", "flannel-wrong-iface"),
-    "network": ("flannel-wrong-iface", "duplicate-subnet-route", "cidr-overlap"),
-    "route": ("duplicate-subnet-route", "missing-peer-route", "cidr-overlap"),
-    "policy-rule": ("rp-filter-strict",),
-    "iptables-policy": ("forward-policy-drop",),
-    "iptables-rules": ("iptables-reject", "forward-policy-drop", "vxlan-port-blocked"),
-    "mtu": ("mtu-mismatch",),
-    "vxlan": ("vxlan-port-mismatch", "flannel-wrong-iface"),
-    "flannel-option": ("flannel-wrong-iface", "flannel-config-ignored"),
-    "flannel-iface": ("flannel-wrong-iface",),
-    "sysctl": (),
-    "link-state": (),
-    "finding": (),
-}
-SYSCTL_CAUSES = {
-    "ip_forward": "ip-forward-disabled",
-    "rp_filter": "rp-filter-strict",
-    "bridge-nf-call": "br-netfilter-missing",
-    "conntrack": "conntrack-full",
-}
 KIND_WEIGHT: dict[FactKind, int] = {
     "default-route": 60, "network": 55, "iptables-rules": 50, "iptables-policy": 50, "flannel-iface": 50,
     "vxlan": 45, "route": 40, "flannel-option": 35, "sysctl": 30, "policy-rule": 30, "mtu": 25,
@@ -89,7 +74,7 @@ def _diff(
 
 
 def compare_hosts(good: Host, bad: Host, good_findings: Sequence[Finding] = (),
-                  bad_findings: Sequence[Finding] = (), bad_traces: Sequence[TraceResult] = ()) -> list[Difference]:
+                  bad_findings: Sequence[Finding] = (), bad_flows: Sequence[FlowVerdict] = ()) -> list[Difference]:
     """Every meaningful difference between two hosts of the same role, ranked (most telling first)."""
     gfacts = host_facts(good) + _finding_facts(good_findings, good.name)
     bfacts = host_facts(bad) + _finding_facts(bad_findings, bad.name)
@@ -111,67 +96,58 @@ def compare_hosts(good: Host, bad: Host, good_findings: Sequence[Finding] = (),
         elif g[0].value != b[0].value:
             diffs.append(_diff(kind, key, g[0].value, b[0].value, g[0], b[0]))
     out = [d.model_copy(update={"host": bad.name, "good_host": good.name}) for d in diffs]
-    return rank(out, bad_findings, bad_traces)
+    return rank(out, bad_findings, bad_flows)
 
 
-def _causes_for(diff: Difference) -> tuple[str, ...]:
-    if diff.kind == "sysctl":
-        return tuple(c for frag, c in SYSCTL_CAUSES.items() if frag in diff.key)
-    return EXPLAINS[diff.kind]
+Line = tuple[str, str, int]
 
 
-def _trace_lines(trace: TraceResult) -> set[tuple[str, str, int]]:
-    lines = {(e.host, e.file, e.line) for hop in trace.hops for e in hop.consulted if e.line}
-    for branch in trace.branches:
-        lines |= _trace_lines(branch)
-    if trace.reply is not None:
-        lines |= _trace_lines(trace.reply)
-    return lines
-
-
-def _failing_paths(traces: Sequence[TraceResult]) -> list[tuple[str, set[tuple[str, str, int]]]]:
-    """(label, bundle lines consulted) of every trace on the bad side that does not get through."""
-    return [
-        (f"trace {t.src_host} → {t.dst_ip} ({t.disposition})", _trace_lines(t))
-        for t in traces
-        if t.verdict != "reachable"
-    ]
+def _lines(evidence: Iterable[Evidence]) -> set[Line]:
+    return {(e.host, e.file, e.line) for e in evidence if e.line}
 
 
 def rank(diffs: list[Difference], bad_findings: Sequence[Finding],
-         bad_traces: Sequence[TraceResult] = ()) -> list[Difference]:
-    """Mark which bad-side findings (and failing traces) each difference explains; order: explaining first.
-
-    A difference explains a finding when its bad-side evidence quotes a line the finding quotes, or its
-    kind can cause the finding's cause; it explains a failing trace when the trace consulted its line.
-    """
-    failing = _failing_paths(bad_traces)
+         bad_flows: Sequence[FlowVerdict] = ()) -> list[Difference]:
+    """Mark what each difference does to the bad side's blocked flows (see the module docstring); order:
+    differences with an effect first, the most telling (blocking step, severity, impact) first."""
+    blocked = [f for f in bad_flows if f.verdict == "unreachable"]
+    by_check: dict[str, list[Finding]] = {}
+    for f in bad_findings:
+        for c in f.checks:
+            by_check.setdefault(c, []).append(f)
     ranked: list[Difference] = []
     for d in diffs:
-        ev = {(e.host, e.file, e.line) for e in d.evidence if e.line}
-        explains: list[Finding] = []
-        for f in bad_findings:
-            if d.kind == "finding" or d.host not in f.hosts:
-                continue
-            overlap = any((e.host, e.file, e.line) in ev for e in f.evidence if e.line)
-            if overlap or f.cause in _causes_for(d):
-                explains.append(f)
-        paths = [] if d.kind == "finding" else [label for label, lines in failing if ev & lines]
+        ev = _lines(d.evidence)
+        explains: dict[str, Finding] = {}
+        paths: list[str] = []
+        if d.kind != "finding" and ev:
+            for flow in blocked:
+                on_step = [s for s in flow.blockers if ev & _lines(s.consulted)]
+                if on_step:
+                    paths.append(f"{flow.label} ({on_step[0].detail})")
+                    for s in on_step:
+                        explains.update((f.anchor, f) for f in by_check.get(s.check, []))
+                for s in flow.blockers:
+                    for f in by_check.get(s.check, []):
+                        if d.host in f.hosts and ev & _lines(f.evidence):
+                            explains[f.anchor] = f
+        effect = bool(explains or paths)
         weight = KIND_WEIGHT[d.kind]
         explanation = ""
         if explains:
-            top = max(explains, key=lambda f: (f.severity.rank, f.impact))
+            top = max(explains.values(), key=lambda f: (f.severity.rank, f.impact))
             weight += 1000 + 100 * top.severity.rank + min(top.impact, 99)
-            names = ", ".join(sorted({f"{f.rule} ({f.cause})" for f in explains}))
+            names = ", ".join(sorted({f"{f.rule} ({f.cause})" for f in explains.values()}))
             explanation = f"This difference explains {names} on {d.host}: {top.title}."
         if paths:
-            weight += 0 if explains else 1000  # being on a failing path ranks like explaining a finding
-            on_path = f"It lies on the failing path: {'; '.join(paths)}."
-            explanation = f"{explanation} {on_path}".strip()
+            weight += 0 if explains else 1000
+            explanation = f"{explanation} It is on the step that blocks: {'; '.join(paths[:3])}.".strip()
+        if not effect:
+            explanation = "No effect on reachability: no required flow's blocking step involves it."
         ranked.append(d.model_copy(update={
-            "explains": sorted({f.anchor for f in explains}) + paths, "weight": weight,
+            "explains": sorted(explains), "paths": paths, "effect": effect, "weight": weight,
             "explanation": explanation}))
-    ranked.sort(key=lambda d: (-d.weight, d.kind, d.key, d.bad or "", d.good or ""))
+    ranked.sort(key=lambda d: (not d.effect, -d.weight, d.kind, d.key, d.bad or "", d.good or ""))
     return ranked
 
 
@@ -195,12 +171,12 @@ def pair_hosts(good: Sequence[Host], bad: Sequence[Host]) -> list[tuple[Host, Ho
 
 
 def diff_snapshots(good: Sequence[Host], bad: Sequence[Host], good_findings: Sequence[Finding] = (),
-                   bad_findings: Sequence[Finding] = (), bad_traces: Sequence[TraceResult] = ()) -> DiffResult:
+                   bad_findings: Sequence[Finding] = (), bad_flows: Sequence[FlowVerdict] = ()) -> DiffResult:
     pairs = pair_hosts(good, bad)
     diffs: list[Difference] = []
     for g, b in pairs:
-        diffs.extend(compare_hosts(g, b, good_findings, bad_findings, bad_traces))
-    diffs.sort(key=lambda d: (-d.weight, d.host, d.kind, d.key, d.bad or "", d.good or ""))
+        diffs.extend(compare_hosts(g, b, good_findings, bad_findings, bad_flows))
+    diffs.sort(key=lambda d: (not d.effect, -d.weight, d.host, d.kind, d.key, d.bad or "", d.good or ""))
     return DiffResult(
         good=[h.name for h in good], bad=[h.name for h in bad],
         pairs=[(g.name, b.name) for g, b in pairs], differences=diffs,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from netsnap.engine.findings import Evidence
+from netsnap.model.evidence import Evidence
 
 FactKind = Literal[
     "network",
@@ -48,7 +48,9 @@ class Difference(BaseModel):
     good: str | None
     bad: str | None
     summary: str
-    explains: list[str] = Field(default_factory=list)
+    explains: list[str] = Field(default_factory=list)  # anchors of the findings it explains
+    paths: list[str] = Field(default_factory=list)  # blocked required flows whose blocking step it is on
+    effect: bool = False  # it touches a blocked required flow (else: "no effect on reachability")
     explanation: str = ""
     evidence: list[Evidence] = Field(default_factory=list)
     weight: int = 0
@@ -62,3 +64,8 @@ class DiffResult(BaseModel):
     pairs: list[tuple[str, str]]
     differences: list[Difference] = Field(default_factory=list)
     ignored: list[str] = Field(default_factory=list)
+
+    @property
+    def without_effect(self) -> int:
+        """How many differences have no effect on reachability."""
+        return sum(1 for d in self.differences if not d.effect)

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from netsnap.combine.coverage import CARRIERS
 from netsnap.engine.meta import RuleMeta
 from netsnap.engine.rule import Rule
-from netsnap.sources import BY_ID
+from netsnap.sources import BY_ID, FACTS
 
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Fix", "References")
 
 
+def _fact_text(fact: str) -> str:
+    sources = ", ".join(f"`{BY_ID[s].command}`" for s in CARRIERS[fact] if s in BY_ID)
+    return f"{FACTS[fact]} (from {sources})"
+
+
 def _requires_text(meta: RuleMeta) -> str:
-    parts = [f"`{s}` ({BY_ID[s].path})" for s in meta.requires]
+    parts = [_fact_text(f) for f in meta.requires]
     for group in meta.requires_any:
-        parts.append("one of " + ", ".join(f"`{s}`" for s in group))
-    return "; ".join(parts) if parts else "nothing"
+        parts.append("one of: " + "; ".join(_fact_text(f) for f in group))
+    text = "; ".join(parts) if parts else "nothing"
+    return text + (" · applies to hosts that run an overlay" if meta.applies == "overlay" else "")
 
 
 def explain(meta: RuleMeta, heading: str = "#") -> str:
@@ -44,8 +51,10 @@ def rules_markdown(rules: Sequence[Rule]) -> str:
         "Generated from the rules by `netsnap rules docs` (`make docs`); do not edit by hand.",
         "",
         "Each rule has a stable ID (NS1xx routing, NS2xx firewall, NS3xx flannel/overlay, NS4xx kernel) and a "
-        "`cause` from a fixed vocabulary. A rule whose sources are missing from a bundle is reported as *not "
-        "evaluated*, never as passed. Extra rules: `--rules-dir DIR` (one `*.py` per rule, ending with "
+        "`cause` from a fixed vocabulary. A rule requires *facts* (routes, firewall, link details...), whatever "
+        "command supplied them; a rule whose facts are missing from a bundle, or were read from a file netsnap "
+        "understood only partly, is reported as *not evaluated*, never as passed. Extra rules: `--rules-dir DIR` "
+        "(one `*.py` per rule, ending with "
         "`rule = MyRule()`) or the `netsnap.rules` entry-point group.",
         "",
         "| ID | name | cause | severity | category | title |",

@@ -6,6 +6,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from netsnap.model.evidence import Evidence
+from netsnap.trace.result import Doubt, Step, TraceResult
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -21,17 +24,6 @@ class Confidence(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
-
-
-class Evidence(BaseModel):
-    """One quoted line: the host, the file inside its bundle, the 1-based line, the text."""
-
-    model_config = ConfigDict(frozen=True)
-
-    host: str
-    file: str
-    line: int = 0
-    text: str = ""
 
 
 class Finding(BaseModel):
@@ -53,6 +45,8 @@ class Finding(BaseModel):
     path: str | None = None
     impact: int = 0
     key: str = ""
+    checks: list[str] = Field(default_factory=list)  # the trace checks (Step.check) this cause is about
+    assumptions: list[str] = Field(default_factory=list)  # what the finding took as true without evidence
 
     @property
     def anchor(self) -> str:
@@ -60,7 +54,8 @@ class Finding(BaseModel):
 
 
 class NotEvaluated(BaseModel):
-    """A rule that could not run on a host, and the sources it lacked."""
+    """A rule that could not run on a host: the facts it lacked (`missing`) and, in `reason`, every source
+    that could have supplied them and how it fared."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -80,8 +75,10 @@ class RuleRun(BaseModel):
     title: str
     cause: str
     category: str
-    status: str  # "fired" | "passed" | "not-evaluated"
+    status: str  # "fired" | "passed" | "not-evaluated" | "not-applicable"
     hosts: list[str] = Field(default_factory=list)
+    main: bool = False  # an error-level check: when it cannot run, the summary is never an all-clear
+    not_applicable: list[str] = Field(default_factory=list)  # hosts known to run no overlay
 
 
 class HostSummary(BaseModel):
@@ -97,13 +94,40 @@ class HostSummary(BaseModel):
     collected_at: str | None = None
     sources_ok: int = 0
     sources_missing: list[str] = Field(default_factory=list)
+    sources_partial: list[str] = Field(default_factory=list)  # read but partly understood
     unparsed_lines: int = 0
+
+
+class FlowVerdict(BaseModel):
+    """A flow the cluster needs, as the reachability graph answers it: the verdict, every check on the path
+    that blocks it (in path order), what leaves it undecided, and which findings explain the blockers.
+    `unexplained` lists blocking checks no finding names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: str
+    label: str
+    src_host: str
+    dst_host: str
+    src_ip: str | None = None
+    dst_ip: str
+    proto: str
+    port: int | None = None
+    verdict: str
+    disposition: str
+    reason: str
+    blockers: list[Step] = Field(default_factory=list)
+    doubts: list[Doubt] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+    explained_by: list[str] = Field(default_factory=list)
+    unexplained: list[str] = Field(default_factory=list)
 
 
 class AnalysisResult(BaseModel):
     """Everything `netsnap analyze` produces; the renderers (text, JSON, HTML) only read this.
 
-    `traces` holds `netsnap.trace.result.TraceResult` dumps for the host pairs that matter.
+    `flows` are the required flows with their answers; `traces` the full traces of those flows.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -114,5 +138,6 @@ class AnalysisResult(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     not_evaluated: list[NotEvaluated] = Field(default_factory=list)
     rule_runs: list[RuleRun] = Field(default_factory=list)
-    traces: list[dict[str, object]] = Field(default_factory=list)
+    flows: list[FlowVerdict] = Field(default_factory=list)
+    traces: list[TraceResult] = Field(default_factory=list)
     verdict: str = ""

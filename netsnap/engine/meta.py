@@ -8,30 +8,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from netsnap.engine.causes import CAUSES as CAUSE_TABLE
 from netsnap.engine.findings import Confidence, Severity
-from netsnap.sources import BY_ID
+from netsnap.sources import FACTS
 
-#: The `cause` vocabulary: stable, machine-readable, shared with the report and JSON consumers.
-CAUSES: tuple[str, ...] = (
-    "iptables-reject",
-    "forward-policy-drop",
-    "flannel-wrong-iface",
-    "vxlan-port-blocked",
-    "vxlan-port-mismatch",
-    "duplicate-default-route",
-    "duplicate-subnet-route",
-    "ip-forward-disabled",
-    "br-netfilter-missing",
-    "mtu-mismatch",
-    "flannel-subnet-mismatch",
-    "cidr-overlap",
-    "missing-peer-route",
-    "flannel-error",
-    "rp-filter-strict",
-    "vxlan-checksum-offload",
-    "conntrack-full",
-    "flannel-config-ignored",
-)
+CAUSES: tuple[str, ...] = tuple(CAUSE_TABLE)
 
 _ID_RE = re.compile(r"^NS[1-9]\d\d$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -49,11 +30,16 @@ class Category(StrEnum):
 Scope = Literal["host", "snapshot"]
 
 
+Applies = Literal["any", "overlay"]
+
+
 class RuleMeta(BaseModel):
-    """What a rule checks and needs. `requires`: every source must be usable; `requires_any`: per group, at
-    least one source must be usable. `scope` "host" runs `check` once per host, "snapshot" once for all hosts
-    (hosts lacking the sources are listed as not evaluated; `min_hosts` usable hosts are needed to run).
-    `what`/`why`/`example`/`fix` are the ruff-style documentation sections (Markdown)."""
+    """What a rule checks and needs. `requires`: facts (netsnap.sources.FACTS) the host must hold, whatever
+    source supplied them; `requires_any`: per group, at least one of the facts. `applies`: "overlay" rules are
+    "not applicable" on a host known to run no overlay (rather than "not evaluated"). `scope` "host" runs
+    `check` once per host, "snapshot" once for all hosts (hosts lacking the facts are listed as not evaluated;
+    `min_hosts` such hosts are needed to run). `what`/`why`/`example`/`fix` are the ruff-style documentation
+    sections (Markdown)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,6 +52,8 @@ class RuleMeta(BaseModel):
     category: Category
     requires: tuple[str, ...] = ()
     requires_any: tuple[tuple[str, ...], ...] = ()
+    applies: Applies = "any"
+    main: bool = False  # a main check: when it cannot run, the summary is never an all-clear
     scope: Scope = "host"
     min_hosts: int = 1
     references: tuple[str, ...] = ()
@@ -100,9 +88,9 @@ class RuleMeta(BaseModel):
     @field_validator("requires")
     @classmethod
     def _check_requires(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [s for s in v if s not in BY_ID]
+        unknown = [s for s in v if s not in FACTS]
         if unknown:
-            raise ValueError(f"unknown source ids: {', '.join(unknown)}")
+            raise ValueError(f"unknown facts: {', '.join(unknown)} (known: {', '.join(FACTS)})")
         return v
 
     @field_validator("requires_any")
@@ -110,10 +98,10 @@ class RuleMeta(BaseModel):
     def _check_requires_any(cls, v: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
         for group in v:
             if not group:
-                raise ValueError("a requires_any group must name at least one source")
-            unknown = [s for s in group if s not in BY_ID]
+                raise ValueError("a requires_any group must name at least one fact")
+            unknown = [s for s in group if s not in FACTS]
             if unknown:
-                raise ValueError(f"unknown source ids: {', '.join(unknown)}")
+                raise ValueError(f"unknown facts: {', '.join(unknown)} (known: {', '.join(FACTS)})")
         return v
 
     @model_validator(mode="after")

@@ -2,7 +2,9 @@
 
 A rule module defines one subclass of `Rule` with a class attribute `meta: RuleMeta` and ends with
 `rule = MyRule()`; discovery reads that module-level `rule`. Host-scoped rules get `ctx.host` set
-(one host at a time); snapshot-scoped rules get `ctx.host = None` and iterate `ctx.hosts`.
+(one host at a time); snapshot-scoped rules get `ctx.host = None` and iterate `ctx.hosts`. Every rule
+reads the snapshot's reachability graph (`ctx.graph`): the combined facts, the required flows and what
+blocks them.
 """
 
 from __future__ import annotations
@@ -12,30 +14,37 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from netsnap.engine.findings import Confidence, Evidence, Finding, Severity
+from netsnap.engine.causes import CAUSES
+from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import RuleMeta
-from netsnap.model import Host, Provenance, Record, Snapshot, Sysctl
+from netsnap.model import Host, Provenance, Record, Snapshot, Sysctl, quote, quote_at
+from netsnap.model.evidence import Evidence
 from netsnap.secgroups.model import SecurityGroups
 
 if TYPE_CHECKING:
-    from netsnap.engine.cluster import Cluster
+    from netsnap.combine.overlay import Cluster
+    from netsnap.graph.reachability import ReachabilityGraph
 
 MAX_EVIDENCE = 20
 
 
 @dataclass
 class RuleContext:
-    """What a rule may look at. `hosts` are the hosts the rule can run on (their sources are present);
-    `cluster` holds cross-host overlay facts computed once per run; `security_groups` is the loaded
-    security-group exports (or None when none was given); `trace` is a trace engine when one is available."""
+    """What a rule may look at. `hosts` are the hosts the rule can run on (they hold the facts it needs);
+    `graph` is the snapshot's reachability graph (combined facts, required flows and their blockers);
+    `security_groups` is the loaded security-group exports (or None when none was given)."""
 
     snapshot: Snapshot
     hosts: list[Host]
-    cluster: Cluster
+    graph: ReachabilityGraph
     host: Host | None = None
     security_groups: SecurityGroups | None = None
-    trace: object | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def cluster(self) -> Cluster:
+        """The snapshot's overlay facts (the graph's; computed once)."""
+        return self.graph.cluster
 
     @property
     def the_host(self) -> Host:
@@ -53,17 +62,16 @@ def iface_sysctl(host: Host, iface: str, key: str) -> Sysctl | None:
 
 
 def evidence(host: Host, item: Record, text: str | None = None) -> Evidence:
-    """Quote one parsed record: its bundle file, line and raw text."""
-    return Evidence(host=host.name, file=item.src.file, line=item.src.line, text=text if text is not None else item.raw)
+    """Quote one parsed record of `host` (see `netsnap.model.evidence.quote`)."""
+    return quote(host.name, item, text)
 
 
 def evidence_at(host: Host, src: Provenance | None, text: str, source: str | None = None) -> Evidence:
-    """Quote a fact that has provenance but no Record (e.g. a chain policy or a subnet.env key)."""
+    """Quote a fact of `host` that has provenance but no Record; without provenance, the file of
+    `source` when given, else `(derived)`."""
     if src is None and source is not None:
         src = host.provenance(source)
-    if src is None:
-        return Evidence(host=host.name, file="(derived)", line=0, text=text)
-    return Evidence(host=host.name, file=src.file, line=src.line, text=text)
+    return quote_at(host.name, src, text)
 
 
 class Rule(ABC):
@@ -87,9 +95,12 @@ class Rule(ABC):
         severity: Severity | None = None,
         confidence: Confidence | None = None,
         path: str | None = None,
-        impact: int = 0,
+        impact: int | None = None,
+        checks: Sequence[str] = (),
+        assumptions: Sequence[str] = (),
     ) -> Finding:
-        """Build a Finding with the rule's metadata filled in; evidence is capped at MAX_EVIDENCE lines."""
+        """Build a Finding with the rule's metadata filled in (impact: the cause's unless given); evidence is
+        capped at MAX_EVIDENCE lines. `checks` are the trace checks (Step.check) the finding explains."""
         ev = list(evidence)
         if len(ev) > MAX_EVIDENCE:
             dropped = len(ev) - MAX_EVIDENCE
@@ -106,8 +117,10 @@ class Rule(ABC):
             remediation=list(remediation),
             references=list(self.meta.references),
             path=path,
-            impact=impact,
+            impact=CAUSES[self.meta.cause].impact if impact is None else impact,
             key=_slug(key),
+            checks=list(dict.fromkeys(checks)),
+            assumptions=list(dict.fromkeys(assumptions)),
         )
 
 

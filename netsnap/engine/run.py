@@ -1,58 +1,49 @@
-"""Running the rules over a Snapshot: source checks (not evaluated, never passed), per-host and snapshot
-rules, ordering by impact, traces for the host pairs that matter, and the verdict sentence."""
+"""Running the rules over a Snapshot: combine, build the reachability graph, check the facts each rule
+needs (not evaluated, never passed; not applicable where no overlay runs), run per-host and snapshot
+rules, order findings by impact, link them to the blocked flows they explain, and the verdict sentence."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import netsnap
-from netsnap.engine.cluster import Cluster
+from netsnap.combine.coverage import FactStatus, facts_of
+from netsnap.combine.overlay import overlay_absent
 from netsnap.engine.discovery import discover
-from netsnap.engine.findings import AnalysisResult, Finding, HostSummary, NotEvaluated, RuleRun, Severity
+from netsnap.engine.findings import (
+    AnalysisResult,
+    Finding,
+    FlowVerdict,
+    HostSummary,
+    NotEvaluated,
+    RuleRun,
+    Severity,
+)
 from netsnap.engine.meta import RuleMeta
 from netsnap.engine.rule import Rule, RuleContext
+from netsnap.engine.select import select_rules
+from netsnap.graph.reachability import ReachabilityGraph
 from netsnap.model import Host, Snapshot
 from netsnap.secgroups.model import SecurityGroups
 
-MAX_TRACES = 20
+MAX_TRACES = 40
 
 
-def missing_sources(meta: RuleMeta, host: Host) -> list[str]:
-    """Sources `meta` needs that `host` lacks: each missing `requires` id, and each unmet `requires_any`
-    group written as "a or b or c"."""
-    missing = [s for s in meta.requires if not host.has(s)]
+def missing_facts(meta: RuleMeta, facts: dict[str, FactStatus]) -> list[FactStatus]:
+    """The facts `meta` needs that the host lacks: each missing `requires` fact, and for each unmet
+    `requires_any` group its facts."""
+    missing = [facts[f] for f in meta.requires if not facts[f].present]
     for group in meta.requires_any:
-        if not any(host.has(s) for s in group):
-            missing.append(" or ".join(group))
+        if not any(facts[f].present for f in group):
+            missing.extend(facts[f] for f in group)
     return missing
 
 
-def _why_missing(host: Host, missing: list[str]) -> str:
-    parts = []
-    for entry in missing:
-        states = []
-        for sid in entry.split(" or "):
-            st = host.sources.get(sid)
-            state = st.state.value if st else "not collected"
-            states.append(f"{sid}: {state}")
-        parts.append("; ".join(states))
-    return "missing sources (" + "; ".join(parts) + ")"
-
-
-def select_rules(rules: Sequence[Rule], only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Rule]:
-    """Filter by rule ID, name or cause (case-insensitive)."""
-    only_s = {o.strip().lower() for o in only if o.strip()}
-    skip_s = {s.strip().lower() for s in skip if s.strip()}
-
-    def keys(r: Rule) -> set[str]:
-        return {r.meta.id.lower(), r.meta.name, r.meta.cause}
-
-    out = [r for r in rules if not only_s or keys(r) & only_s]
-    return [r for r in out if not keys(r) & skip_s]
+def _why_missing(missing: list[FactStatus]) -> str:
+    return "missing " + " | ".join(m.reason() for m in missing)
 
 
 def rules_version(rules: Sequence[Rule]) -> str:
@@ -60,15 +51,6 @@ def rules_version(rules: Sequence[Rule]) -> str:
     for r in sorted(rules, key=lambda x: x.meta.id):
         digest.update(json.dumps(r.meta.model_dump(mode="json"), sort_keys=True).encode())
     return f"{netsnap.__version__}+{len(rules)}r.{digest.hexdigest()[:8]}"
-
-
-def _trace_engine(snapshot: Snapshot, security_groups: SecurityGroups | None) -> object | None:
-    try:
-        mod = importlib.import_module("netsnap.trace.engine")
-        engine_cls = mod.TraceEngine
-        return engine_cls(snapshot, security_groups)  # type: ignore[no-any-return]
-    except Exception:  # the trace engine is optional for the rules; its absence only removes traces
-        return None
 
 
 def _run_one(rule: Rule, ctx: RuleContext) -> tuple[list[Finding], str | None]:
@@ -86,43 +68,61 @@ def host_summary(host: Host) -> HostSummary:
         sha256=host.bundle.sha256,
         collector_version=host.bundle.collector_version,
         collected_at=host.bundle.collected_at.isoformat() if host.bundle.collected_at else None,
-        sources_ok=sum(1 for s in host.sources.values() if s.usable),
+        sources_ok=sum(1 for s in host.sources.values() if s.understood),
         sources_missing=sorted(k for k, s in host.sources.items() if not s.usable),
+        sources_partial=sorted(k for k, s in host.sources.items() if s.usable and not s.understood),
         unparsed_lines=sum(len(s.unparsed) for s in host.sources.values()),
     )
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
-    """Most traffic broken first: impact, then severity, then rule ID and key (stable and deterministic)."""
-    return sorted(findings, key=lambda f: (-f.impact, -f.severity.rank, f.rule, f.key))
+    """The one finding order (every renderer keeps it): severity, then impact (most traffic broken first), then
+    rule ID and key — stable and deterministic."""
+    return sorted(findings, key=lambda f: (-f.severity.rank, -f.impact, f.rule, f.key))
 
 
-def _traces(snapshot: Snapshot, cluster: Cluster, engine: object | None) -> list[dict[str, object]]:
-    if engine is None:
-        return []
-    out: list[dict[str, object]] = []
-    for src in snapshot.hosts:
-        for dst in snapshot.hosts:
-            if src is dst or len(out) >= MAX_TRACES:
-                continue
-            lease = cluster.of(dst).lease
-            if lease is None or not cluster.of(src).has_flannel:
-                continue
-            target = str(lease.network_address + 1)
-            try:
-                res = engine.trace(src.name, target, "icmp", None)  # type: ignore[attr-defined]
-                out.append(res.model_dump(mode="json"))
-            except Exception as exc:  # a trace failure must not lose the findings
-                out.append({"src_host": src.name, "dst_ip": target, "error": f"{type(exc).__name__}: {exc}"})
+def flow_verdicts(graph: ReachabilityGraph, findings: list[Finding]) -> list[FlowVerdict]:
+    """Every required flow's answer, with the findings that explain its blockers (and those none does)."""
+    by_check: dict[str, list[str]] = {}
+    for f in findings:
+        for c in f.checks:
+            by_check.setdefault(c, []).append(f.anchor)
+    out: list[FlowVerdict] = []
+    for r in graph.flows():
+        fl, t = r.flow, r.trace
+        explained = list(dict.fromkeys(a for s in r.blockers for a in by_check.get(s.check, [])))
+        unexplained = [s.check for s in r.blockers if s.check not in by_check]
+        out.append(FlowVerdict(
+            id=fl.id, kind=fl.kind, label=fl.label, src_host=fl.src_host, dst_host=fl.dst_host, src_ip=fl.src_ip,
+            dst_ip=fl.dst_ip,
+            proto=fl.proto, port=fl.port, verdict=t.verdict, disposition=t.disposition, reason=t.reason,
+            blockers=r.blockers, doubts=r.doubts, assumptions=t.assumptions, explained_by=explained,
+            unexplained=unexplained,
+        ))
     return out
 
 
-def verdict_sentence(findings: list[Finding], not_evaluated: list[NotEvaluated], passed: int) -> str:
+def verdict_sentence(findings: list[Finding], runs: list[RuleRun], flows: list[FlowVerdict]) -> str:
+    """The summary line: what is broken, and what could not be checked (never an all-clear then)."""
     errors = [f for f in findings if f.severity == Severity.ERROR]
     warnings = [f for f in findings if f.severity == Severity.WARNING]
-    tail = f"{passed} rules passed, {len({n.rule for n in not_evaluated})} not evaluated"
+    passed = sum(1 for r in runs if r.status == "passed")
+    not_run = [r for r in runs if r.status == "not-evaluated"]
+    main_not_run = [r.rule for r in not_run if r.main]
+    unexplained = [f for f in flows if f.verdict == "unreachable" and f.unexplained]
+    undecided = [f for f in flows if f.verdict == "unknown"]
+    tail = f"{passed} checks passed, {len(not_run)} could not run"
+    if undecided:
+        tail += f", {len(undecided)} required paths undecided"
+    if unexplained:
+        names = ", ".join(f.label for f in unexplained[:3])
+        tail += f"; {len(unexplained)} blocked paths have no named cause ({names})"
     if not errors and not warnings:
         infos = len(findings)
+        if main_not_run or unexplained:
+            what = f"main checks could not run ({', '.join(main_not_run)})" if main_not_run else \
+                "a required path is blocked"
+            return f"NOT an all-clear: no errors or warnings found ({infos} notes), but {what}; {tail}."
         return f"No errors or warnings ({infos} notes); {tail}."
     serious = sort_findings(errors + warnings)
     by_path: dict[str, list[Finding]] = {}
@@ -147,15 +147,19 @@ def run_rules(
     skip: Sequence[str] = (),
     rules: Sequence[Rule] | None = None,
 ) -> AnalysisResult:
-    """Run every selected rule over `snapshot` and return the AnalysisResult the renderers read.
+    """Combine the snapshot's facts, build its reachability graph, run every selected rule over it and
+    return the AnalysisResult the renderers read.
 
     `rules` overrides discovery (tests); otherwise built-in rules, `rules_dirs` and entry points are used.
-    Raises `netsnap.engine.discovery.RuleLoadError` (one-line message) for a broken extra rule file.
+    Raises `netsnap.engine.discovery.RuleLoadError` (one-line message) for a broken extra rule file and
+    `netsnap.engine.select.SelectorError` for an --only/--skip token that names no rule.
     """
     all_r = list(rules) if rules is not None else [lr.rule for lr in discover(rules_dirs)]
     selected = select_rules(all_r, only, skip)
-    cluster = Cluster(snapshot)
-    engine = _trace_engine(snapshot, security_groups) if snapshot.hosts else None
+    graph = ReachabilityGraph(snapshot, security_groups)
+    snapshot = graph.snapshot  # completed: facts the bundles imply but do not hold, stated as assumptions
+    facts = {h.name: facts_of(h) for h in snapshot.hosts}
+    absent = {h.name: overlay_absent(h) for h in snapshot.hosts}
     findings: list[Finding] = []
     not_evaluated: list[NotEvaluated] = []
     runs: list[RuleRun] = []
@@ -164,20 +168,20 @@ def run_rules(
         ran_on: list[str] = []
         rule_findings: list[Finding] = []
         eligible: list[Host] = []
+        inapplicable: list[str] = []
         for host in snapshot.hosts:
-            missing = missing_sources(meta, host)
+            if meta.applies == "overlay" and absent[host.name]:
+                inapplicable.append(host.name)
+                continue
+            missing = missing_facts(meta, facts[host.name])
             if missing:
-                not_evaluated.append(
-                    NotEvaluated(
-                        rule=meta.id, title=meta.title, hosts=[host.name], missing=missing,
-                        reason=_why_missing(host, missing),
-                    )
-                )
+                not_evaluated.append(NotEvaluated(rule=meta.id, title=meta.title, hosts=[host.name],
+                                                  missing=[m.fact for m in missing], reason=_why_missing(missing)))
             else:
                 eligible.append(host)
         if meta.scope == "host":
             for host in eligible:
-                ctx = RuleContext(snapshot, eligible, cluster, host, security_groups, engine)
+                ctx = RuleContext(snapshot, eligible, graph, host, security_groups)
                 got, err = _run_one(rule, ctx)
                 if err:
                     not_evaluated.append(NotEvaluated(rule=meta.id, title=meta.title, hosts=[host.name],
@@ -186,15 +190,15 @@ def run_rules(
                 ran_on.append(host.name)
                 rule_findings.extend(got)
         elif len(eligible) < meta.min_hosts:
-            if eligible or not snapshot.hosts:
+            if eligible or (not snapshot.hosts):
                 not_evaluated.append(
                     NotEvaluated(
                         rule=meta.id, title=meta.title, hosts=[h.name for h in eligible], missing=[],
-                        reason=f"needs at least {meta.min_hosts} hosts with the required sources, got {len(eligible)}",
+                        reason=f"needs at least {meta.min_hosts} hosts with the required facts, got {len(eligible)}",
                     )
                 )
         else:
-            ctx = RuleContext(snapshot, eligible, cluster, None, security_groups, engine)
+            ctx = RuleContext(snapshot, eligible, graph, None, security_groups)
             got, err = _run_one(rule, ctx)
             if err:
                 not_evaluated.append(NotEvaluated(rule=meta.id, title=meta.title, hosts=[h.name for h in eligible],
@@ -202,12 +206,23 @@ def run_rules(
             else:
                 ran_on = [h.name for h in eligible]
                 rule_findings.extend(got)
-        status = "fired" if rule_findings else ("passed" if ran_on else "not-evaluated")
+        evaluated_everywhere = not any(n.rule == meta.id for n in not_evaluated)
+        if rule_findings:
+            status = "fired"
+        elif ran_on and evaluated_everywhere:
+            status = "passed"
+        elif inapplicable and len(inapplicable) == len(snapshot.hosts):
+            status = "not-applicable"
+        elif ran_on:
+            status = "passed"  # passed where it could run; the hosts it could not are listed as not evaluated
+        else:
+            status = "not-evaluated"
         runs.append(RuleRun(rule=meta.id, title=meta.title, cause=meta.cause, category=meta.category.value,
-                            status=status, hosts=ran_on))
+                            status=status, hosts=ran_on, main=meta.main,
+                            not_applicable=inapplicable))
         findings.extend(rule_findings)
     findings = sort_findings(findings)
-    passed = sum(1 for r in runs if r.status == "passed")
+    flows = flow_verdicts(graph, findings)
     return AnalysisResult(
         netsnap_version=netsnap.__version__,
         rules_version=rules_version(selected),
@@ -215,6 +230,7 @@ def run_rules(
         findings=findings,
         not_evaluated=not_evaluated,
         rule_runs=runs,
-        traces=_traces(snapshot, cluster, engine),
-        verdict=verdict_sentence(findings, not_evaluated, passed),
+        flows=flows,
+        traces=[r.trace for r in graph.flows()[:MAX_TRACES]],
+        verdict=verdict_sentence(findings, runs, flows),
     )

@@ -7,6 +7,7 @@ containers between records (a rule's matches, an event's fields); build changed 
 """
 
 from netsnap.model.base import Parsed, Provenance, Record, UnparsedLine
+from netsnap.model.evidence import Evidence, quote, quote_at
 from netsnap.model.flannel import (
     FlagValue,
     FlannelConfig,
@@ -41,6 +42,7 @@ __all__ = [
     "Chain",
     "Counters",
     "EthtoolFeature",
+    "Evidence",
     "FdbEntry",
     "FlagValue",
     "FlannelConfig",
@@ -78,4 +80,6 @@ __all__ = [
     "Target",
     "UnparsedLine",
     "VxlanInfo",
+    "quote",
+    "quote_at",
 ]

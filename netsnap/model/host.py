@@ -10,11 +10,13 @@ from ipaddress import IPv4Address, IPv6Address
 from pydantic import BaseModel, ConfigDict, Field
 
 from netsnap.model.base import Provenance, Record, UnparsedLine
+from netsnap.model.firewalld import FirewalldState, UfwState
 from netsnap.model.flannel import FlannelState
 from netsnap.model.interfaces import IfAddress, Interface
 from netsnap.model.iptables import IpSet, Ruleset
-from netsnap.model.kernel import EthtoolFeature, KernelEvent, KernelModule, Sysctl
+from netsnap.model.kernel import EthtoolFeature, KernelEvent, KernelModule, Sysctl, VxlanModule
 from netsnap.model.neighbours import FdbEntry, Neighbour
+from netsnap.model.nftables import NftRuleset
 from netsnap.model.routes import PolicyRule, Route
 
 
@@ -29,6 +31,13 @@ class SourceState(StrEnum):
     TIMED_OUT = "timed out"
     TRUNCATED = "truncated"
     UNREADABLE = "unreadable"
+
+
+#: A source is understood when at least this share of its lines (and of the records its parser expected)
+#: was read; below it, and always at 0 records from a non-empty file whose parser expected some (or could
+#: not say how many), it is "partly understood" and the facts it carries count as absent: rules that need
+#: them are "not evaluated", never passed.
+UNDERSTOOD_SHARE = 0.9
 
 
 class SourceStatus(BaseModel):
@@ -46,12 +55,43 @@ class SourceStatus(BaseModel):
     sha256: str | None = None
     parsed: int = 0
     expected: int | None = None
+    lines: int = 0  # non-blank lines in the file
+    empty_answer: bool = False  # empty output of a command that prints nothing when there is nothing (exit 0)
     unparsed: list[UnparsedLine] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
     @property
     def usable(self) -> bool:
         return self.state in (SourceState.OK, SourceState.TRUNCATED)
+
+    @property
+    def understood(self) -> bool:
+        """Usable and read well enough to decide on (see UNDERSTOOD_SHARE); an empty answer ("no rules loaded")
+        is understood too."""
+        if self.empty_answer:
+            return True
+        if not self.usable:
+            return False
+        if self.lines == 0:
+            return True
+        if self.expected is None and self.parsed == 0:
+            return False  # records were due (the parser counts none it could check against) and none came
+        if self.expected and self.parsed < UNDERSTOOD_SHARE * self.expected:
+            return False
+        return len(self.unparsed) <= (1 - UNDERSTOOD_SHARE) * self.lines
+
+    @property
+    def coverage(self) -> str:
+        """`N of M lines understood in FILE` (with the record count when the parser expected one)."""
+        where = f" in {self.file}" if self.file else ""
+        read = max(self.lines - len(self.unparsed), 0)
+        records = f", {self.parsed} of {self.expected} records" if self.expected else ""
+        return f"{read} of {self.lines} lines understood{where}{records}"
+
+    @property
+    def shown_state(self) -> str:
+        """The state as inventory shows it: `partly understood` for a usable source below the share."""
+        return "partly understood" if self.usable and not self.understood else self.state.value
 
 
 class BundleInfo(BaseModel):
@@ -103,16 +143,22 @@ class Host(BaseModel):
     fdb: list[FdbEntry] = Field(default_factory=list)
     iptables: dict[str, Ruleset] = Field(default_factory=dict)
     ipsets: dict[str, IpSet] = Field(default_factory=dict)
+    nftables: NftRuleset | None = None
+    firewalld: FirewalldState | None = None
+    ufw: UfwState | None = None
     sysctls: dict[str, Sysctl] = Field(default_factory=dict)
     modules: dict[str, KernelModule] = Field(default_factory=dict)
     kernel_events: list[KernelEvent] = Field(default_factory=list)
     ethtool: list[EthtoolFeature] = Field(default_factory=list)
+    vxlan_module: VxlanModule = Field(default_factory=VxlanModule)
     flannel: FlannelState = Field(default_factory=FlannelState)
     sources: dict[str, SourceStatus] = Field(default_factory=dict)
+    assumptions: list[str] = Field(default_factory=list)  # facts the combine stage inferred (netsnap.combine)
 
     def has(self, source: str) -> bool:
+        """The source was read and understood (see SourceStatus.understood)."""
         st = self.sources.get(source)
-        return st is not None and st.usable
+        return st is not None and st.understood
 
     def routes_in(self, table: str = "main") -> list[Route]:
         return [r for r in self.routes if r.table == table]

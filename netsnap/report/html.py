@@ -19,9 +19,9 @@ from markupsafe import Markup
 from netsnap.engine.findings import AnalysisResult
 from netsnap.model import Snapshot
 from netsnap.report.inventory import host_inventory
-from netsnap.report.json_output import build_output, valid_traces
+from netsnap.report.json_output import build_output
 from netsnap.report.topology import build_topology
-from netsnap.report.view import category_states, severity_counts, sorted_findings, verdict
+from netsnap.report.view import category_states, severity_counts, verdict
 
 SAFE_SCHEMES = ("http", "https")
 
@@ -77,8 +77,8 @@ def render_html(
     `security_groups` maps a host name to a label (the export's file name) for the picture;
     `comparison` is the already-escaped "compared with" section of `netsnap.diff.html`.
     """
-    findings = sorted_findings(result.findings)
-    traces, notes = valid_traces(result)
+    findings = list(result.findings)
+    traces, notes = list(result.traces), list[str]()
     topo = build_topology(snapshot, findings, traces, security_groups) if snapshot and snapshot.hosts else None
     hosts = snapshot.hosts if snapshot else []
     inventories = [host_inventory(i, h, (raw_files or {}).get(h.name)) for i, h in enumerate(hosts, start=1)]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from netsnap.engine.findings import AnalysisResult
-from netsnap.report.view import category_states, severity_counts, sorted_findings, verdict
+from netsnap.engine.findings import AnalysisResult, FlowVerdict
+from netsnap.report.view import category_states, severity_counts, verdict
 from netsnap.trace.result import TraceResult
 
 FORMAT: Literal["netsnap-analyze/1"] = "netsnap-analyze/1"
@@ -43,6 +43,8 @@ class FindingOut(_Out):
     path: str | None = Field(description="The traffic this cause breaks, e.g. 'master → node1 pods'")
     impact: int
     anchor: str = Field(description="Stable anchor of this finding in the HTML report")
+    checks: list[str] = Field(default_factory=list, description="The trace checks (flows' blocking steps) it explains")
+    assumptions: list[str] = Field(default_factory=list, description="What the finding took as true without evidence")
 
 
 class NotEvaluatedOut(_Out):
@@ -62,6 +64,7 @@ class HostOut(_Out):
     collected_at: str | None
     sources_ok: int
     sources_missing: list[str]
+    sources_partial: list[str] = Field(default_factory=list, description="Read, but understood only partly")
     unparsed_lines: int
 
 
@@ -70,7 +73,7 @@ class RuleRunOut(_Out):
     title: str
     cause: str
     category: str
-    status: str = Field(description="fired, passed or not-evaluated")
+    status: str = Field(description="fired, passed, not-evaluated or not-applicable")
     hosts: list[str]
 
 
@@ -102,6 +105,9 @@ class AnalyzeOutput(_Out):
     findings: list[FindingOut] = Field(description="Sorted by severity, then impact, then rule ID")
     not_evaluated: list[NotEvaluatedOut]
     rule_runs: list[RuleRunOut]
+    flows: list[FlowVerdict] = Field(description="The flows the cluster needs, each with its verdict, every check "
+                                                  "on its path that blocks it, doubts, assumptions and the findings "
+                                                  "that explain it")
     traces: list[TraceResult]
     notes: list[str] = Field(default_factory=list)
 
@@ -115,21 +121,8 @@ def _pick(cls: type[OutT], obj: BaseModel) -> OutT:
     return cls.model_validate({k: data[k] for k in cls.model_fields if k in data})
 
 
-def valid_traces(result: AnalysisResult) -> tuple[list[TraceResult], list[str]]:
-    """The trace dumps as TraceResult, and a note for each one that does not fit the model."""
-    traces: list[TraceResult] = []
-    notes: list[str] = []
-    for i, dump in enumerate(result.traces, start=1):
-        try:
-            traces.append(TraceResult.model_validate(dump))
-        except ValidationError as exc:
-            notes.append(f"trace {i} left out: {exc.error_count()} field(s) do not fit the trace model")
-    return traces, notes
-
-
 def build_output(result: AnalysisResult) -> AnalyzeOutput:
     counts = severity_counts(result)
-    traces, notes = valid_traces(result)
     return AnalyzeOutput(
         netsnap_version=result.netsnap_version,
         rules_version=result.rules_version,
@@ -162,15 +155,17 @@ def build_output(result: AnalysisResult) -> AnalyzeOutput:
                 path=f.path,
                 impact=f.impact,
                 anchor=f.anchor,
+                checks=list(f.checks),
+                assumptions=list(f.assumptions),
             )
-            for f in sorted_findings(result.findings)
+            for f in list(result.findings)
         ],
         not_evaluated=[
             _pick(NotEvaluatedOut, n) for n in sorted(result.not_evaluated, key=lambda n: n.rule)
         ],
         rule_runs=[_pick(RuleRunOut, r) for r in sorted(result.rule_runs, key=lambda r: r.rule)],
-        traces=traces,
-        notes=notes,
+        flows=list(result.flows),
+        traces=list(result.traces),
     )
 
 

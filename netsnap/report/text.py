@@ -12,8 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from netsnap.engine.findings import AnalysisResult, Finding
-from netsnap.report.json_output import valid_traces
-from netsnap.report.view import category_states, severity_counts, sorted_findings, verdict
+from netsnap.report.view import category_states, severity_counts, verdict
 from netsnap.trace.result import TraceResult
 
 CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
@@ -131,7 +130,7 @@ def render_text(result: AnalysisResult, console: Console) -> None:
     console.print(_summary(result))
     if result.hosts:
         console.print(_hosts(result))
-    findings = sorted_findings(result.findings)
+    findings = list(result.findings)
     for n, f in enumerate(findings, start=1):
         console.print(_finding(n, f))
     if result.not_evaluated:
@@ -144,7 +143,7 @@ def render_text(result: AnalysisResult, console: Console) -> None:
         console.print(table)
     for state in category_states(result.rule_runs):
         console.print(Text(state.sentence))
-    traces, notes = valid_traces(result)
+    traces, notes = list(result.traces), list[str]()
     if traces:
         console.print(Text("Traces", style="bold"))
         for t in traces:

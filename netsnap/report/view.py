@@ -6,22 +6,13 @@ outputs agree on order and wording.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from netsnap.engine.findings import AnalysisResult, Finding, RuleRun, Severity
+from netsnap.engine.findings import AnalysisResult, RuleRun, Severity
 
 SEVERITY_ORDER: tuple[Severity, ...] = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 FAIL_ON_CHOICES: tuple[str, ...] = ("error", "warning", "info", "none")
-
-
-def finding_sort_key(f: Finding) -> tuple[int, int, str, str]:
-    """Severity first, then impact (what breaks the most traffic), then rule ID and key."""
-    return (-f.severity.rank, -f.impact, f.rule, f.key)
-
-
-def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=finding_sort_key)
 
 
 def severity_counts(result: AnalysisResult) -> dict[str, int]:
@@ -58,56 +49,33 @@ def verdict(result: AnalysisResult) -> str:
     return f"No problem found ({', '.join(parts)})"
 
 
-def _matches(f: Finding, tokens: Sequence[str]) -> bool:
-    wanted = {t.strip().lower() for t in tokens if t.strip()}
-    return f.rule.lower() in wanted or f.cause.lower() in wanted
+def filter_result(result: AnalysisResult, *, min_severity: Severity | None = None) -> AnalysisResult:
+    """A copy of `result` without the findings below `min_severity`. (Rule selection is the engine's one
+    selector, netsnap.engine.select: `--only`/`--skip` choose which rules run, never which results show.)"""
+    if min_severity is None:
+        return result
+    findings = [f for f in result.findings if f.severity.rank >= min_severity.rank]
+    if len(findings) == len(result.findings):
+        return result
+    return result.model_copy(update={"verdict": "", "findings": findings})  # the sentence described the others
 
 
-def split_tokens(values: Iterable[str]) -> list[str]:
-    """`--only NS201,iptables-reject --only NS301` -> ["NS201", "iptables-reject", "NS301"]."""
-    return [t.strip() for v in values for t in v.split(",") if t.strip()]
-
-
-def filter_result(
-    result: AnalysisResult,
-    *,
-    only: Sequence[str] = (),
-    skip: Sequence[str] = (),
-    min_severity: Severity | None = None,
-) -> AnalysisResult:
-    """A copy of `result` keeping findings selected by rule ID or cause and at or above `min_severity`.
-
-    Rule runs and "not evaluated" entries are filtered by rule ID (and cause where known) the same way.
-    """
-    causes = {r.rule: r.cause for r in result.rule_runs}
-
-    def keep_rule(rule: str) -> bool:
-        cause = causes.get(rule, "")
-        names = {rule.lower(), cause.lower()}
-        if only and not names & {t.lower() for t in only}:
-            return False
-        return not (skip and names & {t.lower() for t in skip})
-
-    findings = [f for f in result.findings if (not only or _matches(f, only)) and not (skip and _matches(f, skip))]
-    if min_severity is not None:
-        findings = [f for f in findings if f.severity.rank >= min_severity.rank]
-    changed = len(findings) != len(result.findings)
-    return result.model_copy(
-        update={
-            "verdict": "" if changed else result.verdict,  # the engine's sentence described other findings
-            "findings": findings,
-            "not_evaluated": [n for n in result.not_evaluated if keep_rule(n.rule)],
-            "rule_runs": [r for r in result.rule_runs if keep_rule(r.rule)],
-        }
-    )
+def not_cleared(result: AnalysisResult) -> list[str]:
+    """Why the result is no all-clear although no finding says so: a main check that could not run, a
+    required path blocked by something no finding names."""
+    out = [f"{r.rule} could not run" for r in result.rule_runs if r.main and r.status == "not-evaluated"]
+    out += [f"{f.label} is blocked ({', '.join(f.unexplained)}) and no finding names it"
+            for f in result.flows if f.verdict == "unreachable" and f.unexplained]
+    return out
 
 
 def exit_code(result: AnalysisResult, fail_on: str) -> int:
-    """0 when nothing is at or above `fail_on` ("none" never fails), else 1."""
+    """1 when a finding is at or above `fail_on`, or when the result is not cleared (`not_cleared`); 0
+    otherwise; "none" never fails."""
     if fail_on == "none":
         return 0
     threshold = Severity(fail_on).rank
-    return 1 if any(f.severity.rank >= threshold for f in result.findings) else 0
+    return 1 if any(f.severity.rank >= threshold for f in result.findings) or not_cleared(result) else 0
 
 
 @dataclass(frozen=True)

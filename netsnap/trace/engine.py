@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import Any
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 
-from netsnap.engine.findings import Evidence
+from netsnap.combine.completion import complete
+from netsnap.combine.overlay import Cluster
+from netsnap.model.base import Provenance
+from netsnap.model.evidence import Evidence
 from netsnap.model.host import Snapshot
+from netsnap.model.interfaces import Interface
+from netsnap.model.neighbours import FdbEntry
 from netsnap.secgroups.evaluate import evaluate, required_rule
 from netsnap.secgroups.model import Direction, SecurityGroups
 from netsnap.trace import routing
 from netsnap.trace.index import HostIndex, evidence
 from netsnap.trace.netfilter import HookResult, Netfilter
 from netsnap.trace.packet import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, VXLAN_OVERHEAD, Packet, ipstr
-from netsnap.trace.result import Disposition, StepAction, TraceResult, Verdict
+from netsnap.trace.result import Disposition, Doubt, StepAction, TraceResult, Verdict
 from netsnap.trace.run import ForkPoint, Run, TooManyHops
 
 IPAddress = IPv4Address | IPv6Address
@@ -28,6 +32,14 @@ DEFAULT_VXLAN_PORT = 8472  # Linux's default when a VXLAN device has no dstport
 EPHEMERAL_PORT = 40000
 MAX_BRANCHES = 64
 FAILED_NEIGH = frozenset({"FAILED", "INCOMPLETE"})
+
+
+@dataclass(frozen=True)
+class _Arrival:
+    """Where a packet from outside the snapshot arrives, and the inner (src, dst) of a VXLAN packet."""
+
+    iface: str
+    inner: tuple[str, str] | None = None
 
 
 class TraceError(ValueError):
@@ -50,8 +62,14 @@ class Outcome:
 class TraceEngine:
     """Reusable tracer over one Snapshot; indexes are built once in the constructor."""
 
-    def __init__(self, snapshot: Snapshot, security_groups: SecurityGroups | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, security_groups: SecurityGroups | None = None,
+                 cluster: Cluster | None = None) -> None:
+        snapshot = complete(snapshot)  # what the bundles imply but do not hold, as assumptions
         self.snapshot = snapshot
+        cluster = cluster if cluster is not None else Cluster(snapshot)
+        # the pod leases of the analysed hosts: a packet for one of them must take the overlay
+        self.leases: list[tuple[IPv4Network, str]] = [
+            (f.lease, name) for name, f in cluster.facts.items() if f.lease is not None]
         self.security_groups = security_groups if security_groups is not None else SecurityGroups()
         self.hosts: dict[str, HostIndex] = {h.name: HostIndex.build(h) for h in snapshot.hosts}
         self.netfilters: dict[str, Netfilter] = {n: Netfilter(idx) for n, idx in self.hosts.items()}
@@ -60,21 +78,11 @@ class TraceEngine:
             for ip, dev in idx.local_ips.items():
                 if dev != "lo" and not ip.is_loopback:
                     self.owner.setdefault(ip, (name, dev))
-        self._graph: Any = None
         # (host, vxlan dev, next hop) -> what encapsulation does there, when it needs no assumption (see _encapsulate)
         self._encap_plans: dict[tuple[str, str, IPAddress], tuple[IPAddress, int, int, IPAddress | None,
                                                                   list[Evidence], str]] = {}
         # (host, udp port, vni) -> the VXLAN device that takes the packet, its evidence and the step text
         self._decap_plans: dict[tuple[str, int | None, int | None], tuple[str, list[Evidence], str]] = {}
-
-    @property
-    def graph(self) -> Any:
-        """The networkx graph of the snapshot (built on first use)."""
-        if self._graph is None:
-            from netsnap.trace.graph import build_graph
-
-            self._graph = build_graph(self.snapshot, self.security_groups)
-        return self._graph
 
     def host_of_ip(self, ip: str) -> str | None:
         try:
@@ -86,9 +94,18 @@ class TraceEngine:
     # ------------------------------------------------------------------ public API
 
     def trace(
-        self, src_host: str, dst_ip: str, proto: str = "icmp", port: int | None = None, size: int | None = None
+        self, src_host: str, dst_ip: str, proto: str = "icmp", port: int | None = None, size: int | None = None,
+        *, src_ip: str | None = None, bypass: frozenset[str] = frozenset(), arrive_on: str | None = None,
+        inner: tuple[str, str] | None = None, one_way: bool = False,
     ) -> TraceResult:
-        """Trace one flow; forks (statistic rules, multipath, equal defaults) become `branches`."""
+        """Trace one flow; forks (statistic rules, multipath, equal defaults) become `branches`.
+
+        `src_ip`: a local address of the source host (a socket bound to it), or an address on one of its
+        bridges (a pod or container behind it: the packet arrives on the bridge). `bypass`: checks
+        (Step.check keys) that let the packet pass, to find what else on the path would stop it.
+        `arrive_on`: the packet comes from outside the snapshot (from `src_ip`, a host not analysed) and
+        arrives on this interface of `src_host`, after its security group; `inner` (src, dst) makes it a
+        VXLAN packet carrying an ICMP echo between those addresses. `one_way`: no reply is traced."""
         name = src_host if src_host in self.hosts else None
         if name is None:
             found = self.snapshot.host(src_host)
@@ -105,12 +122,22 @@ class TraceEngine:
             raise TraceError(f"protocol {proto!r} is not icmp, tcp or udp")
         if proto in ("tcp", "udp") and port is None:
             raise TraceError(f"--port is required for {proto}")
+        src: IPAddress | None = None
+        if src_ip is not None:
+            try:
+                src = ip_address(src_ip)
+            except ValueError:
+                raise TraceError(f"{src_ip!r} is not an IP address") from None
+            if arrive_on is None and src not in self.hosts[name].local_ips and \
+                    self._bridge_of(self.hosts[name], src) is None:
+                raise TraceError(f"{src_ip} is neither an address of {name} nor behind one of its bridges")
         leaves: list[TraceResult] = []
         pending: list[list[int]] = [[]]
         truncated = False
         while pending:
             preset = pending.pop()
-            leaf, forks = self._run(preset, self.hosts[name], dst, proto, port, size)
+            leaf, forks = self._run(preset, self.hosts[name], dst, proto, port, size, src, bypass,
+                                    _Arrival(arrive_on, inner) if arrive_on else None, one_way)
             leaves.append(leaf)
             for k in range(len(preset), len(forks)):
                 prefix = [f.choice for f in forks[:k]]
@@ -126,17 +153,54 @@ class TraceEngine:
 
     # ------------------------------------------------------------------ one run
 
+    def _arrive(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
+        """A packet from outside the snapshot: the host's security group, then the host receives it."""
+        if self._cloud_port(run, h, pkt.iif) and pkt.src is not None:
+            fail = self._security_group(run, h, "ingress", pkt, pkt.src)
+            if fail:
+                return fail
+        return self._receive(run, h, pkt)
+
+    def _bridge_of(self, h: HostIndex, ip: IPAddress) -> str | None:
+        """The bridge whose connected network holds `ip` (a pod or container address behind it)."""
+        for c in h.connected:
+            if ip in c.network and ip != c.address and h.is_bridge(c.iface):
+                return c.iface
+        return None
+
     def _run(
-        self, preset: list[int], src: HostIndex, dst: IPAddress, proto: str, port: int | None, size: int | None
+        self, preset: list[int], src: HostIndex, dst: IPAddress, proto: str, port: int | None, size: int | None,
+        src_ip: IPAddress | None = None, bypass: frozenset[str] = frozenset(), arrival: _Arrival | None = None,
+        one_way: bool = False,
     ) -> tuple[TraceResult, list[ForkPoint]]:
-        run = Run(preset)
+        run = Run(preset, bypass=bypass)
         pkt = Packet(
-            src=None, dst=dst, proto=proto, sport=EPHEMERAL_PORT if proto != "icmp" else None, dport=port,
+            src=src_ip, dst=dst, proto=proto, sport=EPHEMERAL_PORT if proto != "icmp" else None, dport=port,
             icmp_type=ICMP_ECHO_REQUEST if proto == "icmp" else None, size=size,
         )
-        out = self._guard(run, src.name, pkt, lambda: self._originate(run, src, pkt))
+        bridge = None
+        if arrival is None and src_ip is not None and src_ip not in src.local_ips:
+            bridge = self._bridge_of(src, src_ip)
+        if arrival is not None:
+            run.first_src = str(src_ip)
+            if arrival.inner is not None:
+                inner = Packet(src=ip_address(arrival.inner[0]), dst=ip_address(arrival.inner[1]), proto="icmp")
+                vni = next((i.vxlan.vni for i in src.vxlan.values() if i.vxlan is not None
+                            and (i.vxlan.dstport or DEFAULT_VXLAN_PORT) == port), None)
+                pkt = pkt.with_(inner=inner, vni=vni, icmp_type=None)
+            iif = arrival.iface
+            run.step(src.name, "originate", "info", f"{pkt.describe()} arrives on {iif} from {src_ip}, a host "
+                     "outside the snapshot")
+            out = self._guard(run, src.name, pkt, lambda: self._arrive(run, src, pkt.with_(iif=iif)))
+        elif bridge is not None:
+            run.first_src = str(src_ip)
+            run.step(src.name, "originate", "info", f"{pkt.describe()} leaves a pod behind {bridge} on {src.name}")
+            arriving = pkt.with_(iif=bridge)
+            out = self._guard(run, src.name, pkt, lambda: self._receive(run, src, arriving))
+        else:
+            out = self._guard(run, src.name, pkt, lambda: self._originate(run, src, pkt))
         result = _result(run, out, src.name, pkt, 0)
-        if out.disposition == "delivered" and proto in ("icmp", "tcp"):
+        if out.disposition == "delivered" and proto in ("icmp", "tcp") and not one_way:
             fwd_steps, taints_from = len(run.steps), len(run.taints)
             d = out.pkt
             assert d.src is not None
@@ -177,6 +241,8 @@ class TraceEngine:
     # ------------------------------------------------------------------ stages
 
     def _originate(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
+        for note in h.host.assumptions:
+            run.assume(h.name, "facts", note)
         run.step(h.name, "originate", "info", f"{pkt.describe()} leaves a local socket on {h.name}")
         dec = routing.lookup(run, h, pkt, None)
         fail = self._route_failure(run, h, pkt, dec)
@@ -208,6 +274,8 @@ class TraceEngine:
         return self._postrouting(run, h, pkt, dec)
 
     def _receive(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
+        for note in h.host.assumptions:
+            run.assume(h.name, "facts", note)
         iif = pkt.iif or "?"
         if not run.visit(h.name, ipstr(pkt.dst), iif):
             return self._end(run, h, pkt, "loop", f"{pkt.describe()} came back to {h.name} on {iif}")
@@ -239,8 +307,12 @@ class TraceEngine:
             return self._input(run, h, pkt)
         fwd = h.sysctl_int("net.ipv4.ip_forward")
         if fwd == 0:
-            return self._end(run, h, pkt, "denied-in", f"{h.name} does not forward (net.ipv4.ip_forward = 0)",
-                             [h.sysctl_evidence("net.ipv4.ip_forward")])
+            key = f"{h.name}|ip_forward"
+            detail = f"{h.name} does not forward (net.ipv4.ip_forward = 0)"
+            ev = [h.sysctl_evidence("net.ipv4.ip_forward")]
+            if not run.bypassed(key):
+                return self._end(run, h, pkt, "denied-in", detail, ev, check=key)
+            run.step(h.name, "forward", "info", f"{detail} (bypassed to look for further causes)", ev, key)
         if fwd is None:
             reason = f"{h.name}: net.ipv4.ip_forward not collected; forwarding assumed"
             run.taint("deny", reason)
@@ -315,21 +387,47 @@ class TraceEngine:
                          "own state is not in the snapshot)")
                 return Outcome("delivered", f"delivered to {ipstr(nh)} behind {dev} on {h.name}", h.name, pkt,
                                deliver_dev=dev)
-            if h.crosses_cloud_port(dev):
+            if self._cloud_port(run, h, dev):
                 fail = self._security_group(run, h, "egress", pkt, pkt.dst)
                 if fail:
                     return fail
+            dest = self.owner.get(pkt.dst)
+            if dest is not None and dest[0] != h.name and nh != pkt.dst:
+                # the underlay routes to an analysed host through a gateway that is not analysed: go on there
+                rname, rdev = dest
+                run.assume(h.name, "transmit", f"the network behind gateway {ipstr(nh)} (not analysed) delivers "
+                           f"{ipstr(pkt.dst)} to {rname} on {rdev}")
+                return self._arrive_from_network(run, h, self.hosts[rname], rdev, pkt, dev, iface)
             where = f"via gateway {nh}" if nh != pkt.dst else "on the attached network"
             return self._end(run, h, pkt, "insufficient-info",
                              f"{pkt.dst} is reached {where} out of {dev}, which is not one of the analysed hosts")
         rname, rdev = owner
         r = self.hosts[rname]
         run.step(h.name, "transmit", "forward", f"out {dev} to next hop {ipstr(nh)} ({rname} {rdev})")
-        if h.crosses_cloud_port(dev):
+        if self._cloud_port(run, h, dev):
             fail = self._security_group(run, h, "egress", pkt, pkt.dst)
             if fail:
                 return fail
-        if r.crosses_cloud_port(rdev):
+        return self._arrive_from_network(run, h, r, rdev, pkt, dev, iface)
+
+    def _lease_leak(self, h: HostIndex, pkt: Packet, dec: routing.RouteDecision) -> tuple[IPv4Network, str] | None:
+        """(lease, owner) when a packet for another host's pod lease would leave by a default route that is not
+        the overlay's (flannel installs one route per peer lease; without it pod traffic leaks to the underlay)."""
+        if dec.route is None or not dec.route.is_default or (dec.dev or "") in h.vxlan or pkt.inner is not None:
+            return None
+        if not h.vxlan:
+            return None  # a host without an overlay device: nothing of flannel's is missing here
+        for lease, owner in self.leases:
+            if owner != h.name and pkt.dst in lease:
+                return lease, owner
+        return None
+
+    def _arrive_from_network(
+        self, run: Run, h: HostIndex, r: HostIndex, rdev: str, pkt: Packet, dev: str | None, iface: Interface | None
+    ) -> Outcome:
+        """`pkt` sent by `h` out of `dev` reaches `r` on `rdev`: r's security group, its MTU, then r receives it."""
+        rname = r.name
+        if self._cloud_port(run, r, rdev):
             assert pkt.src is not None
             fail = self._security_group(run, r, "ingress", pkt, pkt.src)
             if fail:
@@ -356,22 +454,41 @@ class TraceEngine:
         n = h.neigh.get((dev, nh))
         lladdr = n.lladdr if n is not None and n.lladdr and not FAILED_NEIGH & set(n.states) else None
         assumed = lladdr is None
+        owner = self._owner_vtep(h, nh, None)
         if lladdr is None:
-            peer_mac = self._peer_vtep_mac(h, dev, nh)
-            if peer_mac is None:
+            l3miss = dec.gateway is None  # flannel < 0.9: one route for the network, flanneld answers L3 misses
+            if owner is not None and ("neighbours" not in h.facts or l3miss):
+                why = (f"the neighbour table was not collected; flannel programs {ipstr(nh)} with {owner[0]}'s VTEP "
+                       f"MAC before its onlink route" if "neighbours" not in h.facts else
+                       f"{ipstr(nh)} has no neighbour entry and the route has no gateway (flannel < 0.9): flanneld "
+                       f"answers the L3 miss with {owner[0]}'s VTEP MAC")
+                run.assume(h.name, "neighbour", f"{h.name}: {why} ({owner[1]})")
+                lladdr = owner[1]
+            elif "neighbours" not in h.facts:
+                return self._end(run, h, pkt, "insufficient-info",
+                                 f"{h.name}: the neighbour table was not collected and no analysed host owns {nh}: "
+                                 f"the peer's bundle (or `ip neigh show dev {dev}`) would decide")
+            else:
                 return self._end(run, h, pkt, "neighbour-unreachable",
                                  f"no usable neighbour entry for {nh} on {dev} (flannel installs one per peer lease)",
                                  [evidence(h.name, n.src, n.raw)] if n else [])
-            reason = (f"{h.name}: no neighbour entry for {nh} on {dev}; assuming it resolves to the owner's VTEP "
-                      f"{peer_mac} (older flanneld answers L3 misses on demand)")
-            run.taint("deny", reason)
-            run.step(h.name, "neighbour", "unknown", reason)
-            lladdr = peer_mac
         fdbs = [f for f in h.fdb.get((dev, lladdr.lower()), []) if f.dst is not None]
         if not fdbs:
-            return self._end(run, h, pkt, "neighbour-unreachable",
-                             f"no fdb entry for {lladdr} on {dev}: the peer VTEP is unknown",
-                             [evidence(h.name, n.src, n.raw)] if n else [])
+            by_mac = self._owner_vtep(h, None, lladdr)
+            if by_mac is not None and by_mac[2] is not None and "fdb" not in h.facts:
+                assumed = True
+                run.assume(h.name, "fdb", f"{h.name}: bridge fdb was not collected; flannel programs {lladdr} dst "
+                           f"{ipstr(by_mac[2])} ({by_mac[0]}'s VTEP)")
+                fdbs = [FdbEntry(mac=lladdr, dev=dev, dst=by_mac[2], src=Provenance(file=""),
+                                 raw=f"{lladdr} dev {dev} dst {by_mac[2]} (assumed)")]
+            elif "fdb" not in h.facts:
+                return self._end(run, h, pkt, "insufficient-info",
+                                 f"{h.name}: bridge fdb was not collected and no analysed host's VTEP has MAC "
+                                 f"{lladdr}: `bridge fdb show dev {dev}` would decide")
+            else:
+                return self._end(run, h, pkt, "neighbour-unreachable",
+                                 f"no fdb entry for {lladdr} on {dev}: the peer VTEP is unknown",
+                                 [evidence(h.name, n.src, n.raw)] if n else [])
         fdb = fdbs[0]
         assert fdb.dst is not None
         info = vx.vxlan
@@ -392,19 +509,25 @@ class TraceEngine:
             self._encap_plans[(h.name, dev, nh)] = (fdb.dst, port, vni, local, consulted, detail)
         return self._originate(run, h, outer)
 
-    def _peer_vtep_mac(self, h: HostIndex, dev: str, nh: IPAddress) -> str | None:
-        """The MAC of the VXLAN device of the analysed host that owns `nh`, if `h` has an fdb entry for it."""
-        owner = self.owner.get(nh)
-        if owner is None:
-            for name, idx in self.hosts.items():
-                if name != h.name and any(nh in c.network for c in idx.connected if idx.is_bridge(c.iface)):
-                    owner = (name, "")
-                    break
-        if owner is None:
-            return None
-        for iface in self.hosts[owner[0]].vxlan.values():
-            if iface.mac and (dev, iface.mac.lower()) in h.fdb:
-                return iface.mac.lower()
+    def _owner_vtep(self, h: HostIndex, nh: IPAddress | None, mac: str | None
+                    ) -> tuple[str, str, IPAddress | None] | None:
+        """(host, VTEP MAC, VTEP address) of the analysed host whose VXLAN device owns `nh` (its flannel.1 address,
+        or a pod address in its bridge's network), or whose VXLAN device has MAC `mac`."""
+        for name, idx in self.hosts.items():
+            if name == h.name:
+                continue
+            for iface in idx.vxlan.values():
+                if not iface.mac:
+                    continue
+                if mac is not None and iface.mac.lower() != mac.lower():
+                    continue
+                if nh is not None:
+                    owns = any(a.address.ip == nh for a in iface.addresses) or any(
+                        nh in c.network for c in idx.connected if idx.is_bridge(c.iface))
+                    if not owns:
+                        continue
+                local = iface.vxlan.local if iface.vxlan is not None else None
+                return name, iface.mac.lower(), local
         return None
 
     def _decapsulate(self, run: Run, h: HostIndex, pkt: Packet) -> Outcome:
@@ -427,7 +550,7 @@ class TraceEngine:
                 return self._receive(run, h, inner.with_(iif=name, oif=None))
         return self._end(run, h, pkt, "denied-in",
                          f"no VXLAN device on {h.name} listens on udp {pkt.dport} with vni {pkt.vni} "
-                         "(the kernel answers ICMP port unreachable)")
+                         "(the kernel answers ICMP port unreachable)", check=f"{h.name}|decap|{pkt.dport}|{pkt.vni}")
 
     # ------------------------------------------------------------------ checks
 
@@ -446,6 +569,14 @@ class TraceEngine:
     def _route_failure(self, run: Run, h: HostIndex, pkt: Packet, dec: routing.RouteDecision) -> Outcome | None:
         if dec.kind in ("unicast", "local"):
             if dec.kind == "unicast":
+                leak = self._lease_leak(h, pkt, dec)
+                if leak is not None:
+                    lease, owner = leak
+                    detail = (f"{h.name}: missing peer route: {ipstr(pkt.dst)} is in {owner}'s pod lease {lease} but "
+                              f"{h.name} has no route for it via the overlay; it would leave by the default route "
+                              f"({dec.detail})")
+                    return self._end(run, h, pkt, "no-route", detail, dec.consulted,
+                                     check=f"{h.name}|peer-route|{lease}")
                 run.step(h.name, "route", "forward", dec.detail, dec.consulted)
             return None
         if dec.kind == "none":
@@ -459,6 +590,7 @@ class TraceEngine:
     def _rp_filter(self, run: Run, h: HostIndex, pkt: Packet, iif: str) -> Outcome | None:
         if pkt.src is None or iif == "lo":
             return None
+        key = f"{h.name}|rp_filter|{iif}"
         mode, values = h.rp_filter(iif)
         if not mode:
             return None
@@ -468,13 +600,26 @@ class TraceEngine:
             return None
         ev = [h.sysctl_evidence("net.ipv4.conf.all.rp_filter"), *back.consulted[:2]]
         if back.kind != "unicast" and back.kind != "local":
-            return self._end(run, h, pkt, "denied-in",
-                             f"rp_filter ({values}) drops it: no route back to {pkt.src} on {h.name}", ev)
-        if mode == 1 and back.dev != iif:
-            return self._end(run, h, pkt, "denied-in",
-                             f"strict rp_filter ({values}) drops it: it arrived on {iif} but the best route back to "
-                             f"{pkt.src} leaves via {back.dev}", ev)
-        return None
+            detail = f"rp_filter ({values}) drops it: no route back to {pkt.src} on {h.name}"
+        else:
+            detail = (f"strict rp_filter ({values}) drops it: it arrived on {iif} but the best route back to "
+                      f"{pkt.src} leaves via {back.dev}")
+        if run.bypassed(key):
+            run.step(h.name, "rp_filter", "info", f"{detail} (bypassed to look for further causes)", ev, key)
+            return None
+        return self._end(run, h, pkt, "denied-in", detail, ev, check=key)
+
+    def _cloud_port(self, run: Run, h: HostIndex, dev: str | None) -> bool:
+        """Whether a security group can stop packets crossing `dev` of `h`: a physical NIC of a host with cloud
+        evidence or a security-group export. Without either, none is assumed, and the run says so."""
+        if not h.is_physical_port(dev):
+            return False
+        sg = self.security_groups
+        if h.cloud is not None or sg.for_host(h.name) is not None or sg.default != "unknown":
+            return True
+        run.assume(h.name, "security group", f"{h.name}: no cloud evidence (cloud MAC prefix, metadata route): no "
+                   f"security group in front of {dev}")
+        return False
 
     def _security_group(
         self, run: Run, h: HostIndex, direction: Direction, pkt: Packet, remote: IPAddress
@@ -491,7 +636,7 @@ class TraceEngine:
                 return None
             need = required_rule(direction, pkt.proto, port, str(remote))
             reason = f"{h.name}: no security-group export; it passes only if {h.name}'s group has: {need}"
-            run.taint("deny", reason)
+            run.taint("deny", reason, f"{h.name}|sg|{direction}|{pkt.proto}|{port or ''}")
             run.step(h.name, stage, "unknown", reason)
             return None
         dec = evaluate(sets, direction, pkt.proto, port, str(remote), icmp_type=pkt.icmp_type,
@@ -504,11 +649,16 @@ class TraceEngine:
             run.step(h.name, stage, "permit", dec.reason, ev)
             return None
         if dec.allowed is None:
-            run.taint("deny", f"{h.name}: {dec.reason}")
+            run.taint("deny", f"{h.name}: {dec.reason}", f"{h.name}|sg|{direction}|{pkt.proto}|{port or ''}")
             run.step(h.name, stage, "unknown", dec.reason, ev)
             return None
         disp: Disposition = "denied-out" if direction == "egress" else "denied-in"
-        return self._end(run, h, pkt, disp, f"{h.name} security group {direction}: {dec.reason}", ev)
+        key = f"{h.name}|sg|{direction}|{pkt.proto}|{port or ''}"
+        detail = f"{h.name} security group {direction}: {dec.reason}"
+        if run.bypassed(key):
+            run.step(h.name, stage, "info", f"{detail} (bypassed to look for further causes)", ev, key)
+            return None
+        return self._end(run, h, pkt, disp, detail, ev, check=key)
 
     def _denied(self, run: Run, h: HostIndex, pkt: Packet, res: HookResult, disp: Disposition, hook: str) -> Outcome:
         how = f"rejected ({res.reject_with})" if res.verdict == "REJECT" else "dropped"
@@ -516,10 +666,11 @@ class TraceEngine:
 
     def _end(
         self, run: Run, h: HostIndex, pkt: Packet, disp: Disposition, reason: str,
-        consulted: list[Evidence] | None = None,
+        consulted: list[Evidence] | None = None, check: str = "",
     ) -> Outcome:
         action: StepAction = "unknown" if disp == "insufficient-info" else "deny"
-        run.step(h.name, disp, action, reason, consulted or [])
+        run.step(h.name, disp, action, reason, consulted or [], check or f"{h.name}|{disp}|{ipstr(pkt.dst)}",
+                 pkt.info() if action == "deny" else None)
         return Outcome(disp, reason, h.name, pkt, consulted=consulted or [])
 
 
@@ -550,7 +701,9 @@ def _result(
     return TraceResult(
         src_host=src_host, src_ip=src_ip, dst_ip=str(pkt.dst), proto=pkt.proto,
         port=pkt.dport if pkt.proto != "icmp" else None, size=pkt.size, verdict=verdict, disposition=disposition,
-        reason=reason, hops=list(run.steps[steps_from:]),
+        reason=reason, hops=list(run.steps[steps_from:]), assumptions=list(run.assumptions),
+        doubts=[Doubt(could="deny" if t.could == "deny" else "pass", reason=t.reason, check=t.check)
+                for t in taints],
     )
 
 
@@ -577,7 +730,8 @@ def _combine(leaves: list[TraceResult], truncated: bool) -> TraceResult:
     return TraceResult(
         src_host=first.src_host, src_ip=first.src_ip, dst_ip=first.dst_ip, proto=first.proto, port=first.port,
         size=first.size, verdict=verdict, disposition=disposition, reason=reason, hops=first.hops,
-        branches=leaves,
+        branches=leaves, assumptions=list(dict.fromkeys(a for leaf in leaves for a in leaf.assumptions)),
+        doubts=list({d.reason: d for leaf in leaves for d in leaf.doubts}.values()),
     )
 
 

@@ -12,8 +12,11 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from typing import Any
 
-from netsnap.engine.findings import Evidence
+from netsnap.combine.coverage import present
+from netsnap.combine.firewall import enforced_views
+from netsnap.combine.platform import platform_of
 from netsnap.model.base import Provenance
+from netsnap.model.evidence import Evidence
 from netsnap.model.host import Host, SourceState
 from netsnap.model.interfaces import Interface
 from netsnap.model.iptables import Chain, IptRule
@@ -164,7 +167,8 @@ class HostIndex:
     connected_on: dict[IPv4Network | IPv6Network, list[Connected]] = field(default_factory=dict)  # `connected` by net
     tables: dict[str, RouteTable] = field(default_factory=dict)
     policy: list[PolicyRule] = field(default_factory=list)
-    chains: dict[tuple[str, str], ChainIndex] = field(default_factory=dict)
+    views: dict[str, dict[tuple[str, str], ChainIndex]] = field(default_factory=dict)  # view -> (table, chain)
+    missing_views: list[str] = field(default_factory=list)  # loaded but not collected
     neigh: dict[tuple[str, IPAddress], Neighbour] = field(default_factory=dict)
     fdb: dict[tuple[str, str], list[FdbEntry]] = field(default_factory=dict)
     vxlan: dict[str, Interface] = field(default_factory=dict)
@@ -172,9 +176,9 @@ class HostIndex:
     decision_cache: dict[tuple[object, ...], Any] = field(default_factory=dict)  # see routing._lookup
     policy_plan: list[tuple[int, PolicyRule | None, str]] = field(default_factory=list)
     _rp_filter: dict[str, tuple[int | None, str]] = field(default_factory=dict)
-    has_iptables: bool = False
     no_rules: bool = False  # iptables-save ran and printed nothing: no table is loaded, all is accepted
-    ruleset_file: str = ""
+    cloud: str | None = None  # the evidence that a cloud security group may sit in front of the NICs
+    facts: frozenset[str] = frozenset()  # the facts the host holds (absent: not collected, not "empty")
 
     @classmethod
     def build(cls, host: Host) -> HostIndex:
@@ -211,14 +215,15 @@ class HostIndex:
                             src=Provenance(file=""), raw="local 127.0.0.0/8 dev lo (implicit)"))
         idx.policy = sorted(host.policy_rules, key=lambda r: r.priority)
         idx.policy_plan = idx.policy_or_default()
-        ruleset = host.filter_ruleset
-        if ruleset is not None and ruleset.family == "ipv4":
-            idx.has_iptables = True
-            idx.ruleset_file = ruleset.file
-            for tname, ipt_table in ruleset.tables.items():
-                for cname, chain in ipt_table.chains.items():
-                    idx.chains[(tname, cname)] = ChainIndex(chain)
-        else:
+        idx.cloud = platform_of(host).cloud
+        idx.facts = present(host)
+        firewall = enforced_views(host)
+        idx.missing_views = firewall.missing
+        for view, ruleset in firewall.views.items():
+            idx.views[view] = {(tname, cname): ChainIndex(chain)
+                               for tname, ipt_table in ruleset.tables.items()
+                               for cname, chain in ipt_table.chains.items()}
+        if not idx.views:
             idx.no_rules = any(
                 st.state == SourceState.EMPTY and st.exit_code == 0
                 for key, st in host.sources.items() if key in ("iptables_save", "iptables_nft_save")
@@ -234,8 +239,9 @@ class HostIndex:
     def iface(self, name: str | None) -> Interface | None:
         return self.host.interfaces.get(name) if name else None
 
-    def crosses_cloud_port(self, name: str | None) -> bool:
-        """True when leaving/entering through `name` crosses the machine's cloud port."""
+    def is_physical_port(self, name: str | None) -> bool:
+        """True when leaving/entering through `name` crosses the machine's own NIC (where a cloud security
+        group may sit: see TraceEngine._cloud_port)."""
         iface = self.iface(name)
         if iface is None or name == "lo":
             return False

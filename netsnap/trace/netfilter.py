@@ -1,31 +1,38 @@
-"""Netfilter traversal of one hook, as the kernel does it: tables in priority order, chain
-policies, user chains with jump/goto/RETURN, the first terminal target wins, NAT and MARK applied.
+"""Netfilter traversal of one hook, as the kernel does it: every base chain of every enforced view
+in priority order (see `netsnap.trace.hooks`), chain policies, user chains with jump/goto/RETURN,
+the first terminal target wins, NAT and MARK applied.
 
-Each table leaves one Step naming the rule or policy that decided; undecidable matches are
+Each base chain leaves one Step naming the rule or policy that decided; undecidable matches are
 recorded as taints so the final verdict can say "unknown" when they could change the outcome.
+iptables tables are one view each (`IptablesChain`); other views register a builder in
+`VIEW_BUILDERS`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, ip_address
+from ipaddress import ip_address
 
-from netsnap.engine.findings import Evidence
+from netsnap.model.evidence import Evidence
 from netsnap.model.iptables import IptRule
+from netsnap.trace.hooks import (
+    HOOKS,
+    IPTABLES_PRIORITY,
+    BaseChain,
+    ChainOutcome,
+    Decider,
+    EgressSource,
+    Unknown,
+    check_key,
+    settle_unknowns,
+)
 from netsnap.trace.index import NON_TERMINAL, ChainIndex, HostIndex, cached_evidence, evidence
 from netsnap.trace.matching import Fork, RuleMatcher
+from netsnap.trace.nft import nft_base_chains
 from netsnap.trace.packet import Packet
-from netsnap.trace.result import StepAction
 from netsnap.trace.run import Run
 
-HOOK_TABLES: dict[str, tuple[str, ...]] = {
-    "PREROUTING": ("raw", "mangle", "nat"),
-    "INPUT": ("mangle", "filter", "security", "nat"),
-    "FORWARD": ("mangle", "filter", "security"),
-    "OUTPUT": ("raw", "mangle", "nat", "filter", "security"),
-    "POSTROUTING": ("mangle", "nat"),
-}
 MAX_DEPTH = 32
 
 
@@ -47,17 +54,8 @@ class HookResult:
     detail: str = ""
     reject_with: str | None = None
     consulted: list[Evidence] = field(default_factory=list)
-
-
-@dataclass
-class _TableOutcome:
-    verdict: str
-    pkt: Packet
-    detail: str
-    consulted: list[Evidence]
-    reject_with: str | None = None
-    nat: str | None = None
-    by_rule: bool = False
+    decider: Decider | None = None
+    check: str = ""
 
 
 class _Frame:
@@ -104,77 +102,59 @@ def _addr_port(spec: str) -> tuple[str, int | None]:
         return addr, None
 
 
-class Netfilter:
-    """Runs hooks on one host. `egress_source` answers MASQUERADE's "address of the out interface"."""
+class IptablesChain:
+    """A built-in chain of one iptables table in one view, as a base chain of its hook."""
 
-    def __init__(self, hidx: HostIndex) -> None:
+    def __init__(self, hidx: HostIndex, matcher: RuleMatcher, view: str, table: str, hook: str, stage: str) -> None:
         self.hidx = hidx
-        self.matcher = RuleMatcher(hidx.local_ips, hidx.host.ipsets)
-        # per hook, the (table, chain index, stage label) that exist on this host, in priority order
-        self.plan: dict[str, list[tuple[str, ChainIndex, str]]] = {
-            hook: [(t, hidx.chains[(t, hook)], f"{hook} {t}") for t in tables if (t, hook) in hidx.chains]
-            for hook, tables in HOOK_TABLES.items()
-        }
+        self.matcher = matcher
+        self.view = view
+        self.table = table
+        self.hook = hook
+        self.stage = stage
+        self.chains = hidx.views[view]
+        self.start = self.chains[(table, hook)]
+        self.priority = IPTABLES_PRIORITY[(table, hook)]
+        self.is_nat = table == "nat"
+        # a fall-through ACCEPT of a filter chain is worth a step; raw/mangle/nat chains that only fell
+        # through leave none (nothing happened there)
+        self.shows_policy = bool(self.start.rules) and table in ("filter", "security")
 
-    def hook(
-        self, run: Run, hook: str, pkt: Packet, egress_source: Callable[[Packet], IPv4Address | None]
-    ) -> HookResult:
-        name = self.hidx.name
-        if not self.hidx.has_iptables:
-            if self.hidx.no_rules:
-                return HookResult("ACCEPT", pkt)
-            if hook in ("INPUT", "FORWARD", "OUTPUT"):
-                reason = f"{name}: iptables rules not in the bundle; {hook} filtering unknown"
-                run.taint("deny", reason)
-                run.step(name, f"{hook} filter", "unknown", reason)
-            return HookResult("ACCEPT", pkt)
-        consulted: list[Evidence] = []
-        for table, ci, stage in self.plan[hook]:
-            if table == "nat" and pkt.ctstate != "NEW":
-                continue  # nat sees only the first packet of a connection
-            cands = ci.candidates(pkt.src, pkt.dst)
-            if not cands and ci.chain.policy != "DROP" and (not ci.rules or table not in ("filter", "security")):
-                # no rule can match and the policy accepts: the same as below, without the outcome and no step
-                consulted.append(evidence(name, ci.chain.src, ci.policy_text))
-                continue
-            out = self._table(run, table, hook, ci, cands, pkt, egress_source)
-            pkt = out.pkt
-            consulted.extend(out.consulted)
-            if out.nat:
-                run.step(name, stage, "nat", out.nat, out.consulted)
-            elif out.verdict != "ACCEPT" or (ci.rules and (table in ("filter", "security") or out.by_rule)):
-                # raw/mangle/nat chains that only fell through to ACCEPT leave no step (nothing happened)
-                action: StepAction = "permit" if out.verdict == "ACCEPT" else "deny"
-                run.step(name, stage, action, out.detail, out.consulted)
-            if out.verdict != "ACCEPT":
-                return HookResult(out.verdict, pkt, out.detail, out.reject_with, consulted)
-        return HookResult("ACCEPT", pkt, "", None, consulted)
+    def is_noop(self, pkt: Packet) -> bool:
+        ci = self.start
+        return (not ci.candidates(pkt.src, pkt.dst) and ci.chain.policy != "DROP"
+                and (not ci.rules or self.table not in ("filter", "security")))
 
-    def _policy(self, ci: ChainIndex, pkt: Packet, consulted: list[Evidence]) -> _TableOutcome:
-        chain = ci.chain
-        consulted.append(evidence(self.hidx.name, chain.src, ci.policy_text))
-        verdict = "DROP" if chain.policy == "DROP" else "ACCEPT"
-        return _TableOutcome(verdict, pkt, ci.policy_detail, consulted)
+    def _decider(self, rule: IptRule | None) -> Decider:
+        if rule is None:
+            return Decider(self.view, self.table, self.start.chain.name, None, self.start.policy_text)
+        return Decider(self.view, self.table, rule.chain, rule.position, rule.raw)
 
-    def _table(
-        self, run: Run, table: str, hook: str, start: ChainIndex, first: list[int], pkt: Packet,
-        egress_source: Callable[[Packet], IPv4Address | None],
-    ) -> _TableOutcome:
-        """Walk `start` (whose candidate rules for `pkt` are `first`) and the chains it jumps to."""
+    def _policy(self, pkt: Packet, consulted: list[Evidence]) -> ChainOutcome:
+        ci = self.start
+        consulted.append(evidence(self.hidx.name, ci.chain.src, ci.policy_text))
+        verdict = "DROP" if ci.chain.policy == "DROP" else "ACCEPT"
+        return ChainOutcome(verdict, pkt, ci.policy_detail, consulted, decider=self._decider(None))
+
+    def evaluate(self, run: Run, pkt: Packet, egress_source: EgressSource) -> ChainOutcome:
+        """Walk the chain (whose candidate rules for `pkt` are computed here) and the chains it jumps to."""
+        start = self.start
+        first = start.candidates(pkt.src, pkt.dst)
         if not first:  # no rule of the chain can match: its policy decides
-            return self._policy(start, pkt, [])
+            return self._policy(pkt, [])
         host = self.hidx.name
+        table = self.table
         frames: list[_Frame] = [_Frame(start, first)]
-        unknown: list[tuple[IptRule, str]] = []
+        unknown: list[Unknown] = []
         consulted: list[Evidence] = []
-        outcome: _TableOutcome | None = None
+        outcome: ChainOutcome | None = None
         while frames:
             frame = frames[-1]
             pos = frame.pos
             if pos >= len(frame.cands):
                 frames.pop()
                 if not frames:
-                    outcome = self._policy(start, pkt, consulted)
+                    outcome = self._policy(pkt, consulted)
                 continue
             frame.pos = pos + 1
             rule = frame.ci.rules[frame.cands[pos]]
@@ -184,15 +164,14 @@ class Netfilter:
             if isinstance(res, Fork):
                 p = res.probability
                 choice = run.choose([(p, f"{rule_ref(rule)} matches"), (1.0 - p, f"{rule_ref(rule)} does not match")])
-                run.step(host, f"{hook} {table}", "info",
+                run.step(host, self.stage, "info",
                          f"-m statistic: {'matched' if choice == 0 else 'not matched'} "
                          f"(share {p if choice == 0 else 1 - p:.3g}) at {rule_ref(rule)}", [rule_evidence(host, rule)])
                 res = choice == 0
             if res is None:
-                if rule.target is not None:
-                    unknown.append((rule, why))
+                unknown.append(Unknown(rule.target.name, rule_ref(rule), why, rule_evidence(host, rule)))
                 continue
-            if not res or rule.target is None:
+            if not res:
                 continue
             target = rule.target
             tname = target.name
@@ -200,74 +179,53 @@ class Netfilter:
                 consulted.append(rule_evidence(host, rule))
                 reject = target.options.get("reject-with", "icmp-port-unreachable") if tname == "REJECT" else None
                 detail = f"{tname} by {rule_ref(rule)}" + (f" (--reject-with {reject})" if reject else "")
-                outcome = _TableOutcome(tname, pkt, detail, consulted, reject, by_rule=True)
+                outcome = ChainOutcome(tname, pkt, detail, consulted, reject, by_rule=True,
+                                       decider=self._decider(rule))
                 break
             if tname == "RETURN":
                 frames.pop()
+                consulted.append(rule_evidence(host, rule))
                 if not frames:
-                    consulted.append(rule_evidence(host, rule))
-                    outcome = self._policy(start, pkt, consulted)
+                    outcome = self._policy(pkt, consulted)
                 continue
-            sub = self.hidx.chains.get((table, tname))
+            sub = self.chains.get((table, tname))
             if sub is not None:
+                consulted.append(rule_evidence(host, rule))  # the jump: part of why the packet got there
                 if target.goto:
                     frames.pop()
                 if len(frames) >= MAX_DEPTH:
-                    unknown.append((rule, "chain nesting too deep (loop?)"))
+                    unknown.append(Unknown(tname, rule_ref(rule), "chain nesting too deep (loop?)",
+                                           rule_evidence(host, rule)))
                     continue
                 sub_cands = sub.candidates(pkt.src, pkt.dst)
                 if sub_cands:
                     frames.append(_Frame(sub, sub_cands))
                 elif not frames:  # a goto to a chain none of whose rules can match: back to the policy
-                    outcome = self._policy(start, pkt, consulted)
+                    outcome = self._policy(pkt, consulted)
                 continue
             if tname in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
                 consulted.append(rule_evidence(host, rule))
                 new, note = self._nat(tname, target.options, pkt, egress_source)
                 if new is None:
-                    unknown.append((rule, note))
+                    unknown.append(Unknown(tname, rule_ref(rule), note, rule_evidence(host, rule)))
                     continue
-                outcome = _TableOutcome("ACCEPT", new, f"{tname} by {rule_ref(rule)}: {note}", consulted, nat=note)
-                outcome.detail = f"{tname} by {rule_ref(rule)}: {note}"
-                outcome.nat = outcome.detail
+                detail = f"{tname} by {rule_ref(rule)}: {note}"
+                outcome = ChainOutcome("ACCEPT", new, detail, consulted, nat=detail, by_rule=True,
+                                       decider=self._decider(rule))
                 break
             if tname == "MARK":
                 pkt = pkt.with_(mark=_mark(pkt.mark, target.options))
                 continue
-            if tname in NON_TERMINAL:
-                continue
-            unknown.append((rule, f"target {tname} is neither a chain in {table} nor simulated"))
+            unknown.append(Unknown(tname, rule_ref(rule), f"target {tname} is neither a chain in {table} nor simulated",
+                                   rule_evidence(host, rule)))
         if outcome is None:  # pragma: no cover - the loop always decides
-            outcome = self._policy(start, pkt, consulted)
+            outcome = self._policy(pkt, consulted)
         if unknown:
-            self._settle_unknowns(run, host, table, hook, outcome, unknown)
+            settle_unknowns(run, host, self.stage, outcome, unknown)
         return outcome
 
-    def _settle_unknowns(
-        self, run: Run, host: str, table: str, hook: str, outcome: _TableOutcome, unknown: list[tuple[IptRule, str]]
-    ) -> None:
-        relevant: list[tuple[IptRule, str]] = []
-        for rule, why in unknown:
-            tname = rule.target.name if rule.target else ""
-            if outcome.verdict == "ACCEPT" and tname == "ACCEPT" and not outcome.nat:
-                continue  # it could only have accepted too
-            if outcome.verdict in ("DROP", "REJECT") and tname in ("DROP", "REJECT"):
-                continue  # it could only have denied too
-            relevant.append((rule, why))
-        if not relevant:
-            return
-        could = "deny" if outcome.verdict == "ACCEPT" else "pass"
-        for rule, why in relevant:
-            reason = f"{host}: {rule_ref(rule)} may match ({why}); target {rule.target.name if rule.target else '-'}"
-            run.taint(could, reason)
-        rule, why = relevant[0]
-        more = f" (and {len(relevant) - 1} more)" if len(relevant) > 1 else ""
-        run.step(host, f"{hook} {table}", "unknown", f"undecidable: {rule_ref(rule)}: {why}{more}",
-                 [rule_evidence(host, r) for r, _ in relevant[:5]])
-
-    def _nat(
-        self, tname: str, opts: dict[str, str], pkt: Packet, egress_source: Callable[[Packet], IPv4Address | None]
-    ) -> tuple[Packet | None, str]:
+    def _nat(self, tname: str, opts: dict[str, str], pkt: Packet, egress_source: EgressSource
+             ) -> tuple[Packet | None, str]:
         try:
             if tname == "DNAT":
                 spec = opts.get("to-destination") or opts.get("to")
@@ -294,3 +252,74 @@ class Netfilter:
             return pkt.with_(src=src), f"source {pkt.src} -> {src} (MASQUERADE on {pkt.oif})"
         except ValueError as exc:
             return None, f"{tname} target not understood ({exc})"
+
+
+def iptables_base_chains(hidx: HostIndex) -> list[BaseChain]:
+    """The built-in chains of every enforced iptables view (see `netsnap.combine.firewall`)."""
+    matcher = RuleMatcher(hidx.local_ips, hidx.host.ipsets)
+    several = len(hidx.views) > 1
+    out: list[BaseChain] = []
+    for view, chains in hidx.views.items():
+        for table, hook in IPTABLES_PRIORITY:
+            if (table, hook) in chains:
+                stage = f"{hook} {table}" + (f" [{view}]" if several else "")
+                out.append(IptablesChain(hidx, matcher, view, table, hook, stage))
+    return out
+
+
+#: Builders of the base chains a view contributes; each takes a HostIndex.
+VIEW_BUILDERS: list[Callable[[HostIndex], list[BaseChain]]] = [iptables_base_chains, nft_base_chains]
+
+
+class Netfilter:
+    """Runs hooks on one host: the base chains of every view, in priority order (stable: registration
+    order breaks ties, as the kernel's does)."""
+
+    def __init__(self, hidx: HostIndex) -> None:
+        self.hidx = hidx
+        chains = [c for build in VIEW_BUILDERS for c in build(hidx)]
+        self.plan: dict[str, list[BaseChain]] = {
+            hook: sorted((c for c in chains if c.hook == hook), key=lambda c: c.priority) for hook in HOOKS
+        }
+        self.has_rules = bool(chains)
+
+    def hook(self, run: Run, hook: str, pkt: Packet, egress_source: EgressSource) -> HookResult:
+        name = self.hidx.name
+        hidx = self.hidx
+        if not self.has_rules:
+            if hidx.no_rules:
+                return HookResult("ACCEPT", pkt)
+            if hook in ("INPUT", "FORWARD", "OUTPUT"):
+                reason = f"{name}: the packet filter was not collected; {hook} filtering unknown"
+                run.taint("deny", reason)
+                run.step(name, f"{hook} filter", "unknown", reason)
+            return HookResult("ACCEPT", pkt)
+        if hidx.missing_views and hook in ("INPUT", "FORWARD", "OUTPUT"):
+            reason = (f"{name}: {', '.join(hidx.missing_views)} tables are loaded but were not collected; "
+                      f"{hook} filtering there unknown")
+            run.taint("deny", reason)
+            run.step(name, f"{hook} filter", "unknown", reason)
+        consulted: list[Evidence] = []
+        for chain in self.plan[hook]:
+            if chain.is_nat and pkt.ctstate != "NEW":
+                continue  # nat sees only the first packet of a connection
+            if chain.is_noop(pkt):
+                continue
+            out = chain.evaluate(run, pkt, egress_source)
+            pkt = out.pkt
+            consulted.extend(out.consulted)
+            if out.nat:
+                run.step(name, chain.stage, "nat", out.nat, out.consulted)
+                continue
+            if out.verdict == "ACCEPT":
+                if out.by_rule or chain.shows_policy:
+                    run.step(name, chain.stage, "permit", out.detail, out.consulted)
+                continue
+            key = check_key(name, out.decider) if out.decider else f"{name}|nf|{chain.stage}"
+            if run.bypassed(key):
+                run.step(name, chain.stage, "info", f"{out.detail} (bypassed to look for further causes)",
+                         out.consulted, key)
+                continue
+            run.step(name, chain.stage, "deny", out.detail, out.consulted, key, pkt.info())
+            return HookResult(out.verdict, pkt, out.detail, out.reject_with, consulted, out.decider, key)
+        return HookResult("ACCEPT", pkt, "", None, consulted)

@@ -7,6 +7,8 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
+from netsnap.trace.result import PacketInfo
+
 IPAddress = IPv4Address | IPv6Address
 
 ICMP_ECHO_REQUEST = 8
@@ -46,6 +48,12 @@ class Packet:
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
         return new
+
+    def info(self) -> PacketInfo:
+        """The packet as a deny step records it."""
+        return PacketInfo(src=ipstr(self.src) if self.src else None, dst=ipstr(self.dst), proto=self.proto,
+                          sport=self.sport, dport=self.dport, iif=self.iif, oif=self.oif,
+                          outer=self.inner is not None)
 
     def describe(self) -> str:
         ports = ""

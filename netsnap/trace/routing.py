@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 
-from netsnap.engine.findings import Evidence
+from netsnap.model.evidence import Evidence
 from netsnap.model.routes import PolicyRule, Route
 from netsnap.trace.index import HostIndex, evidence
 from netsnap.trace.packet import Packet

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from netsnap.engine.findings import Evidence
-from netsnap.trace.result import Step, StepAction, make_step
+from netsnap.model.evidence import Evidence
+from netsnap.trace.result import PacketInfo, Step, StepAction, make_step
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Taint:
 
     could: str
     reason: str
+    check: str = ""
 
 
 class TooManyHops(Exception):
@@ -44,6 +45,10 @@ class Run:
     visits: dict[tuple[str, str, str], int] = field(default_factory=dict)
     snat: dict[tuple[str, str], str] = field(default_factory=dict)  # (host, translated src) -> original src
     dnat: dict[tuple[str, str], str] = field(default_factory=dict)  # (host, new dst) -> original dst
+    # checks (Step.check keys) that let the packet through anyway: the graph re-runs a blocked flow with
+    # its blocker bypassed to find the next cause on the same path
+    bypass: frozenset[str] = frozenset()
+    assumptions: list[str] = field(default_factory=list)
 
     def choose(self, options: list[tuple[float, str]]) -> int:
         k = len(self.forks)
@@ -60,14 +65,26 @@ class Run:
         return out
 
     def step(
-        self, host: str, stage: str, action: StepAction, detail: str, consulted: list[Evidence] | None = None
+        self, host: str, stage: str, action: StepAction, detail: str, consulted: list[Evidence] | None = None,
+        check: str = "", packet: PacketInfo | None = None,
     ) -> Step:
-        s = make_step(host, stage, action, detail, consulted or [])
+        s = make_step(host, stage, action, detail, consulted or [], check, packet)
         self.steps.append(s)
         return s
 
-    def taint(self, could: str, reason: str) -> None:
-        self.taints.append(Taint(could, reason))
+    def bypassed(self, check: str) -> bool:
+        """True when the check that would stop the packet here is bypassed for this run."""
+        return check in self.bypass
+
+    def assume(self, host: str, stage: str, reason: str, consulted: list[Evidence] | None = None) -> None:
+        """Use a fact the bundle implies but does not hold, and say so (on the step and the verdict)."""
+        if reason in self.assumptions:
+            return
+        self.assumptions.append(reason)
+        self.step(host, stage, "info", f"assumed: {reason}", consulted)
+
+    def taint(self, could: str, reason: str, check: str = "") -> None:
+        self.taints.append(Taint(could, reason, check))
 
     def visit(self, host: str, dst: str, iif: str, limit: int = 2) -> bool:
         """Count a visit; False when the packet came back to the same place (a loop)."""

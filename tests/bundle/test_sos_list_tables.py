@@ -82,10 +82,10 @@ def test_inventory_shows_the_nat_file_as_read() -> None:
     assert nat["title"] == "iptables -t nat -nvL (list format, sosreports)"
     assert rows["iptables_list"]["file"] == FILTER_FILE
     assert [r["id"] for r in sos["sources"]] == [s.id for s in SOURCES] + ["iptables_list_nat"]
-    assert sos["found"] == 4  # ip_route, ip_addr, iptables_list, iptables_list_nat
+    assert sos["found"] == 5  # hostname (sos_commands/host/hostname), ip_route, ip_addr, iptables_list, _nat
     text = runner.invoke(app, ["inventory", str(FIXTURE)], env={"COLUMNS": "250"})
     assert text.exit_code == 0, text.output
-    assert NAT_FILE in text.stdout and "4 sources found" in text.stdout
+    assert NAT_FILE in text.stdout and "5 sources found" in text.stdout
 
 
 def test_trace_applies_the_kube_proxy_dnat_from_the_nat_file() -> None:
@@ -163,13 +163,13 @@ def test_a_table_the_main_list_file_holds_is_kept_and_the_copy_noted(tmp_path: P
     assert f"table nat already read from {FILTER_FILE}; this file's copy is not used" in notes
 
 
-def test_iptables_save_keeps_its_precedence(tmp_path: Path) -> None:
+def test_a_host_iptables_save_file_is_not_a_sos_name(tmp_path: Path) -> None:
+    """No sos release writes iptables-save for the host (only `ip netns exec NS iptables-save`, see
+    docs/sosreport.md): a file planted under that name is not read as the host's ruleset."""
     host = load_bundle(_copy(tmp_path, add={"sos_commands/networking/iptables-save": SAVE_TEXT}))
-    assert host.filter_ruleset is host.iptables["iptables"]
+    assert "iptables" not in host.iptables
+    assert host.filter_ruleset is host.iptables["list"]
     assert set(host.iptables["list"].tables) == {"filter", "nat"}
-    # the trace reads the save view, which has no nat table: no DNAT is applied
-    r = TraceEngine(Snapshot(hosts=[host]), SecurityGroups(default="open")).trace("k8snode", "10.96.0.1", "tcp", 443)
-    assert not any(s.action == "nat" for s in r.hops)
 
 
 def test_collector_bundle_inventory_and_sources_are_unchanged(tmp_path: Path) -> None:

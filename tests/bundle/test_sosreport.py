@@ -39,7 +39,7 @@ def test_usable_sources(sos: Bundle) -> None:
         "hostname": "sos_commands/host/hostname",
         "ip_route": "sos_commands/networking/ip_route_show_table_all",
         "ip_addr": "sos_commands/networking/ip_-d_address",
-        "ip_neigh": "sos_strings/networking/ip_neigh_show.tailed",
+        "ip_neigh": "sos_strings/networking/ip_-s_-s_neigh_show.tailed",
         "iptables_list": "sos_commands/firewall_tables/iptables_-vnxL",
         "sysctl": "sos_commands/kernel/sysctl_-a",
         "lsmod": "sos_commands/kernel/lsmod",
@@ -64,7 +64,7 @@ def test_tailed_file_is_truncated_and_read_through_the_link(sos: Bundle) -> None
     neigh = sos.files["ip_neigh"]
     assert neigh.state is SourceState.TRUNCATED
     assert neigh.text.startswith("192.168.0.1 dev eth1 lladdr")
-    assert any(n.startswith("tailed by sos: sos_commands/networking/ip_neigh_show links to") for n in neigh.notes)
+    assert any(n.startswith("tailed by sos: sos_commands/networking/ip_-s_-s_neigh_show links to") for n in neigh.notes)
 
 
 def test_journal_is_filtered_to_flannel_with_a_map_back_to_real_lines(sos: Bundle) -> None:
@@ -87,7 +87,7 @@ def test_members_hold_only_what_was_mapped(sos: Bundle) -> None:
 
 
 def test_symlinks_are_summarised_not_followed(sos: Bundle) -> None:
-    assert "skipped 2 symlinks (not followed; sos's tailed files resolved inside)" in sos.problems
+    assert "skipped 2 symlinks (not followed; links inside the archive resolved)" in sos.problems
 
 
 def test_old_sos_without_manifest(tmp_path: Path) -> None:

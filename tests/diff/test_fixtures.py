@@ -44,7 +44,8 @@ def _node2(tmp: Path) -> Path:
 
 def _diff(good: Path, bad: Path) -> list[tuple[str, str, str | None, str | None, list[str]]]:
     g, b = load_snapshot([good]), load_snapshot([bad])
-    result = diff_snapshots(g.hosts, b.hosts, run_rules(g).findings, run_rules(b).findings)
+    bad_result = run_rules(b)
+    result = diff_snapshots(g.hosts, b.hosts, run_rules(g).findings, bad_result.findings, bad_result.flows)
     return [(d.kind, d.key, d.good, d.bad, d.explains) for d in result.differences]
 
 

@@ -1,4 +1,4 @@
-"""The engine: metadata validation, source checks (not evaluated, never passed), selection, failures,
+"""The engine: metadata validation, fact checks (not evaluated, never passed), selection, failures,
 ordering, extra rule directories and entry points."""
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def probe(fail: bool = False, **kw: Any) -> Rule:
 
 @pytest.mark.parametrize("bad", [
     {"cause": "not-a-cause"}, {"id": "X101"}, {"id": "NS01"}, {"name": "Bad Name"},
-    {"requires": ("no_such_source",)}, {"requires_any": (("ip_route", "nope"),)}, {"requires_any": ((),)},
+    {"requires": ("no_such_fact",)}, {"requires": ("ip_route",)}, {"requires_any": (("routes", "nope"),)},
+    {"requires_any": ((),)},
     {"why": "  "}, {"min_hosts": 0},
 ])
 def test_meta_validation(bad: dict[str, Any]) -> None:
@@ -68,37 +69,56 @@ def test_meta_validation(bad: dict[str, Any]) -> None:
         meta(**bad)
 
 
-def test_cause_vocabulary_is_the_issue_list() -> None:
-    assert len(CAUSES) == 18 and len(set(CAUSES)) == 18
+def test_cause_vocabulary_is_one_table() -> None:
+    from netsnap.engine.causes import CAUSES as TABLE
+
+    assert tuple(TABLE) == CAUSES and len(set(CAUSES)) == len(CAUSES) == 19
     assert {r.meta.cause for r in discovery.all_rules()} <= set(CAUSES)
+    assert all(c.breaks and c.impact > 0 for c in TABLE.values())
 
 
-def test_missing_sources_are_not_evaluated_never_passed() -> None:
-    r = probe(requires=("sysctl",), requires_any=(("ip_route", "route_n"),))
+def test_missing_facts_are_not_evaluated_never_passed() -> None:
+    r = probe(requires=("sysctls",), requires_any=(("routes", "policy_rules"),))
     snap = Snapshot(hosts=[
         host("a", ok=["sysctl", "route_n"]),
         host("b", ok=["ip_route"], sysctl=SourceState.COMMAND_MISSING),
         host("c", ok=["sysctl"]),
     ])
     res = run_rules(snap, rules=[r])
-    assert [f.hosts for f in res.findings] == [["a"]]
+    assert [f.hosts for f in res.findings] == [["a"]]  # route -n supplies the routes fact as well as ip route
     ne = {n.hosts[0]: n for n in res.not_evaluated}
     assert set(ne) == {"b", "c"}
-    assert ne["b"].missing == ["sysctl"] and "command missing" in ne["b"].reason
-    assert ne["c"].missing == ["ip_route or route_n"] and "not collected" in ne["c"].reason
+    assert ne["b"].missing == ["sysctls"]
+    assert ne["b"].reason == "missing sysctls (kernel parameters (sysctl)): sysctl: command missing"
+    assert ne["c"].missing == ["routes", "policy_rules"]
+    assert ne["c"].reason.startswith("missing routes (the routing tables): route_n: not collected; "
+                                     "proc_net_route: not collected; ip_route: not collected | policy_rules")
     assert res.rule_runs[0].status == "fired" and res.rule_runs[0].hosts == ["a"]
+
+
+def test_partly_understood_source_is_not_evaluated() -> None:
+    from netsnap.model import UnparsedLine
+
+    h = host("a", ok=["iptables_list"])
+    st = h.sources["iptables_list"]
+    st.lines, st.parsed, st.expected = 60, 0, 57
+    st.unparsed = [UnparsedLine(line=n, text="ACCEPT all -- anywhere anywhere") for n in range(1, 58)]
+    res = run_rules(Snapshot(hosts=[h]), rules=[probe(requires=("firewall",))])
+    assert not res.findings and res.rule_runs[0].status == "not-evaluated"
+    assert "iptables_list: partly understood (3 of 60 lines understood in x/iptables_list, 0 of 57 records)" in \
+        res.not_evaluated[0].reason
 
 
 def test_unreadable_source_counts_as_missing() -> None:
     h = host("a", ok=["sysctl"])
     h.sources["sysctl"].state = SourceState.UNREADABLE  # what the loader records when a parser fails
-    res = run_rules(Snapshot(hosts=[h]), rules=[probe(requires=("sysctl",))])
+    res = run_rules(Snapshot(hosts=[h]), rules=[probe(requires=("sysctls",))])
     assert not res.findings and "unreadable" in res.not_evaluated[0].reason
     assert res.rule_runs[0].status == "not-evaluated"
 
 
 def test_snapshot_scope_min_hosts() -> None:
-    r = probe(scope="snapshot", min_hosts=2, requires=("ip_link",))
+    r = probe(scope="snapshot", min_hosts=2, requires=("link_details",))
     one = run_rules(Snapshot(hosts=[host("a", ok=["ip_link"]), host("b")]), rules=[r])
     assert not one.findings and any("at least 2 hosts" in n.reason for n in one.not_evaluated)
     two = run_rules(Snapshot(hosts=[host("a", ok=["ip_link"]), host("bb", ok=["ip_link"])]), rules=[r])
@@ -116,18 +136,18 @@ def test_only_skip_and_failure() -> None:
     assert failed and failed[0].reason == "rule failed: ValueError: boom"
 
 
-def test_sort_findings_by_impact_then_severity() -> None:
+def test_sort_findings_by_severity_then_impact() -> None:
     r = probe()
     fs = [
         r.finding(hosts=["h"], explanation="", key="low", impact=1),
         r.finding(hosts=["h"], explanation="", key="warn", impact=9, severity=Severity.WARNING),
         r.finding(hosts=["h"], explanation="", key="err", impact=9),
     ]
-    assert [f.key for f in sort_findings(fs)] == ["err", "warn", "low"]
+    assert [f.key for f in sort_findings(fs)] == ["err", "low", "warn"]
 
 
 def test_evidence_is_capped_and_keys_slugged() -> None:
-    from netsnap.engine.findings import Evidence
+    from netsnap.model.evidence import Evidence
 
     f = probe().finding(hosts=["h", "h"], explanation="", key="Master/INPUT 7",
                         evidence=[Evidence(host="h", file="f", line=i) for i in range(30)])

@@ -84,7 +84,8 @@ def test_every_limit_is_documented_with_its_default() -> None:
 
 @pytest.mark.parametrize(("path", "message"), [
     ("/dev/zero", "/dev/zero: not a regular file (device file)"),
-    ("/proc/self/status", "/proc/self/status: a file of the proc pseudo file system (kernel state, not a file to read)"),
+    ("/proc/self/status",
+     "/proc/self/status: a file of the proc pseudo file system (kernel state, not a file to read)"),
     ("/", "/: not a regular file (directory)"),
 ])
 def test_the_reader_refuses_by_type(path: str, message: str) -> None:
@@ -150,7 +151,8 @@ def test_a_zip_holding_tarballs_gives_one_host_each(tmp_path: Path) -> None:
     import json
 
     hosts = [(b["host"], b["path"]) for b in json.loads(result.stdout)["bundles"]]
-    assert hosts == [("master", f"{path}/ticket-123/{MASTER.name}.tar.gz"), ("node1", f"{path}/ticket-123/node1.tar.gz")]
+    assert hosts == [("master", f"{path}/ticket-123/{MASTER.name}.tar.gz"),
+                     ("node1", f"{path}/ticket-123/node1.tar.gz")]
 
 
 def test_open_bundle_names_the_bundles_of_an_input_that_holds_several() -> None:

@@ -8,7 +8,8 @@ onlink`, a PERMANENT neighbour and an fdb entry - what flanneld installs. cni0 (
 holds one container namespace ("c-<host>") at 10.244.i.5.
 
 `collect()` runs the real collector inside each host namespace (with its own UTS namespace, so
-the bundle carries the host name) and returns the bundle paths.
+the bundle carries the host name) and returns the bundle paths. `build(cloud=True)` gives the NICs
+OpenStack's MAC prefix (fa:16:3e), the evidence netsnap takes for a cloud VM behind a security group.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class FlannelLab:
     def vtep_of(self, h: LabHost) -> str:
         return self.vtep.get(h.name, h.cluster_ip)
 
-    def build(self, eth1_mtu: dict[str, int] | None = None, first_address: dict[str, str] | None = None) -> FlannelLab:
+    def build(self, eth1_mtu: dict[str, int] | None = None, first_address: dict[str, str] | None = None,
+              cloud: bool = False) -> FlannelLab:
         lab = self.lab
         lab.add("fabric")
         lab.sh("fabric", "for b in br-mgmt br-cluster; do ip link add $b type bridge; ip link set $b up; done")
@@ -87,7 +89,10 @@ class FlannelLab:
             mtu = (eth1_mtu or {}).get(h.name)
             lab.veth(h.name, "eth1", "fabric", f"c{h.index}", master="br-cluster", mtu=mtu)
             extra = (first_address or {}).get(h.name, "")
+            macs = (f"ip link set eth0 address fa:16:3e:00:00:{h.index + 1:02x}\n"
+                    f"ip link set eth1 address fa:16:3e:00:01:{h.index + 1:02x}") if cloud else ""
             lab.sh(h.name, f"""
+                {macs}
                 {extra}
                 ip addr add {h.mgmt_ip}/24 dev eth0
                 ip addr add {h.cluster_ip}/24 dev eth1
@@ -144,15 +149,19 @@ class FlannelLab:
         self.lab.sh(host, f"for i in 1 2 3 4 5 6 7 8 9 10; do ss -ltn | grep -q ':{port} ' && exit 0; sleep 0.1; done; "
                           "exit 1")
 
-    def collect(self, out: Path, names: list[str] | None = None) -> list[str]:
-        """Run the collector in each host namespace (in parallel); return the bundle paths."""
+    def collect(self, out: Path, names: list[str] | None = None,
+                enter: dict[str, list[str]] | None = None) -> list[str]:
+        """Run the collector in each host namespace (in parallel); return the bundle paths. `enter` maps a
+        host to the command prefix that enters it instead of `ip netns exec` (e.g. the mount namespace of
+        a firewalld started there: tests/lab/firewalld.py)."""
         procs = []
         for h in self.hosts:
             if names is not None and h.name not in names:
                 continue
             d = out / h.name
             d.mkdir(parents=True, exist_ok=True)
-            cmd = ["ip", "netns", "exec", self.lab.ns(h.name), "unshare", "--uts", "sh", "-c",
+            prefix = (enter or {}).get(h.name) or ["ip", "netns", "exec", self.lab.ns(h.name)]
+            cmd = [*prefix, "unshare", "--uts", "sh", "-c",
                    f"hostname {h.name} && sh {COLLECTOR} --output {d} --timeout 5"]
             procs.append((h.name, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
         paths = []

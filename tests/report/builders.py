@@ -11,7 +11,6 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from netsnap.engine.findings import (
     AnalysisResult,
     Confidence,
-    Evidence,
     Finding,
     HostSummary,
     NotEvaluated,
@@ -42,6 +41,7 @@ from netsnap.model import (
     UnparsedLine,
     VxlanInfo,
 )
+from netsnap.model.evidence import Evidence
 from netsnap.trace.result import Step, TraceResult
 
 SCRIPT = "<script>document.title='PWNED';document.body.setAttribute('data-pwned','1')</script>"

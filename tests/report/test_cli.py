@@ -36,7 +36,13 @@ def pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, objec
     def fake_analyse(snapshot: Snapshot, groups: object, rules_dirs: list[str], only: list[str],
                      skip: list[str]) -> AnalysisResult:
         seen.update(groups=groups, rules_dirs=rules_dirs, only=only, skip=skip)
-        return builders.result()
+        res = builders.result()
+
+        def chosen(rule: str, cause: str) -> bool:  # what the engine's selector keeps, on the hand-made result
+            keys = {rule.lower(), cause.lower()}
+            return (not only or bool(keys & {t.lower() for t in only})) and not keys & {t.lower() for t in skip}
+
+        return res.model_copy(update={"findings": [f for f in res.findings if chosen(f.rule, f.cause)]})
 
     monkeypatch.setattr(analyze_cmd, "read_snapshot", fake_load)
     monkeypatch.setattr(analyze_cmd, "analyse", fake_analyse)

@@ -8,7 +8,7 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netsnap.engine.findings import Evidence
+from netsnap.model.evidence import Evidence
 from netsnap.report.html import is_safe_url, render_html
 from netsnap.report.json_output import analyze_schema, render_json
 from tests.report import builders

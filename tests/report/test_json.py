@@ -45,11 +45,13 @@ def test_json_is_deterministic_and_sorted() -> None:
     assert list(json.loads(a)) == sorted(json.loads(a))
 
 
-def test_a_trace_that_does_not_fit_is_noted_not_fatal() -> None:
-    res = builders.result().model_copy(update={"traces": [{"src_host": "x"}]})
-    doc = json.loads(render_json(res))
-    assert doc["traces"] == []
-    assert doc["notes"] and doc["notes"][0].startswith("trace 1 left out")
+def test_traces_are_typed_so_a_malformed_one_cannot_reach_the_renderers() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        builders.result().model_copy(update={"traces": [{"src_host": "x"}]}).model_validate(
+            {**builders.result().model_dump(), "traces": [{"src_host": "x"}]})
 
 
 def test_empty_result_is_valid() -> None:

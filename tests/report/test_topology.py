@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from netsnap.engine.run import sort_findings
 from netsnap.model import Snapshot
 from netsnap.report.topology import MAX_TUNNEL_HOSTS, build_topology, failing_pair
-from netsnap.report.view import sorted_findings
-from netsnap.trace.result import TraceResult
 from tests.report import builders
 
 
 def _topo(sg: bool = True):  # type: ignore[no-untyped-def]
     res = builders.result()
-    traces = [TraceResult.model_validate(t) for t in res.traces]
-    return build_topology(builders.snapshot(), sorted_findings(res.findings), traces,
+    traces = list(res.traces)
+    return build_topology(builders.snapshot(), sort_findings(res.findings), traces,
                           {"master": "sg-master.json"} if sg else None)
 
 
 def test_failing_pair_from_trace_destination_pod_subnet() -> None:
     res = builders.result()
-    traces = [TraceResult.model_validate(t) for t in res.traces]
+    traces = list(res.traces)
     assert failing_pair(builders.snapshot(), traces, []) == ("master", "node1")
 
 
@@ -63,7 +62,7 @@ def test_large_clusters_draw_only_the_failing_tunnel() -> None:
     hosts = [builders.master(f"m{i}") for i in range(MAX_TUNNEL_HOSTS + 2)] + [builders.node1()]
     snap = Snapshot(hosts=hosts)
     res = builders.result()
-    traces = [TraceResult.model_validate(t) for t in res.traces]
+    traces = list(res.traces)
     topo = build_topology(snap, [], [t.model_copy(update={"src_host": "m0"}) for t in traces])
     assert len(topo.curves) == 1 and topo.curves[0].cls == "tunnel failing"
     small = build_topology(Snapshot(hosts=hosts[:3]), [], [])
@@ -72,7 +71,7 @@ def test_large_clusters_draw_only_the_failing_tunnel() -> None:
 
 def test_an_unknown_verdict_is_not_drawn_as_failing() -> None:
     res = builders.result()
-    unknown = [TraceResult.model_validate(t).model_copy(update={"verdict": "unknown"}) for t in res.traces]
+    unknown = [t.model_copy(update={"verdict": "unknown"}) for t in res.traces]
     assert failing_pair(builders.snapshot(), unknown, []) is None
     topo = build_topology(builders.snapshot(), [], unknown)
     assert not any("failing" in c.cls for c in topo.curves)

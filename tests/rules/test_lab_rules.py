@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from netsnap.engine.findings import AnalysisResult, Evidence, Finding, Severity
+from netsnap.engine.findings import AnalysisResult, Finding, Severity
 from netsnap.engine.run import run_rules
 from netsnap.load import load_snapshot
 from netsnap.model import Snapshot
+from netsnap.model.evidence import Evidence
 from netsnap.secgroups import SecurityGroups, attach
+from tests.graph.consistency import assert_consistent
 from tests.lab.cluster import REPO, RHEL_DEFAULT, FlannelLab
 from tests.lab.netns import NetnsLab, skip_reason
 from tests.rules.lab_helpers import bundle_line, collect_flannel_hosts
@@ -69,6 +71,7 @@ def run_scenario(out: Path, setup: Callable[[NetnsLab], FlannelLab], probe: Prob
     result = run_rules(snapshot)
     crashed = [n.reason for n in result.not_evaluated if n.reason.startswith("rule failed")]
     assert not crashed, crashed
+    assert_consistent(snapshot, result)  # the graph's blocked flows and the findings agree (issue 13)
     return LabRun(kernel, bundles, snapshot, result, plain)
 
 
@@ -126,7 +129,7 @@ def reject(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
 @pytest.fixture(scope="module")
 def fabric_drop(tmp_path_factory: pytest.TempPathFactory) -> LabRun:
     def setup(lab: NetnsLab) -> FlannelLab:
-        fl = FlannelLab(lab, 2).build()
+        fl = FlannelLab(lab, 2).build(cloud=True)  # cloud VMs: a security group may sit in front of their NICs
         # node1's "security group", emulated in the fabric where its bundles cannot see it
         lab.sh("fabric", "sysctl -qw net.bridge.bridge-nf-call-iptables=1 && "
                          f"iptables -A FORWARD -p udp --dport 8472 -d {NODE1} -j DROP")
@@ -203,10 +206,12 @@ def test_healthy_lab_raises_no_error_or_warning(healthy: LabRun) -> None:
     assert serious == []
     # not vacuous: the rules this module checks did run on both hosts (none lacked its sources)
     runs = {r.rule: r for r in healthy.result.rule_runs}
-    for rule_id in ("NS101", "NS102", "NS201", "NS202", "NS301", "NS303"):
+    for rule_id in ("NS101", "NS102", "NS201", "NS202", "NS203", "NS301", "NS303"):
         assert runs[rule_id].status == "passed" and sorted(runs[rule_id].hosts) == ["master", "node1"], runs[rule_id]
-    assert runs["NS203"].status == "fired"  # only its "unverified" note: no export was given
-    assert {f.severity for f in healthy.findings("vxlan-port-blocked")} == {Severity.INFO}
+    # bare metal (no cloud MAC prefix, no metadata route): no security group is assumed, and every required flow
+    # is certainly reachable, with that assumption stated
+    assert {f.verdict for f in healthy.result.flows} == {"reachable"}
+    assert all(any("no cloud evidence" in a for a in f.assumptions) for f in healthy.result.flows)
 
 
 def test_collected_sysctls_are_the_kernels(healthy: LabRun) -> None:
@@ -226,11 +231,13 @@ def test_reject_in_input_and_forward(reject: LabRun) -> None:
     by_chain = {}
     for f in found:
         for chain in ("INPUT", "FORWARD"):
-            if f"of {chain} (" in f.explanation:
+            if f" of {chain} rejects" in f.explanation:
                 by_chain[chain] = f
     assert set(by_chain) == {"INPUT", "FORWARD"}, [f.explanation for f in found]
-    assert "UDP 8472 from master (192.168.0.11)" in by_chain["INPUT"].explanation
-    assert "10.244.0.0/24" in by_chain["FORWARD"].explanation
+    assert "master VTEP 192.168.0.11 → node1 VTEP 192.168.0.12 (udp 8472)" in by_chain["INPUT"].explanation
+    assert "master pods (10.244.0.0/24) → node1 pods (10.244.1.0/24)" in by_chain["FORWARD"].explanation
+    assert by_chain["INPUT"].remediation[0] == "iptables -I INPUT 5 -p udp -s 192.168.0.11 --dport 8472 -j ACCEPT"
+    assert by_chain["FORWARD"].remediation[0] == "iptables -I FORWARD 1 -s 10.244.0.0/16 -j ACCEPT"
     for chain, f in by_chain.items():
         e = quotes(reject, f, "firewall/iptables-save", f"-A {chain} -j REJECT --reject-with icmp-host-prohibited",
                    "node1")

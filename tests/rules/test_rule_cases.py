@@ -1,8 +1,10 @@
 """Every rule has a firing and a non-firing case (fixtures/rules/<ID>/{fire,pass}), overlaid on the healthy
-fixture and run through the real loader and engine."""
+fixture and run through the real loader and engine. Each case's `expected.json` holds the rule's exact
+status and (key, severity) set, checkov-style: not just "it fired"."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,9 @@ def test_rule_case(rule_id: str, case: str, tmp_path: Path) -> None:
     failed = [n.reason for n in result.not_evaluated if n.rule == rule_id and n.reason.startswith("rule failed")]
     assert not failed, failed
     mine = [f for f in result.findings if f.rule == rule_id]
+    expected = json.loads((RULE_CASES / rule_id / case / "expected.json").read_text())
+    assert sorted([f.key, f.severity.value] for f in mine) == expected["findings"]
+    assert [r.status for r in result.rule_runs if r.rule == rule_id] == [expected["status"]]
     serious = [f for f in mine if f.severity in SERIOUS]
     if case == "fire":
         assert serious, f"{rule_id} did not fire; not evaluated: {[n.reason for n in result.not_evaluated]}"

@@ -76,6 +76,8 @@ def test_security_group_with_unresolvable_remote_group(healthy: Snapshot, tmp_pa
     sg.write_text(json.dumps([
         {"ID": "x", "IP Protocol": "udp", "Ethertype": "IPv4", "IP Range": None, "Port Range": "8472:8472",
          "Direction": "ingress", "Remote Security Group": "sg-nodes"},
+        {"ID": "y", "IP Protocol": None, "Ethertype": "IPv4", "IP Range": "0.0.0.0/0", "Port Range": "",
+         "Direction": "egress", "Remote Security Group": None},
     ]))
     groups = attach(healthy, f"master={sg}")
     found = fired(healthy, "NS203", security_groups=groups)
@@ -129,7 +131,7 @@ def test_reject_in_the_legacy_view_counts_too(tmp_path: Path) -> None:
     assert master is not None
     assert len(master.iptables) == 2, master.iptables.keys()
     found = fired(snap, "NS201")
-    assert len(found) == 1 and "view: the kernel applies both" in found[0].explanation
+    assert len(found) == 1 and "(in the iptables-legacy view: the kernel applies every view)" in found[0].explanation
     assert found[0].evidence[-1].file == "firewall/iptables-legacy-save" and found[0].evidence[-1].line == 7
     assert found[0].remediation[0].startswith(f"{list(master.iptables)[1]} -I INPUT 2 ")
 
@@ -243,7 +245,7 @@ def test_pod_network_inferred_without_subnet_env(tmp_path: Path, fixture: str, e
                                                  evidence_file: str) -> None:
     import shutil
 
-    from netsnap.engine.cluster import overlay_facts
+    from netsnap.combine.overlay import overlay_facts
     from tests.rules.bundles import write_manifest
 
     bundle = tmp_path / "b"

@@ -33,6 +33,8 @@ from netsnap.model import (
     Route,
     Ruleset,
     Snapshot,
+    SourceState,
+    SourceStatus,
     Sysctl,
     Table,
     Target,
@@ -274,7 +276,14 @@ def host(
                              src=Provenance(file="neigh/bridge-fdb", line=n), raw=spec))
     sysctls = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.rp_filter": "0"}
     sysctls.update(sysctl or {})
+    collected = {"ip_addr": len(links), "ip_link": len(links), "ip_route": len(routes), "ip_neigh": len(neigh),
+                 "bridge_fdb": len(fdb), "ip_rule": len(rules), "sysctl": len(sysctls)}
+    if iptables is not None:
+        collected["iptables_save"] = 1
+    sources = {sid: SourceStatus(source=sid, state=SourceState.OK, parsed=n, lines=n)
+               for sid, n in collected.items()}
     return Host(
+        sources=sources,
         name=name,
         bundle=BundleInfo(path=f"/tmp/{name}", kind="collector"),
         identity=Identity(hostname=name),
@@ -305,11 +314,17 @@ def overlay(
     master_routes: list[str] | None = None,
     node_sysctl: dict[str, str] | None = None,
     node_port: int = 8472,
+    cloud: bool = True,
 ) -> Snapshot:
-    """Incident-A shaped cluster: master 192.168.0.10 (lease 10.244.0.0/24), node1 192.168.0.11 (10.244.1.0/24)."""
+    """Incident-A shaped cluster: master 192.168.0.10 (lease 10.244.0.0/24), node1 192.168.0.11 (10.244.1.0/24).
+    `cloud`: the NICs carry OpenStack's MAC prefix (a security group may sit in front of them)."""
+
+    def mac(n: int) -> str:
+        return f" mac fa:16:3e:00:00:0{n}" if cloud else ""
+
     master = host(
         "master",
-        links=["lo 127.0.0.1/8", "eth1 192.168.0.10/24",
+        links=["lo 127.0.0.1/8", f"eth1 192.168.0.10/24{mac(1)}",
                f"flannel.1 10.244.0.0/32 vxlan 1 local {master_vtep} dstport 8472 mtu 1450 mac 0a:00:00:00:00:01",
                "cni0 10.244.0.1/24 bridge mtu 1450", *extra_master_links],
         routes=master_routes or ["default via 192.168.0.1 dev eth1", "192.168.0.0/24 dev eth1 proto kernel",
@@ -321,7 +336,7 @@ def overlay(
     )
     node = host(
         "node1",
-        links=["lo 127.0.0.1/8", "eth1 192.168.0.11/24",
+        links=["lo 127.0.0.1/8", f"eth1 192.168.0.11/24{mac(2)}",
                f"flannel.1 10.244.1.0/32 vxlan 1 local 192.168.0.11 dstport {node_port} mtu 1450 "
                "mac 0a:00:00:00:00:02",
                "cni0 10.244.1.1/24 bridge mtu 1450"],

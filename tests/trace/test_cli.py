@@ -35,9 +35,27 @@ def test_json_is_the_trace_result() -> None:
     assert data["reply"]["verdict"] == "reachable"
 
 
-def test_unknown_without_exports_exits_1_and_names_the_rule() -> None:
+def test_bare_metal_needs_no_export_and_says_so() -> None:
     code, out, _ = run("--from", "master", "--to", "10.244.1.5")
-    assert code == 1 and "verdict: UNKNOWN" in out and "ingress udp 8472 from 10.10.0.11" in out
+    assert code == 0 and "verdict: REACHABLE" in out
+    assert "assumed: master: no cloud evidence (cloud MAC prefix, metadata route): no security group" in out
+
+
+def test_cloud_host_without_exports_is_unknown_and_names_the_rule(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.rules.bundles import write_manifest
+
+    bundles = []
+    for name, gw in (("master", "192.168.122.1"), ("node1", "192.168.122.1")):
+        shutil.copytree(REPO / "fixtures" / "healthy" / name, tmp_path / name)
+        routes = tmp_path / name / "routes" / "ip-route"
+        routes.write_text(f"169.254.169.254 via {gw} dev eth0 proto dhcp metric 100 \n" + routes.read_text())
+        write_manifest(tmp_path / name)
+        bundles.append(str(tmp_path / name))
+    res = runner.invoke(app, ["trace", *bundles, "--from", "master", "--to", "10.244.1.5"])
+    assert res.exit_code == 1 and "verdict: UNKNOWN" in res.stdout
+    assert "ingress udp 8472 from 10.10.0.11" in res.stdout
 
 
 def test_security_group_export_without_8472_is_unreachable() -> None:

@@ -174,8 +174,13 @@ def test_two_default_routes_fork_with_shares() -> None:
     assert len(r.branches) == 2
     assert sorted(b.share for b in r.branches) == [0.5, 0.5]
     outcomes = sorted((b.verdict, b.disposition) for b in r.branches)
-    assert outcomes == [("reachable", "delivered"), ("unknown", "insufficient-info")]
-    assert r.verdict == "unknown" and "50%" in r.reason
+    # via the gateway nobody analysed, the request is assumed to reach far (an analysed host's own address),
+    # whose reply then has no way back through gw: that half fails, with the assumption stated
+    assert outcomes == [("reachable", "delivered"), ("unreachable", "no-route")]
+    failing = next(b for b in r.branches if b.verdict == "unreachable")
+    assert failing.assumptions == ["the network behind gateway 10.175.100.1 (not analysed) delivers 172.30.0.9 to "
+                                   "far on eth0"]
+    assert r.verdict == "unreachable" and "50%" in r.reason
     route_step = next(s for s in r.branches[0].hops if s.stage == "route")
     assert "2 equal default routes" in route_step.detail
 
@@ -320,7 +325,7 @@ def test_missing_iptables_is_unknown() -> None:
     a = host("a", links=["eth0 10.0.0.1/24"], routes=["10.0.0.0/24 dev eth0"])
     b = host("b", links=["eth0 10.0.0.2/24"], routes=["10.0.0.0/24 dev eth0"], iptables=ACCEPT_ALL)
     r = trace(Snapshot(hosts=[a, b]), "a", "10.0.0.2", security_groups=OPEN)
-    assert r.verdict == "unknown" and "iptables rules not in the bundle" in r.reason
+    assert r.verdict == "unknown" and "the packet filter was not collected" in r.reason
 
 
 def test_mtu_checks() -> None:
@@ -334,18 +339,45 @@ def test_mtu_checks() -> None:
 
 
 def test_neighbour_missing_on_vxlan() -> None:
-    # no neighbour entry, but the fdb knows the owner's VTEP MAC: undecidable (flanneld may answer L3 misses)
+    # the neighbour table was collected and lacks the peer's entry, with flannel >= 0.9's `via P.0 onlink`
+    # route (entries are programmed, never learnt): the kernel cannot encapsulate
     snap = overlay()
     snap.hosts[0].neighbours = []
     r = trace(snap, "master", "10.244.1.5", security_groups=OPEN)
-    assert r.verdict == "unknown" and "no neighbour entry for 10.244.1.0 on flannel.1" in r.reason
-    # neither a neighbour nor an fdb entry for the peer: the kernel cannot encapsulate
-    snap.hosts[0].fdb = []
-    r = trace(snap, "master", "10.244.1.5", security_groups=OPEN)
     assert (r.verdict, r.disposition) == ("unreachable", "neighbour-unreachable")
+    assert "no usable neighbour entry for 10.244.1.0 on flannel.1" in r.reason
     snap = overlay()
     snap.hosts[0].fdb = []
     assert "no fdb entry" in trace(snap, "master", "10.244.1.5", security_groups=OPEN).reason
+
+
+def test_not_collected_is_not_empty() -> None:
+    # neither `ip neigh` nor `bridge fdb` in the bundle: the peer's bundle says what flannel programs there
+    snap = overlay()
+    snap.hosts[0].neighbours, snap.hosts[0].fdb = [], []
+    del snap.hosts[0].sources["ip_neigh"], snap.hosts[0].sources["bridge_fdb"]
+    r = trace(snap, "master", "10.244.1.5", security_groups=OPEN)
+    assert r.verdict == "reachable"
+    assert r.assumptions == [
+        "master: the neighbour table was not collected; flannel programs 10.244.1.0 with node1's VTEP MAC before "
+        "its onlink route (0a:00:00:00:00:02)",
+        "master: bridge fdb was not collected; flannel programs 0a:00:00:00:00:02 dst 192.168.0.11 (node1's VTEP)",
+    ]
+    # ... and without the peer's bundle nothing decides it: unknown, saying what would
+    alone = Snapshot(hosts=[snap.hosts[0]])
+    r = trace(alone, "master", "10.244.1.5", security_groups=OPEN)
+    assert (r.verdict, r.disposition) == ("unknown", "insufficient-info")
+    assert "the neighbour table was not collected" in r.reason and "ip neigh show dev flannel.1" in r.reason
+
+
+def test_l3_miss_mode_is_answered_by_flanneld() -> None:
+    # flannel < 0.9: one route for the whole network without a gateway; flanneld answers L3 misses
+    snap = overlay(master_routes=["default via 192.168.0.1 dev eth1", "192.168.0.0/24 dev eth1 proto kernel",
+                                  "10.244.0.0/24 dev cni0 proto kernel", "10.244.0.0/16 dev flannel.1"])
+    snap.hosts[0].neighbours = []
+    r = trace(snap, "master", "10.244.1.5", security_groups=OPEN)
+    assert r.verdict == "reachable"
+    assert any("flanneld answers the L3 miss with node1's VTEP MAC" in a for a in r.assumptions)
 
 
 def test_routing_loop() -> None:

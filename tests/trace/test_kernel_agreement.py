@@ -55,7 +55,7 @@ def native_sg(path: Path, *rules: str) -> Path:
 
 
 def test_healthy_overlay(lab: NetnsLab, tmp_path: Path) -> None:
-    fl = FlannelLab(lab, 3).build()
+    fl = FlannelLab(lab, 3).build(cloud=True)
     flows = [(h.name, p.pod_ip) for h in fl.hosts for p in fl.hosts if p is not h]
     flows += [("master", "192.168.0.12"), ("node2", "10.244.2.5")]
     kernel = {(s, d): fl.ping(s, d) for s, d in flows}
@@ -66,7 +66,7 @@ def test_healthy_overlay(lab: NetnsLab, tmp_path: Path) -> None:
         agree(ok, eng.trace(src, dst))
     hops = eng.trace("master", POD1).hops
     assert [s.stage for s in hops if "vxlan" in s.stage] == ["vxlan encap", "vxlan decap"]
-    # without any security-group information the crossing between the hosts is undecidable ...
+    # cloud VMs without any security-group export: the crossing between the hosts is undecidable ...
     unknown = TraceEngine(snap).trace("master", POD1)
     assert unknown.verdict == "unknown" and "ingress udp 8472 from 192.168.0.11" in unknown.reason
     # ... and an export that allows the traffic makes it certain
@@ -75,6 +75,54 @@ def test_healthy_overlay(lab: NetnsLab, tmp_path: Path) -> None:
     groups = attach(snap, f"master={sg}")
     groups = attach(snap, f"node1={sg}", groups)
     agree(True, TraceEngine(snap, groups).trace("master", POD1))
+
+
+def test_bare_metal_overlay_needs_no_export(lab: NetnsLab, tmp_path: Path) -> None:
+    # no cloud evidence (plain MACs, no metadata route): no security group is assumed, and the verdict is the
+    # kernel's, with the assumption stated on the trace
+    fl = FlannelLab(lab, 2).build()
+    ok = fl.ping("master", POD1)
+    assert ok
+    r = TraceEngine(snapshot(fl, tmp_path)).trace("master", POD1)
+    agree(ok, r)
+    assert r.verdict == "reachable"
+    assert "master: no cloud evidence (cloud MAC prefix, metadata route): no security group in front of eth1" in \
+        r.assumptions
+
+
+def _strip(bundle: str, dest: Path, *sources: str) -> str:
+    """The bundle unpacked into `dest` without the given files (as if the collector had not captured them)."""
+    import tarfile
+
+    from tests.rules.bundles import write_manifest
+
+    with tarfile.open(bundle) as tar:
+        tar.extractall(dest, filter="data")
+    (root,) = [p for p in dest.iterdir() if p.is_dir()]
+    for rel in sources:
+        (root / rel).unlink()
+    write_manifest(root)
+    return str(root)
+
+
+def test_missing_tables_do_not_change_the_kernels_verdict(lab: NetnsLab, tmp_path: Path) -> None:
+    # issue 12: a bundle without ip neigh / bridge fdb / ip addr is "not collected", never "empty": what the
+    # other evidence implies is used, and stated as an assumption; the verdict stays the kernel's
+    fl = FlannelLab(lab, 2).build()
+    kernel = {dst: fl.ping("master", dst) for dst in (POD1, "192.168.0.12")}
+    bundles = fl.collect(tmp_path / "bundles")
+    stripped = [_strip(b, tmp_path / f"s{i}", "neigh/ip-neigh", "neigh/bridge-fdb", "links/ip-d-address")
+                for i, b in enumerate(bundles)]
+    snap = load_snapshot(stripped)
+    assert not any(h.has("ip_neigh") or h.has("bridge_fdb") or h.has("ip_addr") for h in snap.hosts)
+    eng = TraceEngine(snap)
+    for dst, ok in kernel.items():
+        r = eng.trace("master", dst)
+        agree(ok, r)
+    r = eng.trace("master", POD1)
+    joined = " ".join(r.assumptions + (r.reply.assumptions if r.reply else []))
+    assert "the neighbour table was not collected" in joined and "bridge fdb was not collected" in joined
+    assert "ip addr not collected" in joined
 
 
 def test_reject_icmp_host_prohibited_in_input_and_forward(lab: NetnsLab, tmp_path: Path) -> None:
@@ -110,7 +158,7 @@ def test_reject_icmp_host_prohibited_in_input_and_forward(lab: NetnsLab, tmp_pat
 
 
 def test_udp_8472_dropped_between_hosts(lab: NetnsLab, tmp_path: Path) -> None:
-    fl = FlannelLab(lab, 2).build()
+    fl = FlannelLab(lab, 2).build(cloud=True)
     # the "security group" of node1, emulated in the fabric: its bundles cannot see it
     lab.sh("fabric", "sysctl -qw net.bridge.bridge-nf-call-iptables=1 && "
                      "iptables -A FORWARD -p udp --dport 8472 -d 192.168.0.12 -j DROP")

@@ -1,0 +1,1 @@
+"""The reachability graph of a snapshot: structure, required flows and their answers."""
