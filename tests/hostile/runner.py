@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FORKSERVER = Path(__file__).with_name("forkserver.py")
+WARMUP = Path(__file__).resolve().parents[2] / "fixtures" / "incident-a" / "node1"
 PEAK_BOUND_KB = 1024 * 1024  # the stated peak-memory bound of one netsnap process: 1 GiB (docs/limits.md)
 ADDRESS_LIMIT = 3 * 1024**3  # the child's RLIMIT_AS: a runaway stops here instead of taking the machine
 TIME_LIMIT = 120.0  # a hang guard: the slowest run takes seconds
@@ -55,6 +56,7 @@ class Server:
         env = dict(os.environ)
         if checkout:
             env["NETSNAP_CHECKOUT"] = checkout
+        env["NETSNAP_WARMUP"] = str(WARMUP)
         env.pop("NETSNAP_DEBUG", None)
         self.proc = subprocess.Popen([sys.executable, str(FORKSERVER)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
