@@ -44,9 +44,10 @@ def _root(
     ] = None,
 ) -> None:
     """netsnap: find why traffic between container hosts breaks, from their dumps."""
-    from netsnap.cli.common import start_session
+    from netsnap.cli.common import end_session, start_session
 
     start_session(limit or [], as_program=ctx.obj == AS_PROGRAM)
+    ctx.call_on_close(end_session)
 
 
 def _register_commands() -> None:

@@ -60,10 +60,16 @@ def start_session(limit_specs: Sequence[str], *, as_program: bool) -> None:
         fail(str(exc))
     if as_program:
         cap_memory(limits.memory)
-    _SESSION[0] = limits
+    _SESSION[0] = _LAST[0] = limits
+
+
+def end_session() -> None:
+    """Back to the default limits once a command is done (the next one, or library use, starts afresh)."""
+    _SESSION[0] = Limits()
 
 
 _SESSION = [Limits()]  # the limits of the command running (set by start_session)
+_LAST = [Limits()]  # the limits of the last command started (for the memory message after it unwound)
 
 
 def current_limits() -> Limits:
@@ -86,7 +92,7 @@ def cap_memory(limit: int) -> None:
 
 def memory_message() -> str:
     """The one line for a command that ran out of memory under the memory limit."""
-    return "out of memory: " + over("memory", current_limits(), "the input needs more")
+    return "out of memory: " + over("memory", _LAST[0], "the input needs more")
 
 
 def read_snapshot(
