@@ -228,3 +228,12 @@ def test_member_names_in_tar_headers_are_bounded(tmp_path: Path) -> None:
     assert "a/" * 40 + "x" in bundle.members  # 41 levels: under the path-depth limit
     assert ("skipped " + "n" * 5000 + ": path of 5,000 bytes, over the path-length limit of 4 KiB (raise it with "
             "netsnap --limit path-length=SIZE)") in bundle.problems
+
+
+@pytest.mark.parametrize("command", [["diff", str(NODE1), str(NODE1), "--no-rules"], ["analyze", str(NODE1)]])
+def test_an_unwritable_output_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    target = tmp_path / "missing" / "out.json"
+    result = runner.invoke(app, [*command, "-o", str(target)])
+    assert result.exit_code == 2
+    prefix = "netsnap: error: " if command[0] == "diff" else "netsnap analyze: "
+    assert result.stderr == f"{prefix}{target}: cannot write: No such file or directory\n"
