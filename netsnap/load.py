@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from netsnap.bundle.limits import Limits
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.flannel import effective
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
@@ -42,38 +43,64 @@ ROUTE_PREFERENCE = ("ip_route", "route_n", "proc_net_route")
 IPTABLES_SOURCES = ("iptables_save", "ip6tables_save", "iptables_legacy_save", "iptables_nft_save", "iptables_list")
 
 
-def _open(path: str | os.PathLike[str]) -> tuple[Bundle, Host]:
+def load_bundle(path: str | os.PathLike[str], limits: Limits | None = None) -> Host:
+    """Open one bundle and parse it into a Host (BundleError for an unreadable bundle)."""
     from netsnap.bundle.reader import open_bundle
 
-    bundle = open_bundle(path)
-    return bundle, build_host(bundle)
-
-
-def load_bundle(path: str | os.PathLike[str]) -> Host:
-    """Open one bundle and parse it into a Host (BundleError for an unreadable bundle)."""
-    return _open(path)[1]
+    return build_host(open_bundle(path, limits))
 
 
 def load_snapshot(
-    paths: Sequence[str | os.PathLike[str]], members: dict[str, dict[str, str]] | None = None
+    paths: Sequence[str | os.PathLike[str]], members: dict[str, dict[str, str]] | None = None,
+    limits: Limits | None = None,
 ) -> Snapshot:
-    """Open and parse several bundles; host names are made unique ("node", "node#2").
+    """Open and parse every bundle the paths hold (an input may hold several: reader.open_bundles).
 
-    `members`, when given, receives each host's readable bundle text members under its (unique) name,
+    The same bundle given twice (same content) is analysed once, with a note on the host. Different
+    bundles that name the same host are all kept, each told apart by its bundle: `node1 (node1-b.tgz)`.
+    `members`, when given, receives each host's readable bundle text members under its (final) name,
     for the report's raw-file appendix, so no bundle is read twice.
     """
-    hosts: list[Host] = []
-    seen: dict[str, int] = {}
+    from netsnap.bundle.reader import open_bundles
+
+    loaded: list[tuple[Host, dict[str, str]]] = []
+    by_content: dict[tuple[str, str], Host] = {}
     for path in paths:
-        bundle, host = _open(path)
-        count = seen.get(host.name, 0) + 1
-        seen[host.name] = count
-        if count > 1:
-            host = host.model_copy(update={"name": f"{host.name}#{count}"})
-        if members is not None:
-            members[host.name] = dict(bundle.members)
-        hosts.append(host)
+        for bundle in open_bundles(path, limits):
+            key = (bundle.kind, bundle.sha256 or os.path.realpath(bundle.path))
+            first = by_content.get(key)
+            if first is not None:
+                first.bundle.problems.append(f"the same bundle was given again as {bundle.path}; analysed once")
+                continue
+            host = build_host(bundle)
+            by_content[key] = host
+            loaded.append((host, dict(bundle.members) if members is not None else {}))
+    hosts = _distinct_names([h for h, _ in loaded])
+    if members is not None:
+        for host, (_, texts) in zip(hosts, loaded, strict=True):
+            members[host.name] = texts
     return Snapshot(hosts=hosts)
+
+
+def _distinct_names(hosts: list[Host]) -> list[Host]:
+    """Hosts that share a name are renamed `NAME (LABEL)`, LABEL the shortest tail of their bundle
+    paths that tells them apart (`node1 (node1-b.tgz)`, `node1 (case-2/node1)`)."""
+    by_name: dict[str, list[int]] = {}
+    for i, host in enumerate(hosts):
+        by_name.setdefault(host.name, []).append(i)
+    out = list(hosts)
+    for name, idx in by_name.items():
+        if len(idx) < 2:
+            continue
+        parts = [[p for p in hosts[i].bundle.path.replace("\\", "/").split("/") if p] or ["?"] for i in idx]
+        depth = 1
+        while depth < max(len(p) for p in parts) and len({"/".join(p[-depth:]) for p in parts}) < len(parts):
+            depth += 1
+        labels = ["/".join(p[-depth:]) for p in parts]
+        for n, (i, label) in enumerate(zip(idx, labels, strict=True)):
+            unique = label if labels.count(label) == 1 else f"{label} #{n + 1}"
+            out[i] = hosts[i].model_copy(update={"name": f"{name} ({unique})"})
+    return out
 
 
 def _remap(obj: Any, sf: SourceFile) -> Any:
@@ -107,6 +134,10 @@ def _remap(obj: Any, sf: SourceFile) -> Any:
 def _parse(sf: SourceFile, status: SourceStatus) -> Parsed[Any] | None:
     try:
         result = parser_for(sf.source)(sf.text, sf.file)
+    except MemoryError:  # the process memory limit: this source is lost, the others still count
+        status.state = SourceState.UNREADABLE
+        status.notes.append("not parsed: ran out of memory (raise it with netsnap --limit memory=SIZE)")
+        return None
     except Exception as exc:  # parsers must not raise; a bug must not hide the other sources
         status.state = SourceState.UNREADABLE
         status.notes.append(f"parser error: {type(exc).__name__}: {exc}")
@@ -140,7 +171,8 @@ def _status(sf: SourceFile) -> SourceStatus:
         sha256=sf.sha256,
         lines=sum(1 for line in sf.text.splitlines() if line.strip()),
         empty_answer=sf.state == SourceState.EMPTY and sf.exit_code == 0 and _empty_ok(sf.source),
-        notes=list(sf.notes) + ([f"{sf.replaced_bytes} undecodable bytes replaced"] if sf.replaced_bytes else []),
+        notes=list(sf.notes) + ([f"{sf.replaced_bytes} undecodable bytes or control characters replaced"]
+                                if sf.replaced_bytes else []),
     )
 
 

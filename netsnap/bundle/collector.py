@@ -9,7 +9,6 @@ does not list is still used (noted); a manifest entry whose file is missing is r
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
@@ -31,18 +30,17 @@ STATUS_STATE: dict[str, SourceState] = {
     "absent": SourceState.NOT_COLLECTED,
 }
 
+MAX_UNKNOWN_IDS = 100  # source ids of a newer collector kept as sources; a manifest listing more is noise
+MAX_ENTRY_PROBLEMS = 200  # problem lines about malformed manifest entries before they are only counted
 _TOP_DIR = re.compile(r"^netsnap-(?P<host>.+)-\d{8}T?\d{6}Z?$")
 
 
 def load_manifest(members: Members) -> tuple[dict[str, Any] | None, str | None]:
-    """The parsed manifest.json (a JSON object), or None and why it is unusable (None if absent)."""
-    raw = members.data.get(MANIFEST_PATH)
-    if raw is None:
-        return None, None
-    try:
-        value = json.loads(raw.decode("utf-8", errors="replace"))
-    except ValueError as exc:
-        return None, f"{MANIFEST_PATH}: not valid JSON ({exc})"
+    """The parsed manifest.json (a JSON object, decoded once under the document limits), or None and
+    why it is unusable (None if absent)."""
+    value, problem = members.document(MANIFEST_PATH)
+    if problem or value is None:
+        return None, problem
     if not isinstance(value, dict):
         return None, f"{MANIFEST_PATH}: not a JSON object"
     return value, None
@@ -63,7 +61,8 @@ def _int(value: object) -> int | None:
 
 
 def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    """A string field of the manifest, printable on one line (control characters escaped)."""
+    return clean_name(value) if isinstance(value, str) else None
 
 
 def _host(members: Members, manifest: dict[str, Any], fallback: str) -> str:
@@ -127,15 +126,31 @@ def _map_manifest_entries(members: Members, manifest: dict[str, Any], bundle: Bu
         bundle.problems.append(f"{MANIFEST_PATH}: 'sources' is not a list")
         return set()
     listed: set[str] = set()
+    unknown = malformed = 0
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-            bundle.problems.append(f"{MANIFEST_PATH}: sources[{i}] has no id")
+            malformed += 1
+            if malformed <= MAX_ENTRY_PROBLEMS:
+                bundle.problems.append(f"{MANIFEST_PATH}: sources[{i}] has no id")
             continue
-        sf = _entry_file(members, entry, bundle)
+        source_id = clean_name(entry["id"])
+        if source_id in listed:
+            bundle.problems.append(f"{MANIFEST_PATH}: sources[{i}]: {source_id!r} listed again (kept the first)")
+            continue
+        if source_id not in BY_ID:
+            unknown += 1
+            if unknown > MAX_UNKNOWN_IDS:
+                continue
+        sf = _entry_file(members, {**entry, "id": source_id}, bundle)
         if sf is None:
             continue
         listed.add(sf.source)
         _place(bundle, sf)
+    if malformed > MAX_ENTRY_PROBLEMS:
+        bundle.problems.append(f"{MANIFEST_PATH}: {malformed - MAX_ENTRY_PROBLEMS:,} more entries without an id")
+    if unknown > MAX_UNKNOWN_IDS:
+        bundle.problems.append(f"{MANIFEST_PATH}: {unknown - MAX_UNKNOWN_IDS:,} more unknown source ids ignored "
+                               f"(only the first {MAX_UNKNOWN_IDS} are kept)")
     return listed
 
 
@@ -145,7 +160,7 @@ def _entry_file(members: Members, entry: dict[str, Any], bundle: Bundle) -> Sour
     if registry is None:
         bundle.problems.append(f"{MANIFEST_PATH}: unknown source id {source_id!r}")
     raw_status = entry.get("status", "ok")
-    status = raw_status if isinstance(raw_status, str) else repr(raw_status)
+    status = clean_name(raw_status if isinstance(raw_status, str) else repr(raw_status))[:100]
     state = STATUS_STATE.get(status)
     raw_path = _str(entry.get("path")) or (registry.path if registry else "")
     rel = "" if unsafe_name_reason(raw_path) else normalise_name(raw_path)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netsnap.bundle.limits import InputRefused, Limits
 from netsnap.model.host import SourceState
 
+__all__ = ["Bundle", "BundleError", "Limits", "SourceFile"]
 
-class BundleError(Exception):
+
+class BundleError(InputRefused):
     """A bundle that cannot be opened at all. str() is a one-line message naming the file."""
 
 
@@ -58,15 +61,6 @@ class SourceFile:
         if self.line_map is None or line <= 0:
             return line
         return self.line_map[line - 1] if line <= len(self.line_map) else 0
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what one bundle may make netsnap read: per member, in total, and member count."""
-
-    max_member_size: int = 64 * 1024 * 1024
-    max_total_size: int = 512 * 1024 * 1024
-    max_members: int = 20_000
 
 
 @dataclass

@@ -178,7 +178,7 @@ def _flannel_files(lines: list[str], name: str) -> str | None:
     if lines[0].startswith("{"):
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # a deeply nested paste is no net-conf.json either
             return None
         return "net_conf" if isinstance(value, dict) and "Network" in value else None
     if any(line.startswith("ExecStart=") for line in lines) and any(line.strip() == "[Service]" for line in lines):

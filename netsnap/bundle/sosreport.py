@@ -25,7 +25,6 @@ manifest and sos.log: a sosreport has thousands of files netsnap never reads.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -174,13 +173,9 @@ def matches(members: Members, name: SosName) -> list[tuple[str, str]]:
 
 
 def load_sos_manifest(members: Members) -> tuple[dict[str, Any] | None, list[SosCommand], str | None]:
-    raw = members.data.get(SOS_MANIFEST)
-    if raw is None:
-        return None, [], None
-    try:
-        value = json.loads(raw.decode("utf-8", errors="replace"))
-    except ValueError as exc:
-        return None, [], f"{SOS_MANIFEST}: not valid JSON ({exc})"
+    value, problem = members.document(SOS_MANIFEST)  # decoded under the document limits
+    if problem or value is None:
+        return None, [], problem
     if not isinstance(value, dict):
         return None, [], f"{SOS_MANIFEST}: not a JSON object"
     commands: list[SosCommand] = []
@@ -210,7 +205,7 @@ def _command(cmd: dict[str, Any], plugin_timeout: bool, plugin: str) -> SosComma
     path = cmd.get("filepath")
     run_time = cmd.get("run_time")
     return SosCommand(
-        exec=cmd["exec"],
+        exec=clean_name(cmd["exec"]),
         filepath=normalise_name(path) if isinstance(path, str) and path else None,
         return_code=rc if isinstance(rc, int) and not isinstance(rc, bool) else None,
         run_time=float(run_time) if isinstance(run_time, int | float) and not isinstance(run_time, bool) else None,

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from netsnap.cli.common import InputError, read_snapshot
+from netsnap.cli.common import InputError, current_limits, memory_message, one_line, read_snapshot
 from netsnap.diff.model import DiffResult
 from netsnap.engine.findings import AnalysisResult, Severity
 from netsnap.engine.select import tokens as split_tokens
@@ -54,7 +54,7 @@ def attach_security_groups(snapshot: Snapshot, specs: list[str]) -> SecurityGrou
     groups: SecurityGroups | None = None
     for spec in specs:
         try:
-            groups = attach(snapshot, spec, groups)
+            groups = attach(snapshot, spec, groups, current_limits())
         except SecGroupError as exc:
             raise InputError(str(exc).splitlines()[0]) from None
         except OSError as exc:
@@ -88,7 +88,7 @@ def security_group_labels(specs: list[str], snapshot: Snapshot) -> dict[str, str
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"netsnap analyze: {message}", err=True)
+    typer.echo(f"netsnap analyze: {one_line(message)}", err=True)
     return typer.Exit(code=2)
 
 
@@ -133,6 +133,8 @@ def _document(fmt: Format, result: AnalysisResult, snapshot: Snapshot, raws: dic
 
 
 def _internal(exc: Exception) -> typer.Exit:
+    if isinstance(exc, MemoryError):
+        return _fail(memory_message())
     first = (str(exc).splitlines() or [""])[0]
     return _fail(f"internal error: {type(exc).__name__}: {first} (--debug shows the traceback)")
 

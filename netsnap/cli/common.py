@@ -1,4 +1,12 @@
-"""Helpers shared by the command modules: loading bundles with one-line errors, output formats."""
+"""Helpers shared by the command modules: the one bundle loader (one-line errors, the limits of this
+run), the process memory ceiling, output formats.
+
+`netsnap --limit NAME=VALUE COMMAND ...` (app.py) starts a session for the command: its `Limits`
+reach every reader through `current_limits()` (one command runs per session; each starts afresh).
+When netsnap runs as a program, the session also caps the heap of the process at the memory limit
+(RLIMIT_DATA), so no input can take more; running out
+ends the command with one line naming the limit (`memory_message`).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,14 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from netsnap.bundle.model import BundleError
+from netsnap.bundle.limits import InputRefused, Limits, MiB, over, with_overrides
+from netsnap.bundle.members import clean_name
 from netsnap.model.host import Snapshot
 
 EXIT_USAGE = 2
+#: Memory the process needs besides its heap (code, libraries, stacks): the heap cap is the memory
+#: limit minus this, so the peak resident size stays under the limit itself.
+MEMORY_HEADROOM = 96 * MiB
 
 
 class OutputFormat(StrEnum):
@@ -25,9 +37,14 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def one_line(message: str) -> str:
+    """`message` as one printable line: control characters (newlines, escapes) shown as `\\xNN`."""
+    return clean_name(message)
+
+
 def fail(message: str) -> NoReturn:
     """Print a one-line error to stderr and exit with code 2 (usage or unreadable input)."""
-    stderr_console().print(f"netsnap: error: {message}", markup=False, soft_wrap=True)
+    stderr_console().print(f"netsnap: error: {one_line(message)}", markup=False, soft_wrap=True)
     raise typer.Exit(code=EXIT_USAGE)
 
 
@@ -35,23 +52,66 @@ class InputError(Exception):
     """Unreadable input; str() is one line naming the file and the problem."""
 
 
+def start_session(limit_specs: Sequence[str], *, as_program: bool) -> None:
+    """Set this command's limits from `--limit NAME=VALUE`s; as a program, also cap the heap."""
+    try:
+        limits = with_overrides(Limits(), limit_specs)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_program:
+        cap_memory(limits.memory)
+    _SESSION[0] = _LAST[0] = limits
+
+
+def end_session() -> None:
+    """Back to the default limits once a command is done (the next one, or library use, starts afresh)."""
+    _SESSION[0] = Limits()
+
+
+_SESSION = [Limits()]  # the limits of the command running (set by start_session)
+_LAST = [Limits()]  # the limits of the last command started (for the memory message after it unwound)
+
+
+def current_limits() -> Limits:
+    """The limits of the running command."""
+    return _SESSION[0]
+
+
+def cap_memory(limit: int) -> None:
+    """Cap this process's heap (RLIMIT_DATA) so its peak resident size stays under `limit`."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX: no cap
+        return
+    cap = max(limit - MEMORY_HEADROOM, 128 * MiB)
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+
+
+def memory_message() -> str:
+    """The one line for a command that ran out of memory under the memory limit."""
+    return "out of memory: " + over("memory", _LAST[0], "the input needs more")
+
+
 def read_snapshot(
     paths: Sequence[str | os.PathLike[str]], members: dict[str, dict[str, str]] | None = None
 ) -> Snapshot:
-    """Bundles -> Snapshot (netsnap.load); a missing path, an unreadable bundle or an OS error becomes
-    an InputError. `members` (when given) receives each host's bundle text members (HTML appendix)."""
+    """Bundles -> Snapshot (netsnap.load) under the command's limits; an unreadable bundle, an input
+    over a limit or an OS error becomes an InputError. `members` (when given) receives each host's
+    bundle text members (HTML appendix)."""
     from netsnap.load import load_snapshot
 
-    for p in paths:
-        if not os.path.exists(p):
-            raise InputError(f"{os.fspath(p)}: no such file or directory")
     try:
-        return load_snapshot(paths, members)
-    except BundleError as exc:
-        raise InputError(str(exc)) from None
+        return load_snapshot(paths, members, current_limits())
+    except InputRefused as exc:
+        raise InputError(one_line(str(exc))) from None
+    except MemoryError:
+        raise InputError(memory_message()) from None
     except (OSError, ValueError) as exc:
         named = ", ".join(os.fspath(p) for p in paths)
-        raise InputError(f"{named}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+        raise InputError(one_line(f"{named}: {type(exc).__name__}: {exc}".splitlines()[0])) from None
 
 
 def load_snapshot_or_exit(paths: Sequence[str | os.PathLike[str]]) -> Snapshot:

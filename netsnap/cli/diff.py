@@ -83,6 +83,9 @@ def register(app: typer.Typer) -> None:
             if output is None:
                 typer.echo(text, nl=False)
             else:
-                output.write_text(text, encoding="utf-8")
+                try:
+                    output.write_text(text, encoding="utf-8")
+                except OSError as exc:
+                    fail(f"{output}: cannot write: {exc.strerror or exc}")
         if result.differences:
             raise typer.Exit(code=1)

@@ -12,8 +12,8 @@ from rich.table import Table
 from netsnap.bundle.inventory import inventory
 from netsnap.bundle.members import human_size
 from netsnap.bundle.model import BundleError
-from netsnap.bundle.reader import open_bundle
-from netsnap.cli.common import OutputFormat, fail
+from netsnap.bundle.reader import open_bundles
+from netsnap.cli.common import OutputFormat, current_limits, fail
 
 MAX_PROBLEMS_SHOWN = 40
 
@@ -109,10 +109,10 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[OutputFormat, typer.Option("--format", help="text tables or stable JSON")] = OutputFormat.TEXT,
     ) -> None:
         """Show what each bundle holds: sources found, missing ones and why, and bundle problems."""
-        inventories = []
+        inventories: list[dict[str, Any]] = []
         for path in bundles:
             try:
-                inventories.append(inventory(open_bundle(path)))
+                inventories.extend(inventory(b) for b in open_bundles(path, current_limits()))
             except BundleError as exc:
                 fail(str(exc))
         if fmt is OutputFormat.JSON:

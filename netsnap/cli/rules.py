@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from netsnap.cli.common import current_limits, one_line
 from netsnap.engine.discovery import RuleLoadError, discover
 from netsnap.engine.docs import explain, rules_markdown
 from netsnap.engine.rule import Rule
@@ -19,9 +20,9 @@ RulesDir = Annotated[
 
 def _load(rules_dirs: list[str] | None) -> list[Rule]:
     try:
-        return [lr.rule for lr in discover(rules_dirs or ())]
+        return [lr.rule for lr in discover(rules_dirs or (), limits=current_limits())]
     except RuleLoadError as exc:
-        typer.echo(f"netsnap: {exc}", err=True)
+        typer.echo(f"netsnap: {one_line(str(exc))}", err=True)
         raise typer.Exit(code=2) from exc
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from netsnap.cli.common import fail, load_snapshot_or_exit
+from netsnap.cli.common import current_limits, fail, load_snapshot_or_exit
 
 
 class Proto(StrEnum):
@@ -55,7 +55,7 @@ def trace_command(
     groups = SecurityGroups(default="open" if no_security_groups else "unknown")
     for spec in security_group or []:
         try:
-            groups = attach(snapshot, spec, groups)
+            groups = attach(snapshot, spec, groups, current_limits())
         except SecGroupError as exc:
             fail(str(exc).splitlines()[0])
     try:

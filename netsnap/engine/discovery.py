@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from netsnap.bundle.limits import InputRefused, Limits
+from netsnap.bundle.members import clean_name
+from netsnap.bundle.regular import read_bounded
 from netsnap.engine.rule import Rule
 
 ENTRY_POINT_GROUP = "netsnap.rules"
@@ -63,26 +66,40 @@ def builtin_rules() -> list[LoadedRule]:
     return out
 
 
-def rules_from_dir(directory: str | Path) -> list[LoadedRule]:
-    """Load every `*.py` (not starting with `_`) in `directory` by file path."""
+def _rule_source(path: Path, limits: Limits) -> bytes:
+    """The bytes of one rule file, read like every other input (netsnap.bundle.regular): a regular
+    file only (a FIFO or /dev/zero named `x.py` is refused, not read), at most the document-size limit."""
+    try:
+        return read_bounded(str(path), limits, "document-size", what=clean_name(str(path)))
+    except InputRefused as exc:
+        raise RuleLoadError(str(exc)) from None
+    except OSError as exc:
+        raise RuleLoadError(f"{clean_name(str(path))}: cannot read ({exc.strerror or exc})") from None
+
+
+def rules_from_dir(directory: str | Path, limits: Limits | None = None) -> list[LoadedRule]:
+    """Load every `*.py` (not starting with `_`) in `directory` by file path; each file is read once
+    under `limits` and the bytes read are what runs."""
+    limits = limits or Limits()
     d = Path(directory)
     if not d.is_dir():
-        raise RuleLoadError(f"{d}: rules directory not found")
+        raise RuleLoadError(f"{clean_name(str(d))}: rules directory not found")
     out = []
     for path in sorted(d.glob("*.py")):
         if path.name.startswith("_"):
             continue
+        source = _rule_source(path, limits)
         mod_name = f"netsnap_extra_rules.{path.parent.name}.{path.stem}"
-        spec = importlib.util.spec_from_file_location(mod_name, path)
-        if spec is None or spec.loader is None:
-            raise RuleLoadError(f"{path}: cannot be loaded as a Python module")
+        spec = importlib.util.spec_from_loader(mod_name, loader=None, origin=str(path))
+        assert spec is not None
         module = importlib.util.module_from_spec(spec)
+        module.__file__ = str(path)
         sys.modules[mod_name] = module
         try:
-            spec.loader.exec_module(module)
+            exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - the user's own rule file
         except Exception as exc:  # a user's rule file: report it in one line, never a traceback
             del sys.modules[mod_name]
-            raise RuleLoadError(f"{path}: {type(exc).__name__}: {_one_line(exc)}") from exc
+            raise RuleLoadError(clean_name(f"{path}: {type(exc).__name__}: {_one_line(exc)}")) from exc
         r = _rule_of(module, str(path))
         if r is not None:
             out.append(LoadedRule(r, f"dir:{path}"))
@@ -105,11 +122,13 @@ def rules_from_entry_points() -> list[LoadedRule]:
     return out
 
 
-def discover(rules_dirs: Iterable[str | Path] = (), *, include_entry_points: bool = True) -> list[LoadedRule]:
-    """All rules, sorted by ID; raises RuleLoadError on a duplicate ID or a broken module."""
+def discover(rules_dirs: Iterable[str | Path] = (), *, include_entry_points: bool = True,
+             limits: Limits | None = None) -> list[LoadedRule]:
+    """All rules, sorted by ID; raises RuleLoadError on a duplicate ID or a broken module. Rule files
+    are read under `limits` (defaults: netsnap.bundle.limits)."""
     found = builtin_rules()
     for d in rules_dirs:
-        found.extend(rules_from_dir(d))
+        found.extend(rules_from_dir(d, limits))
     if include_entry_points:
         found.extend(rules_from_entry_points())
     by_id: dict[str, LoadedRule] = {}

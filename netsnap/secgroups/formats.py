@@ -8,16 +8,21 @@ Alibaba `DescribeSecurityGroupAttribute`, and netsnap's native format (`native.p
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from pathlib import Path
 from typing import Any
 
+from netsnap.bundle.jsondoc import check_document, decode_document, loads
+from netsnap.bundle.limits import InputRefused, Limits
+from netsnap.bundle.members import clean_name
+from netsnap.bundle.regular import read_bounded
 from netsnap.model.base import Provenance
 from netsnap.secgroups.model import Direction, PortRange, SecurityGroupSet, SGRule
 from netsnap.secgroups.native import FORMAT_TAG, NativeSyntaxError, parse_simple_yaml
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+_JSON_STRING = re.compile(r'"([^"\\\n]*(?:\\.[^"\\\n]*)*)"')
 PROTO_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "icmpv6"}
 ANY_PROTO = {"", "any", "all", "-1", "0", "none", "null"}
 
@@ -85,21 +90,47 @@ def _range(lo: int | None, hi: int | None) -> list[PortRange] | None:
     return [PortRange(lo=lo, hi=hi)]
 
 
+@functools.lru_cache(maxsize=4)
+def _string_lines(text: str) -> dict[str, int]:
+    """Every JSON string of `text` -> the 1-based line of its first occurrence, in one pass (one
+    lookup per rule, so a 100,000-rule export costs one scan, not one per rule)."""
+    out: dict[str, int] = {}
+    line, last = 1, 0
+    for m in _JSON_STRING.finditer(text):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        out.setdefault(m.group(1), line)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _occurrence_lines(text: str, needle: str) -> tuple[int, ...]:
+    """The 1-based line of every occurrence of `needle` in `text`, in one pass."""
+    lines: list[int] = []
+    line, last = 1, 0
+    pos = text.find(needle)
+    while pos >= 0:
+        line += text.count("\n", last, pos)
+        last = pos
+        lines.append(line)
+        pos = text.find(needle, pos + 1)
+    return tuple(lines)
+
+
 def _line_of(text: str, needle: str) -> int:
     if not needle:
         return 0
+    found = _string_lines(text).get(needle)
+    if found is not None:
+        return found
     pos = text.find(needle)
     return text.count("\n", 0, pos) + 1 if pos >= 0 else 0
 
 
 def _nth_line(text: str, needle: str, n: int) -> int:
     """1-based line of the n-th (0-based) occurrence of `needle`, 0 if there are fewer."""
-    pos = -1
-    for _ in range(n + 1):
-        pos = text.find(needle, pos + 1)
-        if pos < 0:
-            return 0
-    return text.count("\n", 0, pos) + 1
+    lines = _occurrence_lines(text, needle)
+    return lines[n] if n < len(lines) else 0
 
 
 def _ethertype(value: object) -> int:
@@ -370,18 +401,21 @@ def _from_json(text: str, file: str, data: Any) -> SecurityGroupSet:
     raise _Bad("unrecognised security-group export (not OpenStack, Huawei, AWS, Alibaba or netsnap-sg/1)")
 
 
-def load_text(text: str, file: str) -> SecurityGroupSet:
-    """Parse one export's text; raises SecGroupError with a one-line message naming `file`."""
+def load_text(text: str, file: str, limits: Limits | None = None) -> SecurityGroupSet:
+    """Parse one export's text under the document limits (size, JSON depth); raises SecGroupError
+    with a one-line message naming `file`."""
+    limits = limits or Limits()
     try:
         stripped = text.lstrip("\ufeff").strip()
         if not stripped:
             raise _Bad("empty file")
         if stripped[0] in "[{":
             try:
-                data = json.loads(stripped)
+                data = loads(stripped, file, limits)
             except json.JSONDecodeError as exc:
                 raise _Bad(f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
             return _from_json(text, file, data)
+        check_document(text, file, limits)
         first = next((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")), "")
         if first.replace(" ", "").replace("'", "").replace('"', "") != f"format:{FORMAT_TAG}":
             raise _Bad(f"not JSON and not the native format (first key must be 'format: {FORMAT_TAG}')")
@@ -392,20 +426,23 @@ def load_text(text: str, file: str) -> SecurityGroupSet:
         if top.get("format") != FORMAT_TAG:
             raise _Bad(f"not JSON and not the native format (first key must be 'format: {FORMAT_TAG}')")
         return _native(text, file, top, lines)
+    except InputRefused as exc:
+        raise SecGroupError(clean_name(str(exc))) from None
     except _Bad as exc:
-        raise SecGroupError(f"{file}: {exc}") from None
+        raise SecGroupError(clean_name(f"{file}: {exc}")) from None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:  # pydantic ValidationError is a ValueError
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SecGroupError(f"{file}: malformed security-group export ({first})") from None
+        raise SecGroupError(clean_name(f"{file}: malformed security-group export ({first})")) from None
 
 
-def load_file(path: str) -> SecurityGroupSet:
-    """Read and parse one export file."""
-    p = Path(path)
+def load_file(path: str, limits: Limits | None = None) -> SecurityGroupSet:
+    """Read (a regular file, at most the document-size limit, bounded read) and parse one export."""
+    limits = limits or Limits()
+    shown = clean_name(path)
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise SecGroupError(f"{path}: file larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-        data = p.read_bytes()
+        data = read_bounded(path, limits, "document-size", what=shown)
+    except InputRefused as exc:
+        raise SecGroupError(str(exc)) from None
     except OSError as exc:
-        raise SecGroupError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return load_text(data.decode("utf-8", errors="replace"), path)
+        raise SecGroupError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    return load_text(decode_document(data), shown, limits)

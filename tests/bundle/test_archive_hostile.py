@@ -59,8 +59,9 @@ def test_a_skipped_symlink_is_never_used_as_a_source(tmp_path: Path) -> None:
 
 def test_oversized_member_is_skipped(tmp_path: Path) -> None:
     path = hostile(tmp_path, lambda t: add_file(t, "big.log", "x" * 5000))
-    bundle = open_bundle(path, Limits(max_member_size=4096))
-    assert "skipped big.log: too large (4.9 KiB > 4 KiB)" in bundle.problems
+    bundle = open_bundle(path, Limits(file_size=4096))
+    assert ("skipped big.log: 4.9 KiB, over the file-size limit of 4 KiB (raise it with netsnap --limit "
+            "file-size=SIZE)") in bundle.problems
     assert "big.log" not in bundle.members
     assert "route.txt" in bundle.members
 
@@ -70,8 +71,9 @@ def test_too_many_members_stops_reading(tmp_path: Path) -> None:
         for i in range(50):
             add_file(tar, f"f{i:02}.txt", "x\n")
 
-    bundle = open_bundle(hostile(tmp_path, many), Limits(max_members=10))
-    assert "stopped reading at f09.txt: more than 10 members" in bundle.problems  # route.txt is the first
+    bundle = open_bundle(hostile(tmp_path, many), Limits(members=10))
+    assert ("stopped reading at f09.txt: over the members limit of 10 (raise it with netsnap --limit members=N)"
+            in bundle.problems)  # route.txt is the first
     assert len(bundle.members) == 10
 
 
@@ -80,8 +82,9 @@ def test_total_size_limit_stops_reading(tmp_path: Path) -> None:
         for i in range(5):
             add_file(tar, f"part{i}.txt", "y" * 1000)
 
-    bundle = open_bundle(hostile(tmp_path, big), Limits(max_total_size=3000))
-    assert any(p.startswith("stopped reading at part2.txt: total size would exceed") for p in bundle.problems)
+    bundle = open_bundle(hostile(tmp_path, big), Limits(bundle_size=3000))
+    assert ("stopped reading at part2.txt: over the bundle-size limit of 2.9 KiB (raise it with netsnap --limit "
+            "bundle-size=SIZE)") in bundle.problems
     assert "part1.txt" in bundle.members and "part2.txt" not in bundle.members
 
 
@@ -97,7 +100,8 @@ def test_huge_declared_member_stops_before_decompressing_it(tmp_path: Path) -> N
     path = tmp_path / "bomb.tgz"
     path.write_bytes(gzip.compress(head + info.tobuf() + bytes(1 << 20)))
     bundle = open_bundle(path)
-    assert any(p.startswith("stopped reading at zeros: total size would exceed 512 MiB") for p in bundle.problems)
+    assert ("stopped reading at zeros: over the archive-size limit of 2 GiB (raise it with netsnap --limit "
+            "archive-size=SIZE)") in bundle.problems
     assert not [p for p in bundle.problems if "truncated" in p]
     assert "route.txt" in bundle.members
 
@@ -134,7 +138,7 @@ def test_corrupt_gzip_header(tmp_path: Path) -> None:
     ("content", "message"),
     [
         (b"", "empty file"),
-        (b"Kernel IP routing table\n" * 40, "not a tar archive"),
+        (b"Kernel IP routing table\n" * 40, "not an archive netsnap reads (tar, tar.gz, tar.xz, tar.bz2 or zip)"),
         (gzip.compress(b"just some text\n" * 100), "not a tar archive inside the compressed stream"),
     ],
     ids=["empty", "text", "gzip-not-tar"],
@@ -148,12 +152,14 @@ def test_files_that_are_not_archives(tmp_path: Path, content: bytes, message: st
     assert "\n" not in str(err.value)
 
 
-def test_zip_is_refused_with_a_hint(tmp_path: Path) -> None:
+def test_a_zip_is_read_like_a_tarball(tmp_path: Path) -> None:
     path = tmp_path / "bundle.zip"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("route.txt", GOOD)
-    with pytest.raises(BundleError, match=r"bundle\.zip: zip archives are not supported"):
-        open_bundle(path)
+        zf.writestr("node1/route.txt", GOOD)
+        zf.writestr("node1/../escape.txt", "x")
+    bundle = open_bundle(path)
+    assert bundle.files["route_n"].file == "route.txt"
+    assert "skipped node1/../escape.txt: path traversal" in bundle.problems
 
 
 def test_missing_path(tmp_path: Path) -> None:
@@ -187,7 +193,7 @@ def test_undecodable_bytes_are_replaced_and_counted(tmp_path: Path) -> None:
     sf = bundle.files["route_n"]
     assert sf.replaced_bytes == 3
     assert sf.text.endswith("\ufffd\ufffd bad \ufffd\n")
-    assert "route.txt: 3 undecodable bytes replaced" in bundle.problems
+    assert "route.txt: 3 undecodable bytes or control characters replaced" in bundle.problems
 
 
 def test_directories_in_archives_are_ignored(tmp_path: Path) -> None:
@@ -226,8 +232,9 @@ def test_member_limit_counts_every_kind_of_member(tmp_path: Path) -> None:
             add_dir(tar, f"d{i:02}")
             add_special(tar, f"l{i:02}", tarfile.SYMTYPE, "/")
 
-    bundle = open_bundle(hostile(tmp_path, flood), Limits(max_members=20))
-    assert "stopped reading at l09: more than 20 members" in bundle.problems  # route.txt, then pairs d/l
+    bundle = open_bundle(hostile(tmp_path, flood), Limits(members=20))
+    assert ("stopped reading at l09: over the members limit of 20 (raise it with netsnap --limit members=N)"
+            in bundle.problems)  # route.txt, then pairs d/l
     assert len([p for p in bundle.problems if p.endswith(": symlink")]) == 9
 
 

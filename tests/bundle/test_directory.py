@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from netsnap.bundle import directory
 from netsnap.bundle.model import BundleError, Limits
 from netsnap.bundle.reader import open_bundle
 from tests.bundle.tarbuild import write_dir
@@ -35,11 +36,13 @@ def test_fifo_is_skipped_without_blocking(tmp_path: Path) -> None:
 
 
 def test_limits_apply_to_directories(tmp_path: Path) -> None:
-    root = write_dir(tmp_path / "node", {"route.txt": ROUTE, "big.log": "z" * 3000,
+    root = write_dir(tmp_path / "node", {"a-route.txt": ROUTE, "big.log": "z" * 3000,
                                          **{f"n{i}.txt": "x\n" for i in range(5)}})
-    bundle = open_bundle(root, Limits(max_member_size=2048, max_members=4))  # sorted: big.log n0 n1 n2 | n3
-    assert "skipped big.log: too large (2.9 KiB > 2 KiB)" in bundle.problems
-    assert any(p.startswith("stopped reading at n3.txt: more than 4 members") for p in bundle.problems)
+    bundle = open_bundle(root, Limits(file_size=2048, members=5))  # sorted: a-route big.log n0 n1 n2 | n3
+    assert ("skipped big.log: 2.9 KiB, over the file-size limit of 2 KiB (raise it with netsnap --limit "
+            "file-size=SIZE)") in bundle.problems
+    assert ("stopped reading at n3.txt: over the members limit of 5 (raise it with netsnap --limit members=N)"
+            in bundle.problems)
 
 
 def test_empty_directory_is_an_error(tmp_path: Path) -> None:
@@ -49,15 +52,15 @@ def test_empty_directory_is_an_error(tmp_path: Path) -> None:
 
 
 def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
-    """Make os.scandir fail with EACCES for `denied` (root can read everything, so simulate it)."""
-    real = os.scandir
+    """Make listing the directory `denied` fail with EACCES (root can read everything, so simulate it)."""
+    real = directory._listing
 
-    def scandir(path: str) -> object:
-        if os.path.abspath(path) == str(denied):
-            raise PermissionError(13, "Permission denied", path)
-        return real(path)
+    def listing(fd: int) -> object:
+        if os.readlink(f"/proc/self/fd/{fd}") == str(denied):
+            raise PermissionError(13, "Permission denied")
+        return real(fd)
 
-    monkeypatch.setattr("netsnap.bundle.directory.os.scandir", scandir)
+    monkeypatch.setattr(directory, "_listing", listing)
 
 
 def test_unreadable_bundle_directory_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

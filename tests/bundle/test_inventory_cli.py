@@ -16,6 +16,7 @@ SOS = FIXTURES / "sosreport" / "sosreport-worker2-2026-11-26-qwerty"
 LOOSE = FIXTURES / "loose" / "ticket-4711"
 
 runner = CliRunner()
+ROUTE_N = "Kernel IP routing table\nDestination     Gateway         Genmask         Flags Metric Ref    Use Iface\n"
 
 
 def test_json_lists_every_source_with_its_state(tmp_path: Path) -> None:
@@ -69,6 +70,7 @@ def test_bundle_text_with_markup_is_printed_literally(tmp_path: Path) -> None:
     root = tmp_path / "[bold]evil"
     root.mkdir()
     (root / "[red]x.txt").write_text("just a note\n")
+    (root / "route.txt").write_text(ROUTE_N)
     result = runner.invoke(app, ["inventory", str(root)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "unrecognised file [red]x.txt" in result.stdout
@@ -102,9 +104,22 @@ def test_text_caps_a_long_problem_list(tmp_path: Path) -> None:
     root.mkdir()
     for i in range(45):
         (root / f"note{i:02}.txt").write_text("hello\n")
+    (root / "route.txt").write_text(ROUTE_N)
     result = runner.invoke(app, ["inventory", str(root)], env={"COLUMNS": "200"})
     assert "unrecognised file note39.txt" in result.stdout
     assert "note40.txt" not in result.stdout
     assert "... and 5 more (see --format json)" in result.stdout
     data = json.loads(runner.invoke(app, ["inventory", str(root), "--format", "json"]).stdout)
     assert len(data["bundles"][0]["problems"]) == 45
+
+
+def test_a_folder_with_nothing_recognised_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "notes"
+    root.mkdir()
+    (root / "ticket.txt").write_text("Customer says the network is slow.\n")
+    result = runner.invoke(app, ["inventory", str(root)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"netsnap: error: no network data found in {root}: looked for a netsnap collector bundle "
+        "(manifest.json), a sosreport (sos_commands/) or command output netsnap recognises (ip route, ip addr, "
+        "iptables-save, flannel's log...); read 1 files, none recognised\n")
