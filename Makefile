@@ -19,7 +19,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy netsnap rules bench tests
 
 unit: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider
 
 ## make test: ruff, mypy --strict and the whole pytest suite (namespace and Chromium tests included)
 test: lint typecheck unit

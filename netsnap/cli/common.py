@@ -4,12 +4,13 @@ run), the process memory ceiling, output formats.
 `netsnap --limit NAME=VALUE COMMAND ...` (app.py) starts a session for the command: its `Limits`
 reach every reader through `current_limits()` (one command runs per session; each starts afresh).
 When netsnap runs as a program, the session also caps the heap of the process at the memory limit
-(RLIMIT_DATA), so no input can take more; running out
+(RLIMIT_DATA) and watches it, so no input can take more; running out
 ends the command with one line naming the limit (`memory_message`).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Sequence
 from enum import StrEnum
@@ -26,6 +27,10 @@ EXIT_USAGE = 2
 #: Memory the process needs besides its heap (code, libraries, stacks): the heap cap is the memory
 #: limit minus this, so the peak resident size stays under the limit itself.
 MEMORY_HEADROOM = 96 * MiB
+#: The heap watch gives up this far below the heap cap (more than the heap can grow between checks).
+HEAP_MARGIN = 32 * MiB
+#: Seconds of CPU time between two heap checks.
+WATCH_INTERVAL = 0.02
 
 
 class OutputFormat(StrEnum):
@@ -78,9 +83,13 @@ def current_limits() -> Limits:
 
 
 def cap_memory(limit: int) -> None:
-    """Cap this process's heap (RLIMIT_DATA) so its peak resident size stays under `limit`."""
+    """Cap this process's heap (RLIMIT_DATA) so its peak resident size stays under `limit`, and
+    watch the heap from a CPU-time timer so the command gives up *before* the cap: CPython can spin
+    forever unwinding an exception when not even a small int can be allocated, so the cap itself
+    must never be the first thing an input reaches."""
     try:
         import resource
+        import signal
     except ImportError:  # pragma: no cover - not on POSIX: no cap
         return
     cap = max(limit - MEMORY_HEADROOM, 128 * MiB)
@@ -88,6 +97,26 @@ def cap_memory(limit: int) -> None:
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
     resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    soft = cap - HEAP_MARGIN
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    fired = [False]  # raised, and the heap has not come back under the margin since
+
+    def watch(_signum: int, _frame: object) -> None:
+        try:
+            with open("/proc/self/statm", "rb") as statm:
+                data_pages = int(statm.read().split()[5])
+        except (OSError, ValueError, IndexError):  # no /proc: the cap alone holds
+            return
+        above = data_pages * page > soft
+        if above and not fired[0]:  # once: the handlers that free the memory must be able to run
+            fired[0] = True
+            raise MemoryError("heap above the memory limit's margin")
+        fired[0] = above
+
+    signal.signal(signal.SIGVTALRM, watch)
+    signal.setitimer(signal.ITIMER_VIRTUAL, WATCH_INTERVAL, WATCH_INTERVAL)
+    atexit.register(signal.setitimer, signal.ITIMER_VIRTUAL, 0)  # the timer must not outlive its handler
 
 
 def memory_message() -> str:

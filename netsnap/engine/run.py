@@ -56,6 +56,8 @@ def rules_version(rules: Sequence[Rule]) -> str:
 def _run_one(rule: Rule, ctx: RuleContext) -> tuple[list[Finding], str | None]:
     try:
         return list(rule.check(ctx)), None
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # one broken rule must not hide the others' findings
         return [], f"rule failed: {type(exc).__name__}: {exc}"
 

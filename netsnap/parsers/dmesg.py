@@ -36,6 +36,8 @@ def parse(text: str, file: str) -> Parsed[KernelEvent]:
     """Parse dmesg output; never raises."""
     try:
         return _parse(text, file)
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a bug must not lose the file
         return Parsed[KernelEvent](source=SOURCE, file=file,
                                    notes=[f"dmesg parser failed: {type(exc).__name__}: {exc}"],

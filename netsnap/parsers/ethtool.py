@@ -22,6 +22,8 @@ def parse(text: str, file: str) -> Parsed[EthtoolFeature]:
     """Parse ethtool -k output; never raises."""
     try:
         return _parse(text, file)
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a bug must not lose the file
         return Parsed[EthtoolFeature](source=SOURCE, file=file,
                                       notes=[f"ethtool parser failed: {type(exc).__name__}: {exc}"],

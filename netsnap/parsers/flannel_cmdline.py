@@ -22,6 +22,8 @@ def parse(text: str, file: str) -> Parsed[ProcessArgv]:
     result: Parsed[ProcessArgv] = Parsed(source=SOURCE, file=file)
     try:
         records, unparsed, lines = run_template("flannel_cmdline", text, "args")
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a parser never raises on bad input
         return could_not_parse(result, text, exc)
     result.unparsed = [u for u in unparsed if not u.text.lstrip().startswith("#")]

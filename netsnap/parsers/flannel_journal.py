@@ -124,6 +124,8 @@ def parse(text: str, file: str) -> Parsed[FlannelEvent]:
         chunk = lines[start:start + CHUNK_LINES]
         try:
             records, unparsed = _read_chunk(chunk)
+        except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+            raise
         except Exception as exc:  # a parser never raises on bad input
             return could_not_parse(Parsed(source=SOURCE, file=file), text, exc)
         unread = {u.line for u in unparsed}

@@ -23,6 +23,8 @@ def parse(text: str, file: str) -> Parsed[IdentityFact]:
     result: Parsed[IdentityFact] = Parsed(source=SOURCE, file=file)
     try:
         records, unparsed, lines = run_template("identity", text, "facts")
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a parser never raises on bad input
         return could_not_parse(result, text, exc)
     result.unparsed = [u for u in unparsed if not u.text.lstrip().startswith("#")]

@@ -275,6 +275,8 @@ def parse_links(text: str, file: str, source: str, template: str) -> Parsed[Inte
     """Parse `ip [-d] [-s] address|link` output with `template`; never raises."""
     try:
         return _parse_links(text, file, source, template)
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # hostile input must never escape as a traceback
         return left_unparsed(Parsed[Interface](source=source, file=file), text, exc)
 

@@ -44,6 +44,8 @@ def parse(text: str, file: str) -> Parsed[IpSet]:
     """Parse ipset save/list output; never raises."""
     try:
         return _parse(text, file)
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a bug must not lose the file
         return Parsed[IpSet](source=SOURCE, file=file, notes=[f"ipset parser failed: {type(exc).__name__}: {exc}"],
                              unparsed=[UnparsedLine(line=i, text=t) for i, t in enumerate(text.splitlines(), 1)

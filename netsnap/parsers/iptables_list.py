@@ -220,6 +220,8 @@ def parse(text: str, file: str) -> Parsed[Ruleset]:
     gc.disable()  # many records, no cycles: cyclic GC passes only cost time
     try:
         return _parse(text, file)
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a bug must not lose the file: keep every line, say why
         lines = split_lines(text)
         return Parsed[Ruleset](

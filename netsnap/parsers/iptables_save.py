@@ -120,6 +120,8 @@ def parse(text: str, file: str) -> Parsed[Ruleset]:
     gc.disable()  # ~10 records per rule and no cycles: cyclic GC passes only cost time (measured 2x)
     try:
         return _parse(text, file, variant)
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a bug must not lose the file: report it as one note, keep the lines
         lines = split_lines(text)
         return Parsed[Ruleset](

@@ -21,6 +21,8 @@ def parse(text: str, file: str) -> Parsed[KernelModule]:
     """Parse lsmod or /proc/modules; never raises."""
     try:
         return _parse(text, file)
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a bug must not lose the file
         return Parsed[KernelModule](source=SOURCE, file=file,
                                     notes=[f"lsmod parser failed: {type(exc).__name__}: {exc}"],

@@ -42,6 +42,8 @@ def never_raises(kind: type[Parsed[T]], source: str) -> Callable[[ParseFn[T]], P
         def guarded(text: str, file: str) -> Parsed[T]:
             try:
                 return parse(text, file)
+            except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+                raise
             except Exception as exc:  # hostile input must never escape as a traceback
                 return left_unparsed(kind(source=source, file=file), text, exc)
 

@@ -24,6 +24,8 @@ def parse(text: str, file: str) -> Parsed[SubnetEnv]:
     result: Parsed[SubnetEnv] = Parsed(source=SOURCE, file=file)
     try:
         assignments, unparsed, expected = read_assignments("subnet_env", text)
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a parser never raises on bad input
         return could_not_parse(result, text, exc)
     result.unparsed = list(unparsed)

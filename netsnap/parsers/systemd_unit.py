@@ -44,6 +44,8 @@ def parse(text: str, file: str) -> Parsed[SystemdUnit]:
     result: Parsed[SystemdUnit] = Parsed(source=SOURCE, file=file)
     try:
         records, _, lines = run_template("systemd_unit", text, "lines")
+    except MemoryError:  # the process memory limit: give up this file, never retry in its handler
+        raise
     except Exception as exc:  # a parser never raises on bad input
         return could_not_parse(result, text, exc)
     unit = SystemdUnit(name=posixpath.basename(file) or "flanneld.service", src=Provenance(file=file))

@@ -34,6 +34,8 @@ from netsnap.trace.packet import Packet
 from netsnap.trace.run import Run
 
 MAX_DEPTH = 32
+MAX_VISITS = 100_000  # rules one walk may visit (kube-proxy walks visit a handful through the chain index)
+MAX_QUOTED = 64  # jump rules quoted per walk
 
 
 def rule_evidence(host: str, rule: IptRule) -> Evidence:
@@ -145,6 +147,7 @@ class IptablesChain:
         host = self.hidx.name
         table = self.table
         frames: list[_Frame] = [_Frame(start, first)]
+        visits = 0
         unknown: list[Unknown] = []
         consulted: list[Evidence] = []
         outcome: ChainOutcome | None = None
@@ -157,6 +160,12 @@ class IptablesChain:
                     outcome = self._policy(pkt, consulted)
                 continue
             frame.pos = pos + 1
+            visits += 1
+            if visits > MAX_VISITS:  # a walk no real ruleset needs: stop, undecided, rather than run for ever
+                unknown.append(Unknown("-", f"{table} {start.chain.name}", f"more than {MAX_VISITS:,} rules "
+                                       "visited in one walk", evidence(host, start.chain.src, start.policy_text)))
+                outcome = self._policy(pkt, consulted)
+                break
             rule = frame.ci.rules[frame.cands[pos]]
             if rule.target is None or rule.target.name in NON_TERMINAL:
                 continue  # counting or logging rules cannot change the packet's fate
@@ -190,7 +199,13 @@ class IptablesChain:
                 continue
             sub = self.chains.get((table, tname))
             if sub is not None:
-                consulted.append(rule_evidence(host, rule))  # the jump: part of why the packet got there
+                if len(consulted) < MAX_QUOTED:
+                    consulted.append(rule_evidence(host, rule))  # the jump: part of why the packet got there
+                if any(f.ci is sub for f in frames):
+                    # iptables refuses to load a loop, so the dump is not a loaded ruleset: undecidable
+                    unknown.append(Unknown(tname, rule_ref(rule), f"jump loop: {tname} is already being walked",
+                                           rule_evidence(host, rule)))
+                    continue
                 if target.goto:
                     frames.pop()
                 if len(frames) >= MAX_DEPTH:
