@@ -1,23 +1,37 @@
-"""The typer application; command modules in this package register themselves."""
+"""The typer application: the root options and the commands, each registered by its module.
+
+Command modules import only the standard library and typer at module level (everything else inside
+the command), so `netsnap --help` and `netsnap --version` stay fast.
+"""
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from typing import Annotated
 
 import typer
 
 import netsnap
-import netsnap.cli
+from netsnap.cli.command import NetsnapGroup
+
+#: command modules in the order `netsnap --help` lists them
+COMMANDS = ("analyze", "trace", "diff", "inventory", "parse", "rules", "collector", "schema")
 
 app = typer.Typer(
     name="netsnap",
-    help="Offline analyzer for network dumps of container hosts.\n\n"
+    cls=NetsnapGroup,
+    help="Find why traffic between container hosts breaks, offline, from their network dumps.\n\n"
+    "\b\nExamples:\n"
+    "  netsnap collector --write .          # the script to run on each host (as root)\n"
+    "  netsnap analyze master.tgz node1.tgz -o report.html\n"
+    "  netsnap trace master.tgz node1.tgz --from master --to 172.18.5.2\n"
+    "  netsnap rules explain NS301\n\n"
     "Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unreadable input.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 100, "help_option_names": ["-h", "--help"]},
 )
 
 
@@ -33,17 +47,12 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    """netsnap: find why traffic between container hosts breaks, from their dumps."""
+    pass
 
 
 def _register_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(netsnap.cli.__path__), key=lambda m: m.name):
-        if info.name in ("app", "common"):
-            continue
-        module = importlib.import_module(f"netsnap.cli.{info.name}")
-        register = getattr(module, "register", None)
-        if callable(register):
-            register(app)
+    for name in COMMANDS:
+        importlib.import_module(f"netsnap.cli.{name}").register(app)
 
 
 _register_commands()

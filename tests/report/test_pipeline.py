@@ -112,7 +112,7 @@ def test_unreadable_inputs_are_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, 
         code, out, err = _analyze(args, monkeypatch)
         lines = err.strip().splitlines()
         assert code == 2, (args, err)
-        assert len(lines) == 1 and lines[0].startswith("netsnap analyze: "), (args, lines)
+        assert len(lines) == 1 and lines[0].startswith("netsnap: error: "), (args, lines)
         assert "internal error" not in lines[0], lines
         assert out == ""
 
