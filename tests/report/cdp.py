@@ -138,6 +138,7 @@ class Browser:
                                                          "deviceScaleFactor": 1, "mobile": self.width < 600},
                   session=session)
         if self.permissions:
+            self.send("Emulation.setFocusEmulationEnabled", {"enabled": True}, session=session)
             self.send("Browser.grantPermissions", {"permissions": list(self.permissions),
                                                    "origin": path.resolve().as_uri()})
         self.events.clear()
