@@ -59,4 +59,4 @@ _register_commands()
 
 
 def main() -> None:
-    app()
+    app(prog_name="netsnap")

@@ -59,7 +59,8 @@ def _text(result: DiffResult, labels: dict[str, str], top: int | None) -> None:
         return
     effect = [d for d in result.differences if d.effect]
     console.print(Text(f"{len(effect)} differences touch a blocked flow (most telling first); "
-                       f"{result.without_effect} have no effect on reachability (listed after them)", style="bold"))
+                       f"{result.without_effect} have no effect on reachability (listed after them)", style="bold"),
+                  soft_wrap=True)
     shown = result.differences[:top] if top is not None else result.differences
     for n, d in enumerate(shown, start=1):
         if n == len(effect) + 1:
@@ -67,12 +68,10 @@ def _text(result: DiffResult, labels: dict[str, str], top: int | None) -> None:
         head = Text(f"{n:>3}. ", style="bold" if d.effect else "")
         head.append(safe(f"[{d.kind}] {d.key}"), style="bold" if d.effect else "")
         console.print(head, soft_wrap=True)
-        console.print(Text(safe(f"       good ({d.good_host}): {d.good if d.good is not None else '(absent)'}")),
-                      soft_wrap=True)
-        console.print(Text(safe(f"       bad ({d.host}):  {d.bad if d.bad is not None else '(absent)'}")),
-                      soft_wrap=True)
+        console.print(Text(safe(f"       good: {d.good if d.good is not None else '(absent)'}")), soft_wrap=True)
+        console.print(Text(safe(f"       bad:  {d.bad if d.bad is not None else '(absent)'}")), soft_wrap=True)
         if d.explanation:
-            console.print(Text(safe(f"       {d.explanation}"), style="dim" if not d.effect else ""))
+            console.print(Text(safe(f"       {d.explanation}"), style="dim" if not d.effect else ""), soft_wrap=True)
         for ev in d.evidence[:2]:
             console.print(Text(safe(f"       {ev.host} {ev.file}:{ev.line}: {ev.text.strip()}"), style="dim"),
                           soft_wrap=True)
@@ -90,7 +89,7 @@ def diff_cmd(
                                                help="Output format (default: from the -o suffix, else text).")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", metavar="FILE",
                                                 help="Write to FILE (.html, .json, .txt).")] = None,
-    top: Annotated[int | None, typer.Option("--top", metavar="N", min=1,
+    top: Annotated[int | None, typer.Option("--top", metavar="N",
                                             help="Show only the N most telling differences.")] = None,
     no_rules: Annotated[bool, typer.Option("--no-rules", metavar="", help="Compare state only; run no rules.")] = False,
 ) -> None:
@@ -111,6 +110,8 @@ def diff_cmd(
         fmt = output_format(fmt, output)
     except UsageProblem as exc:
         fail(str(exc))
+    if top is not None and top < 1:
+        fail(f"--top {top}: give a positive number of differences")
     good_paths, bad_paths = list(good or []), list(bad or [])
     positional = list(bundles or [])
     if positional:

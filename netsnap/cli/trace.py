@@ -47,8 +47,8 @@ def trace_command(
     \b
     Examples:
       netsnap trace master.tgz node1.tgz --from master --to 172.18.5.2
-      netsnap trace master.tgz node1.tgz --from master --to 192.168.0.16 --proto udp --port 8472
-      netsnap trace master.tgz node1.tgz --from node1 --to 172.18.100.2 --size 1450
+      netsnap trace *.tgz --from master --to 192.168.0.16 --proto udp --port 8472
+      netsnap trace *.tgz --from node1 --to 172.18.100.2 --size 1450
 
     Each step is marked: [+] permitted, [>] forwarded or encapsulated, [<] decapsulated, [~] NAT,
     [*] delivered, [.] note, [?] undecided, [x] stopped; the lines under a step are what it consulted
