@@ -29,7 +29,38 @@ export SYSTEMD_PAGER PAGER SYSTEMD_COLORS
 umask 077
 
 usage() {
-    echo "usage: sh netsnap-collect.sh [--output DIR] [--sysroot DIR] [--timeout SECS]"
+    cat <<'EOF_USAGE'
+usage: sh netsnap-collect.sh [--output DIR] [--sysroot DIR] [--timeout SECS] [--allow-partial]
+
+Collects a read-only snapshot of this host's network state for netsnap (offline analysis of
+container-host networking: routes, firewall, flannel VXLAN, kernel settings).
+
+What it reads: hostname, kernel and OS release; ip route/rule/address/link/neigh, bridge fdb,
+route -n, /proc/net/route; iptables-save (every variant), ip6tables-save, ipset save, nft list
+ruleset, firewalld and UFW state; selected sysctls, lsmod, the last 2000 dmesg lines, ethtool -k of
+flannel devices; flanneld's journal (last 7 days), env files, unit, subnet.env, net-conf.json,
+command line and kube-flannel pod logs.
+
+It changes nothing: no packages, no module loading (a command that would make the kernel load a
+module is skipped and recorded), no writes outside DIR. Every command runs under a time limit.
+
+Run it as root: iptables, ipset, nft and dmesg need it. Without root it still writes a bundle, lists
+what failed on its last line and exits with status 3 (use --allow-partial to exit 0).
+
+Redacted before anything is written: values of keys naming a password, passwd, secret, token or
+private key (KEY=V, "KEY": "V", --KEY V), URL credentials (scheme://user:PASS@) and bearer tokens
+in flannel's env files, unit, command line and logs, and PEM private key blocks.
+
+Options:
+  --output DIR      where to write the bundle (default: $TMPDIR or /tmp)
+  --sysroot DIR     read files from a mounted root (e.g. /mnt/sysimage); commands still run live
+  --timeout SECS    time limit per command (default 10)
+  --allow-partial   exit 0 even when not run as root
+  --version, --help
+
+Output: DIR/netsnap-HOST-TIME.tar.gz; its path is the last line printed. Send that file back
+(one per host: the failing ones and one that works); nothing else is needed.
+EOF_USAGE
 }
 
 die() {
@@ -40,6 +71,7 @@ die() {
 OUTPUT=${TMPDIR:-/tmp}
 SYSROOT=/
 CMD_TIMEOUT=10
+ALLOW_PARTIAL=0
 while [ $# -gt 0 ]; do
     case $1 in
         --output) [ $# -ge 2 ] || die "--output needs a directory"; OUTPUT=$2; shift 2 ;;
@@ -48,9 +80,10 @@ while [ $# -gt 0 ]; do
         --sysroot=*) SYSROOT=${1#--sysroot=}; shift ;;
         --timeout) [ $# -ge 2 ] || die "--timeout needs seconds"; CMD_TIMEOUT=$2; shift 2 ;;
         --timeout=*) CMD_TIMEOUT=${1#--timeout=}; shift ;;
+        --allow-partial) ALLOW_PARTIAL=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --version) echo "netsnap-collect $VERSION"; exit 0 ;;
-        *) usage >&2; die "unknown argument: $1" ;;
+        *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
 case $CMD_TIMEOUT in
@@ -68,6 +101,17 @@ OUTPUT=$(cd "$OUTPUT" && pwd -P) || die "--output $OUTPUT: cannot enter"
 have() {
     command -v "$1" >/dev/null 2>&1
 }
+
+# Root: iptables, ipset, nft and dmesg answer "permission denied" otherwise. Unknown (no `id`) counts as root.
+AS_ROOT=true
+case $(id -u 2>/dev/null) in
+    0|'') ;;
+    *)
+        AS_ROOT=false
+        echo "netsnap-collect: not running as root: iptables, ipset, nft and dmesg will fail; run it with sudo" \
+            "(or --allow-partial to accept a partial bundle)" >&2
+        ;;
+esac
 
 # --- clock -----------------------------------------------------------------------------------
 # now_ms: sets NOW to milliseconds: date +%s%N where supported (GNU), else /proc/uptime (10 ms,
@@ -156,12 +200,14 @@ trap 'exit 143' TERM HUP
 BUNDLE=$WORK/$NAME
 mkdir "$BUNDLE" || die "$WORK: cannot create the bundle directory"
 ENTRIES=$WORK/entries
+FAILS=$WORK/fails
 ERRF=$WORK/stderr
 RCF=$WORK/rc
 TRF=$WORK/truncated
 SEDF=$WORK/redact.sed
 LOG=$BUNDLE/collector.log
 : >"$ENTRIES"
+: >"$FAILS"
 : >"$LOG"
 REDACTIONS=0
 HAVE_SHA=0
@@ -343,14 +389,65 @@ finish() {
         fi
     fi
     REDACTIONS=$((REDACTIONS + f_n))
-    printf '{"id": "%s", "path": "%s", "command": %s, "status": "%s", "exit_code": %s, "duration_ms": %s, "size": %s, "sha256": %s, "truncated": %s, "timed_out": %s, "redacted": %s}\n' \
+    # why a source is not ok (its first stderr line, redacted); an empty output with exit code 0 is an
+    # answer ("no rules loaded", "no neighbours"), not a missing source
+    f_reason=null
+    if [ "$f_status" != ok ] && [ -s "$ERRF" ]; then
+        f_reason=$(json_str "$(head -n 1 "$ERRF" | sed -f "$SEDF")")
+    fi
+    f_answer=false
+    [ "$f_status" = empty ] && [ "${C_RC:-}" = 0 ] && f_answer=true
+    case $f_status in
+        failed|timed-out) note_failure "$f_id" "$f_status" ;;
+    esac
+    printf '{"id": "%s", "path": "%s", "command": %s, "status": "%s", "exit_code": %s, "duration_ms": %s, "size": %s, "sha256": %s, "truncated": %s, "timed_out": %s, "redacted": %s, "empty_answer": %s, "reason": %s}\n' \
         "$f_id" "$f_rel" "$(json_str "$f_cmd")" "$f_status" "${C_RC:-null}" "$C_DUR" "$f_size" "$f_sha" \
-        "$C_TRUNC" "$C_TIMED" "$f_n" >>"$ENTRIES"
+        "$C_TRUNC" "$C_TIMED" "$f_n" "$f_answer" "$f_reason" >>"$ENTRIES"
     f_err=
     if [ -s "$ERRF" ]; then
         f_err=": $(head -n 3 "$ERRF" | sed -f "$SEDF" | tr '\n' ' ')"
     fi
     printf '%s\t%s\texit=%s\t%sms\t%s%s\n' "$f_id" "$f_status" "${C_RC:--}" "$C_DUR" "$f_cmd" "$f_err" >>"$LOG"
+}
+
+# note_failure ID STATUS: record why ID failed for the final summary line (permission denied, timed out,
+# exit code and first stderr line).
+note_failure() {
+    nf_err=$(head -n 1 "$ERRF" 2>/dev/null | sed -f "$SEDF" | tr '\t' ' ')
+    case $nf_err in
+        *[Pp]ermission\ denied*|*[Oo]peration\ not\ permitted*|*must\ be\ root*|*[Nn]ot\ permitted*)
+            nf_why="permission denied" ;;
+        *)
+            if [ "$2" = timed-out ]; then
+                nf_why="timed out"
+            else
+                nf_why="exit ${C_RC:-?}"
+            fi
+            ;;
+    esac
+    printf '%s\t%s\n' "$nf_why" "$1" >>"$FAILS"
+}
+
+# failure_summary: "3 sources failed: permission denied — run as root (iptables_save, ipset, dmesg); exit 3
+# (bridge_fdb)", or nothing when every source ran.
+failure_summary() {
+    [ -s "$FAILS" ] || return 0
+    fs_n=$(wc -l <"$FAILS" | tr -d ' ')
+    fs_hint=
+    [ "$AS_ROOT" = false ] && fs_hint=" — run as root"
+    fs_groups=$(awk -F '\t' -v hint="$fs_hint" '
+        !($1 in seen) { seen[$1] = 1; order[++n] = $1; ids[$1] = $2; next }
+        { ids[$1] = ids[$1] ", " $2 }
+        END {
+            for (i = 1; i <= n; i++) {
+                r = order[i]
+                out = out (i > 1 ? "; " : "") r (r == "permission denied" ? hint : "") " (" ids[r] ")"
+            }
+            print out
+        }' "$FAILS")
+    fs_noun=sources
+    [ "$fs_n" = 1 ] && fs_noun=source
+    echo "netsnap-collect: $fs_n $fs_noun failed: $fs_groups"
 }
 
 # keep_last N: pass the last N lines of stdin (N+1 so that truncation can be detected); 0 = all.
@@ -963,7 +1060,8 @@ TIMEOUT_JSON=true
     printf '{"format": "%s", "collector_version": "%s", "collected_at": "%s",\n' "$FORMAT" "$VERSION" "$STAMP_ISO"
     printf ' "hostname": %s, "sysroot": %s, "redactions": %s,\n' "$(json_str "$HOST")" "$(json_str "${ROOT:-/}")" \
         "$REDACTIONS"
-    printf ' "command_timeout_s": %s, "timeout_available": %s,\n' "$CMD_TIMEOUT" "$TIMEOUT_JSON"
+    printf ' "command_timeout_s": %s, "timeout_available": %s, "run_as_root": %s,\n' "$CMD_TIMEOUT" "$TIMEOUT_JSON" \
+        "$AS_ROOT"
     printf ' "sources": [\n'
     sed '$!s/$/,/' "$ENTRIES"
     printf ']}\n'
@@ -972,4 +1070,12 @@ TIMEOUT_JSON=true
 (cd "$WORK" && tar -cf - "$NAME") | gzip -c >"$TARBALL.partial" || die "$TARBALL: cannot write the bundle"
 mv "$TARBALL.partial" "$TARBALL" || die "$TARBALL: cannot write the bundle"
 printf 'netsnap-collect %s: %s sources, %s redactions\n' "$VERSION" "$(wc -l <"$ENTRIES" | tr -d ' ')" "$REDACTIONS"
+SUMMARY=$(failure_summary)
 echo "$TARBALL"
+# The last line on stderr says what failed and why; without root the bundle is partial (exit 3).
+if [ "$AS_ROOT" = false ]; then
+    echo "${SUMMARY:-netsnap-collect: not run as root}; the bundle is partial (run as root, or --allow-partial)" >&2
+    [ "$ALLOW_PARTIAL" = 1 ] || exit 3
+elif [ -n "$SUMMARY" ]; then
+    echo "$SUMMARY" >&2
+fi

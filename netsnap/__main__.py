@@ -1,3 +1,3 @@
-from netsnap.cli.app import main
+from netsnap.cli import main
 
 main()

@@ -436,6 +436,21 @@ SOURCES: tuple[Source, ...] = (
 BY_ID: dict[str, Source] = {s.id: s for s in SOURCES}
 assert all(s.facts for s in SOURCES), "every source names the facts it carries"
 BY_PATH: dict[str, Source] = {s.path: s for s in SOURCES}
+BY_SOS_PATH: dict[str, Source] = {(p.path if isinstance(p, SosName) else p): s for s in SOURCES for p in s.sos_paths}
+
+
+def host_path(key: str) -> str | None:
+    """The file on the host that a source id or a bundle member path (collector or sosreport layout) holds:
+    `flannel/etc-default-flanneld`, `etc/default/flanneld` and `flannel_env_default` all give
+    `/etc/default/flanneld`. None for command output and for files read by pattern (pod logs)."""
+    source = BY_ID.get(key) or BY_PATH.get(key) or BY_SOS_PATH.get(key)
+    if source is None:
+        return None
+    words = source.command.split()
+    if len(words) != 2 or words[0] != "cat" or not words[1].startswith("/") or "*" in words[1]:
+        return None
+    return words[1]
+
 
 # Sources only a sosreport holds: sos lists the nat, mangle and raw tables in files of their own
 # (`iptables -t nat -nvL`...). They are kept out of SOURCES (the collector writes, and every bundle's

@@ -54,8 +54,7 @@ class DuplicateDefaultRoute(Rule):
             "gateway."
         ),
         references=(
-            "flannel.md C-3 (two default routes)",
-            "incidents.md incident B",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#interface-selection-and-the-public-ip",
             "https://man7.org/linux/man-pages/man8/ip-route.8.html",
         ),
     )

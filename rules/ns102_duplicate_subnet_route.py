@@ -60,9 +60,8 @@ class DuplicateSubnetRoute(Rule):
             "net.ipv4.conf.all.arp_announce=2`) and use policy routing per source address."
         ),
         references=(
-            "flannel.md C-22 (two routes for one prefix, ARP flux)",
-            "incidents.md incident B",
-            "https://www.kernel.org/doc/Documentation/networking/ip-sysctl.txt (arp_ignore, arp_announce)",
+            "https://man7.org/linux/man-pages/man8/ip-route.8.html",
+            "https://docs.kernel.org/networking/ip-sysctl.html",
         ),
     )
 

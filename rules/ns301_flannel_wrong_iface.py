@@ -13,6 +13,7 @@ from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence, evidence_at
 from netsnap.model import Host, Interface
 from netsnap.model.evidence import Evidence
+from netsnap.sources import host_path
 
 _OPT_VARS = ("FLANNEL_OPTS", "FLANNEL_OPTIONS")
 _STRIP = re.compile(r"\s*--?(iface|public-ip)(=\S+|\s+\S+)")
@@ -47,6 +48,13 @@ def pinned(host: Host) -> bool:
     return any(_EXPLICIT_LOG.search(e.message) for e in host.flannel.events)
 
 
+def _on_host(host: Host, member: str) -> str:
+    """The path on the host of a bundle file (`flannel/etc-default-flanneld` -> /etc/default/flanneld), through
+    its source id for loose files; the bundle path when it names no host file."""
+    sid = next((sid for sid, st in host.sources.items() if st.file == member), None)
+    return host_path(member) or (host_path(sid) if sid else None) or member
+
+
 def fix_lines(host: Host, iface: str, address: IPv4Interface | None) -> list[str]:
     flags = f"-iface={iface}" + (f" -public-ip={address.ip}" if address else "")
     for path, values in sorted(host.flannel.env_files.items()):
@@ -55,7 +63,7 @@ def fix_lines(host: Host, iface: str, address: IPv4Interface | None) -> list[str
             if fv is not None:
                 rest = " ".join(_STRIP.sub("", fv.value).split())
                 return [
-                    f"# in {path} ({fv.src}):",
+                    f"# in {_on_host(host, path)}" + (f" (line {fv.src.line}):" if fv.src.line else ":"),
                     f'{var}="{rest} {flags}"'.replace('" ', '"').replace('  ', ' '),
                     "systemctl restart flanneld",
                 ]
@@ -100,8 +108,9 @@ class FlannelWrongIface(Rule):
             "the default route: management access may depend on it."
         ),
         references=(
-            "flannel.md §2 (interface selection), C-1, C-2, C-34",
-            "incidents.md incident A, cause 2",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/configuration.md#key-command-line-options",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#vagrant",
+            "https://github.com/flannel-io/flannel/issues/1042",
         ),
     )
 

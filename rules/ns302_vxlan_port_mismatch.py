@@ -40,7 +40,10 @@ class VxlanPortMismatch(Rule):
             "remove stray `udp_port=` options of the vxlan module, then restart flannel on every node (delete the old "
             "device: `ip link delete flannel.1`)."
         ),
-        references=("flannel.md C-6 (port mismatch), C-7 (VNI mismatch), §5.2",),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/backends.md#vxlan",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#firewalls",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

@@ -37,7 +37,11 @@ class MtuMismatch(Rule):
             "(flannel ≥ 0.21.3); fix the underlay MTU; then restart flanneld and the container runtime so the bridge "
             "and veths pick it up."
         ),
-        references=("flannel.md C-15 (MTU mismatch), §5.2", "flannel Documentation/troubleshooting.md"),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#data-plane",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/backends.md#vxlan",
+            "https://github.com/flannel-io/flannel/issues/841",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

@@ -39,7 +39,10 @@ class FlannelSubnetMismatch(Rule):
             "Start Docker after flanneld with `EnvironmentFile=/run/flannel/docker` and `$DOCKER_NETWORK_OPTIONS` "
             "(`--bip=$FLANNEL_SUBNET`), or delete the stale bridge (`ip link delete cni0`) and let CNI recreate it."
         ),
-        references=("flannel.md C-20 (docker0 ≠ FLANNEL_SUBNET), C-31 (stale cni0), §4",),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/running.md#docker-integration",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#kubernetes-specific",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

@@ -39,7 +39,10 @@ class CidrOverlap(Rule):
             "`--cluster-cidr`), or move Docker's bridge off it (`--bip`, or `\"bridge\": \"none\"` when CNI owns "
             "cni0)."
         ),
-        references=("flannel.md C-21 (overlapping CIDRs)",),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/configuration.md",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#kubernetes-specific",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

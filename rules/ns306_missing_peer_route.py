@@ -48,7 +48,11 @@ class MissingPeerRoute(Rule):
             "Restart flannel on the node (`systemctl restart flanneld` or delete the kube-flannel pod); upgrade "
             "flannel."
         ),
-        references=("flannel.md C-23 (missing peer programming), C-17 (MAC overwritten), §6.1",),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/backends.md#vxlan",
+            "https://man7.org/linux/man-pages/man8/bridge.8.html",
+            "https://man7.org/linux/man-pages/man8/ip-neighbour.8.html",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

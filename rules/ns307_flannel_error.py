@@ -108,7 +108,10 @@ class FlannelError(Rule):
             "unavailable or misconfigured (x 240, 10:01:02 → 10:05:02)\n```"
         ),
         fix="Follow the hint of each kind; the last line of each group is the current state.",
-        references=("flannel.md §7.5 (message catalog, errors and their chains), C-27 … C-32",),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#log-messages",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#permissions",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

@@ -9,8 +9,9 @@ from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext, evidence_at
 from netsnap.flannel.effective import config_drift
-from netsnap.model import FlannelConfig, Provenance
+from netsnap.model import FlannelConfig, Host, Provenance
 from netsnap.model.evidence import Evidence
+from netsnap.sources import host_path
 
 _WHERE = re.compile(r"\(([\w./-]+):(\d+)\)")
 _SERIOUS = re.compile(r"ignores|ONE argument|fails to start|several flags|Key not found|prefix", re.I)
@@ -51,7 +52,12 @@ class FlannelConfigIgnored(Rule):
             "`-etcd-prefix` match the key the network config was written to; then `systemctl daemon-reload && "
             "systemctl restart flanneld`."
         ),
-        references=("flannel.md §1.1, §1.3, §3.4 (quoting traps), C-28",),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/configuration.md#key-command-line-options",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/configuration.md#environment-variables",
+            "https://www.freedesktop.org/software/systemd/man/latest/systemd.service.html#Command%20lines",
+            "https://pkg.go.dev/flag#hdr-Command_line_flag_syntax",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
@@ -92,6 +98,7 @@ class FlannelConfigIgnored(Rule):
             ),
             evidence=ev,
             remediation=[
+                *_where_to_edit(host, ev),
                 "# write boolean flags with '=' (--ip-masq=true), keep one flag per word, and in ExecStart use "
                 "$FLANNEL_OPTIONS (split) rather than ${FLANNEL_OPTIONS} (one argument)",
                 "systemctl daemon-reload && systemctl restart flanneld",
@@ -100,6 +107,26 @@ class FlannelConfigIgnored(Rule):
             path=ctx.cluster.path(host),
             impact=40,
         )
+
+
+def _where_to_edit(host: Host, ev: list[Evidence]) -> list[str]:
+    """`# edit /etc/sysconfig/flanneld (line 4)`: the host files the quoted lines are in (the unit as
+    `systemctl edit --full flanneld`), not their bundle paths."""
+    by_file = {st.file: sid for sid, st in host.sources.items() if st.file}
+    places: dict[str, list[int]] = {}
+    for e in ev:
+        sid = by_file.get(e.file, "")
+        if sid == "flannel_unit":
+            where = "the unit (systemctl edit --full flanneld)"
+        elif sid == "flannel_cmdline":
+            continue  # the running process: fixed by the files and a restart
+        else:
+            where = host_path(e.file) or host_path(sid) or e.file
+        places.setdefault(where, [])
+        if e.line and e.line not in places[where]:
+            places[where].append(e.line)
+    return [f"# edit {where}" + (f" (line {', '.join(map(str, lines))})" if lines else "")
+            for where, lines in places.items()]
 
 
 def _origin(cfg: FlannelConfig) -> str:

@@ -42,7 +42,10 @@ class FlannelNotRunning(Rule):
             "usually etcd unreachable or TLS (NS307), the network config missing under the etcd prefix (NS308), or "
             "a missing podCIDR in kube mode; fix that and restart flanneld."
         ),
-        references=("flannel.md C-32 (flanneld not running), C-27 … C-29",),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#logging",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/running.md",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

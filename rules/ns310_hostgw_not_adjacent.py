@@ -44,7 +44,9 @@ class HostGwNotAdjacent(Rule):
             "Use the `vxlan` backend (with `\"DirectRouting\": true` to keep host-gw speed between adjacent nodes), "
             "or put all nodes on one L2 network."
         ),
-        references=("flannel.md C-24 (host-gw without L2 adjacency)", "flannel Documentation/backends.md"),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/backends.md#host-gw",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

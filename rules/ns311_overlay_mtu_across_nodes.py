@@ -47,7 +47,10 @@ class OverlayMtuAcrossNodes(Rule):
             "(flannel ≥ 0.21.3), or give every node's cluster NIC the same MTU; restart flanneld and the container "
             "runtime."
         ),
-        references=("flannel.md C-15 (mixed 9001/1500 nodes, flannel.1 MTU differs across nodes)", "flannel #841"),
+        references=(
+            "https://github.com/flannel-io/flannel/issues/841",
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#data-plane",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

@@ -34,7 +34,10 @@ class IpForwardDisabled(Rule):
             "`sysctl -w net.ipv4.ip_forward=1` and persist it: `echo 'net.ipv4.ip_forward = 1' > "
             "/etc/sysctl.d/90-kubernetes.conf`."
         ),
-        references=("flannel.md C-13 (ip_forward = 0)", "kubernetes #40182"),
+        references=(
+            "https://docs.kernel.org/networking/ip-sysctl.html",
+            "https://github.com/kubernetes/kubeadm/issues/580",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

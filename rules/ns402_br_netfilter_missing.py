@@ -38,7 +38,11 @@ class BrNetfilterMissing(Rule):
             "`echo br_netfilter > /etc/modules-load.d/br_netfilter.conf` and "
             "`echo 'net.bridge.bridge-nf-call-iptables = 1' > /etc/sysctl.d/90-kubernetes.conf`."
         ),
-        references=("flannel.md C-14 (br_netfilter)", "flannel PR #2082"),
+        references=(
+            "https://github.com/flannel-io/flannel/pull/2082",
+            "https://github.com/flannel-io/flannel/issues/2068",
+            "https://docs.kernel.org/networking/bridge.html",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

@@ -41,7 +41,11 @@ class VxlanChecksumOffload(Rule):
             f"`ethtool -K flannel.1 {FEATURE} off`, persisted with a udev rule or a systemd unit that runs after "
             "flanneld (flannel never disables it itself)."
         ),
-        references=("flannel.md C-16, C-35", "flannel Documentation/troubleshooting.md (NAT)"),
+        references=(
+            "https://github.com/flannel-io/flannel/blob/master/Documentation/troubleshooting.md#nat",
+            "https://github.com/flannel-io/flannel/issues/1279",
+            "https://man7.org/linux/man-pages/man8/ethtool.8.html",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

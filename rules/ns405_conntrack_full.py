@@ -35,7 +35,10 @@ class ConntrackFull(Rule):
             "Raise the limit (`sysctl -w net.netfilter.nf_conntrack_max=262144`, or kube-proxy's `--conntrack-*` "
             "flags) and find the flow storm (`conntrack -S`, `conntrack -L | sort | uniq -c`)."
         ),
-        references=("flannel.md C-26 (conntrack full)", "kubernetes #71261"),
+        references=(
+            "https://docs.kernel.org/networking/nf_conntrack-sysctl.html",
+            "https://github.com/kubernetes/kubernetes/issues/71261",
+        ),
     )
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:

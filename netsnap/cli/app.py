@@ -1,24 +1,38 @@
-"""The typer application; command modules in this package register themselves."""
+"""The typer application: the root options and the commands, each registered by its module.
+
+Command modules import only the standard library and typer at module level (everything else inside
+the command), so `netsnap --help` and `netsnap --version` stay fast.
+"""
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import sys
 from typing import Annotated
 
 import typer
 
 import netsnap
-import netsnap.cli
+from netsnap.cli.command import LIMITS_KEY, PROGRAM_KEY, NetsnapGroup
+
+#: command modules in the order `netsnap --help` lists them
+COMMANDS = ("analyze", "trace", "diff", "inventory", "parse", "rules", "collector", "schema")
 
 app = typer.Typer(
     name="netsnap",
-    help="Offline analyzer for network dumps of container hosts.\n\n"
+    cls=NetsnapGroup,
+    help="Find why traffic between container hosts breaks, offline, from their network dumps.\n\n"
+    "\b\nExamples:\n"
+    "  netsnap collector --write .          # the script to run on each host (as root)\n"
+    "  netsnap analyze master.tgz node1.tgz -o report.html\n"
+    "  netsnap trace master.tgz node1.tgz --from master --to 172.18.5.2\n"
+    "  netsnap rules explain NS301\n\n"
     "Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unreadable input.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 100, "help_option_names": ["-h", "--help"]},
 )
 
 
@@ -43,21 +57,14 @@ def _root(
                      "input (repeat; docs/limits.md): e.g. --limit file-size=256M --limit members=100k."),
     ] = None,
 ) -> None:
-    """netsnap: find why traffic between container hosts breaks, from their dumps."""
-    from netsnap.cli.common import end_session, start_session
-
-    start_session(limit or [], as_program=ctx.obj == AS_PROGRAM)
-    ctx.call_on_close(end_session)
+    # the session (limits, memory cap) starts when a command runs (NetsnapCommand.invoke), not for --help
+    ctx.meta[LIMITS_KEY] = limit or []
+    ctx.meta[PROGRAM_KEY] = ctx.obj == AS_PROGRAM
 
 
 def _register_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(netsnap.cli.__path__), key=lambda m: m.name):
-        if info.name in ("app", "common"):
-            continue
-        module = importlib.import_module(f"netsnap.cli.{info.name}")
-        register = getattr(module, "register", None)
-        if callable(register):
-            register(app)
+    for name in COMMANDS:
+        importlib.import_module(f"netsnap.cli.{name}").register(app)
 
 
 _register_commands()
@@ -67,7 +74,7 @@ def main() -> None:
     """The `netsnap` program: the app with the memory ceiling on; running out of memory anywhere ends
     the command with one line (exit 2), never a traceback."""
     try:
-        app(obj=AS_PROGRAM)
+        app(prog_name="netsnap", obj=AS_PROGRAM)
     except MemoryError:
         from netsnap.cli.common import memory_message
 

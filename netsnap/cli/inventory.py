@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from netsnap.bundle.inventory import inventory
-from netsnap.bundle.members import human_size
-from netsnap.bundle.model import BundleError
-from netsnap.bundle.reader import open_bundles
-from netsnap.cli.common import OutputFormat, current_limits, fail
+from netsnap.cli.command import NetsnapCommand
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 MAX_PROBLEMS_SHOWN = 40
 
@@ -29,7 +28,14 @@ _STYLE = {
 }
 
 
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 def _text(console: Console, inv: dict[str, Any]) -> None:
+    from netsnap.bundle.members import human_size
+
     title = f"{inv['host']}  ({inv['kind']}: {inv['path']})"
     console.print(title, style="bold", markup=False)
     facts = [f"sha256 {inv['sha256']}" if inv["sha256"] else None,
@@ -79,10 +85,19 @@ def _collector(inv: dict[str, Any]) -> str | None:
 
 
 def _table(title: str, columns: tuple[str, ...]) -> Table:
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    """Headers never break (every column but `notes` keeps its width); notes wrap at words."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+                  show_edge=False)
     for col in columns:
-        table.add_column(col, no_wrap=col in ("source", "size", "exit"), justify="right" if col == "size" else "left",
-                         overflow="fold")
+        if col == "notes":
+            table.add_column(col, overflow="fold", ratio=1, min_width=12)
+        elif col == "file":
+            table.add_column(col, overflow="fold", ratio=1, min_width=10)
+        else:
+            table.add_column(col, no_wrap=True, justify="right" if col in ("size", "exit") else "left")
     return table
 
 
@@ -103,19 +118,34 @@ def _escape(text: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("inventory")
+    @app.command("inventory", cls=NetsnapCommand)
     def inventory_cmd(
-        bundles: Annotated[list[str], typer.Argument(help="Bundles: tarballs, directories, sosreports, loose files.")],
-        fmt: Annotated[OutputFormat, typer.Option("--format", help="text tables or stable JSON")] = OutputFormat.TEXT,
+        bundles: Annotated[list[str], typer.Argument(metavar="BUNDLE",
+                                                     help="Bundles: tarballs, directories, sosreports, loose files.")],
+        fmt: Annotated[Format, typer.Option("--format", metavar="text|json",
+                                            help="text tables or stable JSON")] = Format.TEXT,
     ) -> None:
-        """Show what each bundle holds: sources found, missing ones and why, and bundle problems."""
+        """Show what each bundle holds: sources found, missing ones and why, and bundle problems.
+
+        \b
+        Examples:
+          netsnap inventory node1.tgz
+          netsnap inventory sosreport-node1.tar.xz --format json
+        """
+        from rich.console import Console
+
+        from netsnap.bundle.inventory import inventory
+        from netsnap.bundle.model import BundleError
+        from netsnap.bundle.reader import open_bundles
+        from netsnap.cli.common import current_limits, fail
+
         inventories: list[dict[str, Any]] = []
         for path in bundles:
             try:
                 inventories.extend(inventory(b) for b in open_bundles(path, current_limits()))
             except BundleError as exc:
                 fail(str(exc))
-        if fmt is OutputFormat.JSON:
+        if fmt is Format.JSON:
             typer.echo(json.dumps({"bundles": inventories}, indent=1, sort_keys=True))
             return
         console = Console(highlight=False)

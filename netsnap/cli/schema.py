@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-from netsnap.model import Snapshot
-from netsnap.report.json_output import analyze_schema
+from netsnap.cli.command import NetsnapCommand
 
 
 class SchemaOf(StrEnum):
@@ -22,13 +21,17 @@ class SchemaOf(StrEnum):
 
 
 def schema_text(of: SchemaOf) -> str:
+    from netsnap.model import Snapshot
+    from netsnap.report.json_output import analyze_schema
+
     data = Snapshot.model_json_schema() if of is SchemaOf.MODEL else analyze_schema()
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def schema(
     output: Annotated[
-        SchemaOf, typer.Option("--output", help="model: the Snapshot model; analyze: the analyze JSON output.")
+        SchemaOf, typer.Option("--output", metavar="model|analyze",
+                               help="model: the Snapshot model; analyze: the analyze JSON output.")
     ] = SchemaOf.MODEL,
 ) -> None:
     """Print the JSON Schema of the parsed model or of `netsnap analyze --format json`."""
@@ -36,4 +39,4 @@ def schema(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("schema")(schema)
+    app.command("schema", cls=NetsnapCommand)(schema)

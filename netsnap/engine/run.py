@@ -148,17 +148,21 @@ def run_rules(
     only: Sequence[str] = (),
     skip: Sequence[str] = (),
     rules: Sequence[Rule] | None = None,
+    graph: ReachabilityGraph | None = None,
 ) -> AnalysisResult:
     """Combine the snapshot's facts, build its reachability graph, run every selected rule over it and
     return the AnalysisResult the renderers read.
 
     `rules` overrides discovery (tests); otherwise built-in rules, `rules_dirs` and entry points are used.
+    `graph`, when given, is the snapshot's graph already built with the same security groups (the analyze
+    command builds it once and draws the report's topology from it).
     Raises `netsnap.engine.discovery.RuleLoadError` (one-line message) for a broken extra rule file and
     `netsnap.engine.select.SelectorError` for an --only/--skip token that names no rule.
     """
     all_r = list(rules) if rules is not None else [lr.rule for lr in discover(rules_dirs)]
     selected = select_rules(all_r, only, skip)
-    graph = ReachabilityGraph(snapshot, security_groups)
+    if graph is None:
+        graph = ReachabilityGraph(snapshot, security_groups)
     snapshot = graph.snapshot  # completed: facts the bundles imply but do not hold, stated as assumptions
     facts = {h.name: facts_of(h) for h in snapshot.hosts}
     absent = {h.name: overlay_absent(h) for h in snapshot.hosts}

@@ -1,4 +1,10 @@
-"""Per-host inventory tables for the report appendix, as plain rows of strings."""
+"""Per-host inventory tables for the report appendix, as plain rows of strings.
+
+Capped by default so a report stays small enough to attach to a ticket (a 100k-rule node stays under
+5 MB): `Caps.default()` keeps the first rows of each table and the start of each raw file, and every cut
+is said in `omitted` ("9,600 more routes: in the bundle; --full-appendix embeds them"). `Caps.full()`
+keeps everything.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,38 @@ from dataclasses import dataclass, field
 
 from netsnap.model import FlannelConfig, Host
 
-MAX_RULES_PER_CHAIN = 500
-MAX_RULE_ROWS_PER_HOST = 3000
-MAX_RAW_CHARS = 256 * 1024
-MAX_RAW_CHARS_PER_HOST = 2 * 1024 * 1024
 MAX_FLANNEL_EVENTS = 6
+BUILTIN_CHAINS = ("INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING")
+NO_CAP = 1 << 62
 
 Row = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Caps:
+    """How much of each host's inventory the report embeds."""
+
+    routes: int
+    interfaces: int
+    chains: int
+    rules_per_chain: int
+    rule_rows: int
+    unparsed: int
+    raw_chars: int
+    raw_chars_per_host: int
+
+    @classmethod
+    def default(cls) -> Caps:
+        return cls(routes=300, interfaces=200, chains=200, rules_per_chain=100, rule_rows=1500, unparsed=300,
+                   raw_chars=48 * 1024, raw_chars_per_host=384 * 1024)
+
+    @classmethod
+    def full(cls) -> Caps:
+        return cls(*(NO_CAP,) * 8)
+
+    @property
+    def capped(self) -> bool:
+        return self.routes != NO_CAP
 
 
 @dataclass(frozen=True)
@@ -52,6 +83,7 @@ class HostInventory:
     sysctls: list[Row] = field(default_factory=list)
     unparsed: list[Row] = field(default_factory=list)
     raw_files: list[RawFile] = field(default_factory=list)
+    omitted: list[str] = field(default_factory=list)  # what the caps left out, one sentence each
 
 
 def _flag_cell(cfg: FlannelConfig | None, name: str) -> str:
@@ -98,8 +130,14 @@ def _flannel(host: Host, inv: HostInventory) -> None:
             inv.flannel_files.append((path, k, fv.value, str(fv.src.line or "")))
 
 
-def host_inventory(index: int, host: Host, raw: Mapping[str, str] | None = None) -> HostInventory:
+def _more(n: int, what: str) -> str:
+    return f"{n:,} more {what}: in the bundle; --full-appendix embeds them"
+
+
+def host_inventory(index: int, host: Host, raw: Mapping[str, str] | None = None,
+                   caps: Caps | None = None) -> HostInventory:
     """The appendix tables for one host; `raw` maps bundle member names to their text."""
+    caps = caps or Caps.default()
     inv = HostInventory(name=host.name, anchor=f"host-{index}")
     ident = host.identity
     inv.identity = [
@@ -119,7 +157,13 @@ def host_inventory(index: int, host: Host, raw: Mapping[str, str] | None = None)
             (sid, st.state.value, st.file or "", str(st.parsed), expected, str(len(st.unparsed)), "; ".join(st.notes))
         )
         inv.unparsed.extend((sid, st.file or "", str(u.line), u.text) for u in st.unparsed)
-    for name in sorted(host.interfaces):
+    if len(inv.unparsed) > caps.unparsed:
+        inv.omitted.append(_more(len(inv.unparsed) - caps.unparsed, "unparsed lines"))
+        inv.unparsed = inv.unparsed[: caps.unparsed]
+    names = sorted(host.interfaces)
+    if len(names) > caps.interfaces:
+        inv.omitted.append(_more(len(names) - caps.interfaces, "interfaces"))
+    for name in names[: caps.interfaces]:
         i = host.interfaces[name]
         addrs = " ".join(str(a.address) for a in i.addresses)
         vx = ""
@@ -129,7 +173,9 @@ def host_inventory(index: int, host: Host, raw: Mapping[str, str] | None = None)
             (name, i.kind or "", i.state or "", "" if i.mtu is None else str(i.mtu), addrs, i.master or "", vx,
              str(i.src))
         )
-    for r in host.routes:
+    if len(host.routes) > caps.routes:
+        inv.omitted.append(_more(len(host.routes) - caps.routes, "routes"))
+    for r in host.routes[: caps.routes]:
         nh = " ".join(f"{n.gateway or ''} {n.dev or ''}".strip() for n in r.nexthops)
         inv.routes.append(
             (r.table, r.type, str(r.dst), str(r.gateway or nh), r.dev or "", str(r.metric), r.proto or "",
@@ -137,31 +183,33 @@ def host_inventory(index: int, host: Host, raw: Mapping[str, str] | None = None)
         )
     for p in host.policy_rules:
         inv.policy_rules.append((str(p.priority), p.raw or f"{p.action} {p.table or ''}", str(p.src)))
-    budget = MAX_RULE_ROWS_PER_HOST
-    for variant in sorted(host.iptables):
-        rs = host.iptables[variant]
-        for tname in sorted(rs.tables):
-            table = rs.tables[tname]
-            for cname in sorted(table.chains):
-                c = table.chains[cname]
-                shown = c.rules[: max(0, min(MAX_RULES_PER_CHAIN, budget))]
-                budget -= len(shown)
-                rules: list[Row] = [
-                    (str(r.position), "" if r.packets is None else str(r.packets), r.raw, str(r.src)) for r in shown
-                ]
-                counters = "" if c.packets is None else f"{c.packets} pkts / {c.bytes} bytes"
-                inv.chains.append(
-                    ChainView(variant, tname, cname, c.policy or "-", counters, rules,
-                              len(c.rules) - len(shown), str(c.src))
-                )
+    budget = caps.rule_rows
+    all_chains = [(variant, tname, cname) for variant in sorted(host.iptables)
+                  for tname in sorted(host.iptables[variant].tables)
+                  for cname in host.iptables[variant].tables[tname].chains]
+    all_chains.sort(key=lambda k: (k[0], k[1], k[2] not in BUILTIN_CHAINS, k[2]))  # built-in chains first
+    if len(all_chains) > caps.chains:
+        inv.omitted.append(_more(len(all_chains) - caps.chains, "iptables chains"))
+    for variant, tname, cname in all_chains[: caps.chains]:
+        c = host.iptables[variant].tables[tname].chains[cname]
+        shown = c.rules[: max(0, min(caps.rules_per_chain, budget))]
+        budget -= len(shown)
+        rules: list[Row] = [
+            (str(r.position), "" if r.packets is None else str(r.packets), r.raw, str(r.src)) for r in shown
+        ]
+        counters = "" if c.packets is None else f"{c.packets} pkts / {c.bytes} bytes"
+        inv.chains.append(
+            ChainView(variant, tname, cname, c.policy or "-", counters, rules,
+                      len(c.rules) - len(shown), str(c.src))
+        )
     _flannel(host, inv)
     for key in sorted(host.sysctls):
         s = host.sysctls[key]
         inv.sysctls.append((key, s.value, str(s.src)))
-    room = MAX_RAW_CHARS_PER_HOST
+    room = caps.raw_chars_per_host
     for name in sorted(raw or {}):
         text = (raw or {})[name]
-        keep = text[: max(0, min(MAX_RAW_CHARS, room))]
+        keep = text[: max(0, min(caps.raw_chars, room))]
         room -= len(keep)
         inv.raw_files.append(RawFile(name, len(text), keep, len(keep) < len(text)))
     return inv

@@ -1,59 +1,41 @@
-"""The topology picture, laid out server-side as SVG primitives the HTML template draws.
+"""The topology picture, drawn from the reachability graph (netsnap.graph.reachability) as SVG primitives
+the HTML template writes out: the rules and the picture read the same graph.
 
-Deterministic layout: hosts in a row (snapshot order), their underlay NICs dropping to the networks
-they sit on (horizontal bars below), VXLAN tunnels between VTEPs as arcs above, a dashed frame for a
-host with a security group, and numbered markers linking each blocking point to its finding. The
-failing path (from a trace that did not reach, or a finding's `path`) is drawn in red.
+Layout (deterministic, server-side): the hosts in a row (snapshot order) spread over the full width; in
+each host box its underlay NICs, its VXLAN device with its local address, its pod network, its firewall,
+every default route and its security groups, each fact on as many lines as it needs (never clipped);
+the L3 segments as bars below, each NIC dropping onto its segment; above the boxes one arc per direction
+between two hosts, coloured by the worst answer of the required flows that go that way (red blocked,
+orange dashed undecided, green reachable). Peers named by the bundles but not in them are small dashed
+boxes. Numbered markers sit on the row of each error or warning (the cause's `row` in
+netsnap.engine.causes) and link to the finding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Interface, IPv4Network, ip_address
+from typing import Any
 
+from netsnap.engine.causes import CAUSES
 from netsnap.engine.findings import Finding, Severity
-from netsnap.model import Host, Interface, Snapshot
-from netsnap.trace.result import TraceResult
+from netsnap.graph.reachability import FlowResult, ReachabilityGraph
+from netsnap.model import Host
 
-BOX_W = 250
-GAP = 70
-MARGIN = 20
-ROW_H = 18
-HEADER_H = 26
-TOP = 110
-CHAR_W = 7.2
-MAX_NICS = 5
-MAX_TUNNEL_HOSTS = 8
-
-OVERLAY_KINDS = {"vxlan", "geneve", "ipip", "gre", "wireguard"}
-LOCAL_KINDS = {"bridge", "veth", "dummy", "tun", "tap", "macvlan", "ipvlan"}
-ROW_OF_CAUSE = {
-    "iptables-reject": "firewall",
-    "forward-policy-drop": "firewall",
-    "br-netfilter-missing": "firewall",
-    "conntrack-full": "firewall",
-    "vxlan-port-blocked": "sg",
-    "flannel-wrong-iface": "vtep",
-    "vxlan-port-mismatch": "vtep",
-    "vxlan-checksum-offload": "vtep",
-    "mtu-mismatch": "vtep",
-    "flannel-subnet-mismatch": "pods",
-    "flannel-config-ignored": "vtep",
-    "flannel-error": "vtep",
-    "missing-peer-route": "routes",
-    "duplicate-default-route": "routes",
-    "duplicate-subnet-route": "routes",
-    "cidr-overlap": "routes",
-    "ip-forward-disabled": "routes",
-    "rp-filter-strict": "routes",
-}
-
-
-def clip(text: str, width: float) -> str:
-    """Shorten `text` to fit `width` pixels of the monospace label font."""
-    n = max(3, int(width / CHAR_W))
-    return text if len(text) <= n else text[: n - 1] + "…"
+CANVAS_W = 1150  # the picture is laid out for this width and scales to the page
+MIN_BOX_W = 250
+MAX_BOX_W = 380
+GAP = 90
+MARGIN = 24
+LINE_H = 15
+ROW_GAP = 4
+HEADER_H = 28
+TOP = 150  # room for the arcs above the boxes
+CHAR_W = 6.7  # monospace 11px
+PEER_W = 170
+MAX_ARC_HOSTS = 8  # above this, only arcs with a blocked or undecided flow are drawn
+STATE_RANK = {"reachable": 0, "undecided": 1, "blocked": 2}
+VERDICT_STATE = {"reachable": "reachable", "unknown": "undecided", "unreachable": "blocked"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +84,18 @@ class Marker:
     cls: str
 
 
+@dataclass(frozen=True)
+class MarkerNote:
+    """The legend line of one marker: its number, where it sits and what it says."""
+
+    number: int
+    href: str
+    host: str
+    row: str
+    text: str
+    severity: str
+
+
 @dataclass
 class Topology:
     width: float = 0.0
@@ -109,239 +103,261 @@ class Topology:
     rects: list[Rect] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     curves: list[Curve] = field(default_factory=list)
+    arrows: list[str] = field(default_factory=list)  # polygon points of arrowheads, with their class
     labels: list[Label] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
+    notes: list[MarkerNote] = field(default_factory=list)
+    arcs: list[tuple[str, str, str, str]] = field(default_factory=list)  # (src, dst, state, summary)
     description: str = ""
 
 
-def _is_underlay(iface: Interface) -> bool:
-    if iface.name == "lo" or "LOOPBACK" in iface.flags:
-        return False
-    if iface.kind in OVERLAY_KINDS or iface.kind in LOCAL_KINDS or iface.vxlan is not None:
-        return False
-    return any(isinstance(a.address, IPv4Interface) for a in iface.addresses)
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken at spaces (a longer word is split)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        while len(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = "  " + word
+    if line:
+        lines.append(line)
+    return lines or [""]
 
 
-def _v4(iface: Interface) -> IPv4Interface | None:
-    for a in iface.addresses:
-        if isinstance(a.address, IPv4Interface) and not a.secondary:
-            return a.address
-    return None
-
-
-def _vtep(host: Host) -> Interface | None:
-    vteps = [i for i in host.interfaces.values() if i.vxlan is not None]
-    return sorted(vteps, key=lambda i: (i.name != "flannel.1", i.name))[0] if vteps else None
-
-
-def _vtep_nic(host: Host, vtep: Interface | None) -> str | None:
-    """The underlay NIC a VTEP sends from: its `dev`, else the NIC owning its local address."""
-    if vtep is None or vtep.vxlan is None:
-        return None
-    if vtep.vxlan.dev:
-        return vtep.vxlan.dev
-    for iface in host.interfaces.values():
-        if any(a.address.ip == vtep.vxlan.local for a in iface.addresses):
-            return iface.name
-    return None
-
-
-def _pod_subnet(host: Host) -> str | None:
-    se = host.flannel.subnet_env
-    if se is not None and se.subnet is not None:
-        return str(se.subnet.network)
-    for name in ("cni0", "docker0"):
-        iface = host.interfaces.get(name)
-        if iface is not None and (addr := _v4(iface)) is not None:
-            return str(addr.network)
-    return None
-
-
-def _host_of_ip(snapshot: Snapshot, ip: str) -> str | None:
-    try:
-        addr = ip_address(ip)
-    except ValueError:
-        named = snapshot.host(ip)
-        return named.name if named else None
-    for h in snapshot.hosts:
-        if h.owns(addr):
-            return h.name
-    for h in snapshot.hosts:
-        pod = _pod_subnet(h)
-        if pod and addr in IPv4Network(pod):
-            return h.name
-    return None
-
-
-def failing_pair(
-    snapshot: Snapshot, traces: Sequence[TraceResult], findings: Sequence[Finding]
-) -> tuple[str, str] | None:
-    """The (source, destination) host pair of the failing path, if one can be named."""
-    names = {h.name for h in snapshot.hosts}
-    for t in traces:
-        if t.verdict == "unreachable" and t.src_host in names:
-            dst = _host_of_ip(snapshot, t.dst_ip)
-            if dst and dst != t.src_host:
-                return (t.src_host, dst)
-    for f in findings:
-        if f.severity is Severity.ERROR and f.path and "→" in f.path:
-            left, right = f.path.split("→", 1)
-            src = next((w for w in left.split() if w in names), None)
-            dst = next((w for w in right.split() if w in names), None)
-            if src and dst and src != dst:
-                return (src, dst)
-    return None
-
-
-def _rows(host: Host, sg: str | None) -> list[tuple[str, str, str]]:
-    """(kind, text, title) rows shown inside a host box, top to bottom."""
+def _host_rows(graph: ReachabilityGraph, host: Host, sg_labels: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(row kind, text, title) for the facts shown in a host box, top to bottom."""
+    g = graph.g
+    name = host.name
     rows: list[tuple[str, str, str]] = []
-    for iface in sorted((i for i in host.interfaces.values() if _is_underlay(i)), key=lambda i: i.name)[:MAX_NICS]:
-        addr = _v4(iface)
-        rows.append((f"nic:{iface.name}", f"{iface.name} {addr}", f"{iface.name} {addr} ({iface.state or '?'})"))
-    vtep = _vtep(host)
-    if vtep is not None and vtep.vxlan is not None:
-        vx = vtep.vxlan
-        text = f"{vtep.name} vni {vx.vni} :{vx.dstport or '?'} local {vx.local or '?'}"
-        rows.append(("vtep", text, text))
-    pod = _pod_subnet(host)
-    if pod:
-        rows.append(("pods", f"pods {pod}", f"pod subnet {pod}"))
-    rs = host.filter_ruleset
-    if rs is not None:
-        pols = []
-        for chain in ("INPUT", "FORWARD", "OUTPUT"):
-            c = rs.chain("filter", chain)
-            if c is not None:
-                pols.append(f"{chain[0]}:{c.policy or '-'}")
-        rows.append(("firewall", "iptables " + " ".join(pols), f"iptables ({rs.variant}) policies"))
-    else:
-        rows.append(("firewall", "iptables: not collected", "no iptables dump in the bundle"))
-    default = [r for r in host.routes_in("main") if r.is_default]
-    gw = ", ".join(f"{r.gateway or '-'} {r.dev or ''}".strip() for r in default) or "none"
-    rows.append(("routes", f"default via {gw}", f"{len(host.routes)} routes; default via {gw}"))
-    if sg:
-        rows.append(("sg", f"SG {sg}", f"security group: {sg}"))
+    vtep: dict[str, Any] = dict(g.nodes[("vtep", name)]) if ("vtep", name) in g else {}
+    pods: dict[str, Any] = dict(g.nodes[("pods", name)]) if ("pods", name) in g else {}
+    skip = {vtep.get("device"), pods.get("bridge")}
+    for _, iface in sorted(g.out_edges(("host", name))):
+        if iface[0] != "iface":
+            continue
+        data = g.nodes[iface]
+        if data["name"] in skip or data["name"] == "lo" or data.get("kind") in ("veth", "bridge", "vxlan"):
+            continue
+        addrs = [d["address"] + "/" + seg[1].split("/")[1] for _, seg, d in g.out_edges(iface, data=True)
+                 if d.get("kind") == "attached"]
+        if not addrs:
+            continue
+        state = "" if data.get("up") else " DOWN"
+        mtu = f" mtu {data['mtu']}" if data.get("mtu") not in (None, 1500) else ""
+        text = f"{data['name']} {' '.join(addrs)}{mtu}{state}"
+        rows.append((f"nic:{data['name']}", text, text))
+    if vtep:
+        vni = vtep.get("vni") if vtep.get("vni") is not None else "?"
+        text = (f"{vtep.get('device') or 'VTEP'}: vxlan vni {vni}, udp {vtep.get('port') or '?'}\n"
+                f"local {vtep.get('address') or '?'} on {vtep.get('iface') or '?'}")
+        rows.append(("vtep", text, text.replace("\n", " ")))
+    if pods:
+        text = f"pods {pods['lease']}" + (f" on {pods['bridge']}" if pods.get("bridge") else "")
+        rows.append(("pods", text, text))
+    rows.append(("firewall", *_firewall(host)))
+    defaults = [r for r in host.routes_in("main") if r.is_default]
+    if not defaults:
+        rows.append(("routes", "no default route", f"{len(host.routes)} routes, none default"))
+    for r in defaults:
+        via = r.gateway or " ".join(str(n.gateway or "") for n in r.nexthops).strip() or "-"
+        text = f"default via {via} dev {r.dev or '?'} metric {r.metric}"
+        rows.append(("routes", text, r.raw or text))
+    groups = [sg[1] for _, sg in g.out_edges(("host", name)) if sg[0] == "sg"]
+    label = sg_labels.get(name)
+    if groups or label:
+        text = "SG " + (label or "") + (f" ({', '.join(groups)})" if groups and label else ", ".join(groups))
+        rows.append(("sg", text, f"security group: {text[3:]}"))
     return rows
 
 
+def _firewall(host: Host) -> tuple[str, str]:
+    rs = host.filter_ruleset
+    parts: list[str] = []
+    if rs is not None:
+        pols = []
+        for c in ("INPUT", "FORWARD", "OUTPUT"):
+            ch = rs.chain("filter", c)
+            if ch is None:
+                continue
+            stops = sum(1 for r in ch.rules if r.target is not None and r.target.name in ("REJECT", "DROP"))
+            pols.append(f"{c} {ch.policy or '-'}" + (f" +{stops} REJECT/DROP" if stops else ""))
+        name = "iptables" if rs.variant in ("iptables", "list") else rs.variant
+        parts.append(f"{name}: " + ", ".join(pols))
+    if host.nftables is not None and host.nftables.tables:
+        parts.append(f"nftables {len(host.nftables.tables)} tables")
+    if host.firewalld is not None and host.firewalld.running:
+        parts.append(f"firewalld zone {host.firewalld.default_zone or '?'}")
+    if not parts:
+        collected = any(st.usable or st.empty_answer for sid, st in host.sources.items()
+                        if sid.startswith(("iptables", "nft")))
+        return ("firewall: no rules loaded", "an empty ruleset") if collected else \
+            ("firewall: not collected", "no firewall dump in the bundle")
+    text = "; ".join(parts)
+    return text, text
+
+
+def _state(results: Sequence[FlowResult]) -> str:
+    return max((VERDICT_STATE[r.verdict] for r in results), key=STATE_RANK.__getitem__, default="reachable")
+
+
 def build_topology(
-    snapshot: Snapshot,
+    graph: ReachabilityGraph,
     findings: Sequence[Finding],
-    traces: Sequence[TraceResult] = (),
     security_groups: Mapping[str, str] | None = None,
 ) -> Topology:
-    """Lay out `snapshot` with the blocking points of `findings` (already sorted and numbered 1..n)."""
-    sgs = dict(security_groups or {})
-    hosts = snapshot.hosts
-    pair = failing_pair(snapshot, traces, findings)
-    host_rows = {h.name: _rows(h, sgs.get(h.name)) for h in hosts}
-    max_rows = max((len(r) for r in host_rows.values()), default=0)
-    box_h = HEADER_H + max_rows * ROW_H + 10
+    """Lay out `graph` with the markers of `findings` (in the one finding order, numbered 1..n)."""
+    sg_labels = dict(security_groups or {})
+    hosts = list(graph.snapshot.hosts)
+    topo = Topology()
+    n = max(1, len(hosts))
+    box_w = max(MIN_BOX_W, min(MAX_BOX_W, (CANVAS_W - 2 * MARGIN - (n - 1) * GAP) / n))
+    gap = GAP if n == 1 else max(GAP, (CANVAS_W - 2 * MARGIN - n * box_w) / (n - 1))
+    chars = int((box_w - 40) / CHAR_W)
+    rows = {h.name: _host_rows(graph, h, sg_labels) for h in hosts}
+    lines = {h: [(kind, [w for part in text.split("\n") for w in wrap(part, chars)], title) for kind, text, title in rs]
+             for h, rs in rows.items()}
+    heights = {h: HEADER_H + sum(len(ls) * LINE_H + ROW_GAP for _, ls, _ in rs) + 8 for h, rs in lines.items()}
+    box_h = max(heights.values(), default=HEADER_H + 8)
     bottom = TOP + box_h
 
-    networks: dict[IPv4Network, list[tuple[str, float, str]]] = {}
-    nic_x: dict[tuple[str, str], float] = {}
-    topo = Topology()
+    # which hosts sit on a blocked flow
+    flows = [r for r in graph.flows() if r.flow.kind != "overlay-in"]
+    failing = {h for r in flows if r.blocked for h in (r.flow.src_host, r.flow.dst_host)}
+
     box_x: dict[str, float] = {}
     row_y: dict[tuple[str, str], float] = {}
-
     for i, host in enumerate(hosts):
-        x = MARGIN + i * (BOX_W + GAP)
+        x = MARGIN + i * (box_w + gap)
         box_x[host.name] = x
-        failing = pair is not None and host.name in pair
-        if sgs.get(host.name):
-            sg_title = f"security group {sgs[host.name]}"
-            topo.rects.append(Rect(x - 8, TOP - 8, BOX_W + 16, box_h + 16, "sgframe", sg_title))
-        topo.rects.append(Rect(x, TOP, BOX_W, box_h, "host failing" if failing else "host", host.name))
-        topo.labels.append(Label(x + 8, TOP + 18, clip(host.name, BOX_W - 16), "hostname", title=host.name))
-        nics = [iface for iface in host.interfaces.values() if _is_underlay(iface)]
-        nics = sorted(nics, key=lambda iface: iface.name)[:MAX_NICS]
-        for k, iface in enumerate(nics):
-            cx = x + 24 + k * ((BOX_W - 48) / max(1, len(nics) - 1) if len(nics) > 1 else 0)
-            nic_x[(host.name, iface.name)] = cx
-            addr = _v4(iface)
-            if addr is not None:
-                networks.setdefault(addr.network, []).append((host.name, cx, iface.name))
-        for r, (kind, text, title) in enumerate(host_rows[host.name]):
-            y = TOP + HEADER_H + 4 + r * ROW_H
-            row_y[(host.name, kind)] = y
-            cls = f"row row-{kind.split(':')[0]}"
-            topo.labels.append(Label(x + 10, y + 9, clip(text, BOX_W - 40), cls, title=title))
+        if any(k == "sg" for k, _, _ in rows[host.name]):
+            topo.rects.append(Rect(x - 8, TOP - 8, box_w + 16, box_h + 16, "sgframe",
+                                   f"{host.name} is behind a security group"))
+        topo.rects.append(Rect(x, TOP, box_w, box_h, "host failing" if host.name in failing else "host", host.name))
+        topo.labels.append(Label(x + 10, TOP + 19, host.name, "hostname", title=host.name))
+        y = TOP + HEADER_H
+        for kind, ls, title in lines[host.name]:
+            row_y.setdefault((host.name, kind.split(":")[0]), y)
+            row_y.setdefault((host.name, kind), y)
+            for k, line in enumerate(ls):
+                topo.labels.append(Label(x + 12, y + 11 + k * LINE_H, line, f"row row-{kind.split(':')[0]}",
+                                         title=title))
+            y += len(ls) * LINE_H + ROW_GAP
 
-    # networks as bars below the hosts, NIC drops onto them
-    bars_top = bottom + 50
-    red_nics: set[tuple[str, str]] = set()
-    if pair is not None:
-        for name in pair:
-            found = snapshot.host(name)
-            nic = _vtep_nic(found, _vtep(found)) if found else None
-            if nic:
-                red_nics.add((name, nic))
-    for j, net in enumerate(sorted(networks)):
-        y = bars_top + j * 44
-        members = networks[net]
-        xs = [cx for _, cx, _ in members]
-        x1, x2 = min(xs) - 30, max(xs) + 30
-        topo.rects.append(Rect(x1, y, x2 - x1, 8, "network", str(net)))
-        topo.labels.append(Label(x1, y + 22, str(net), "netlabel"))
-        for host_name, cx, nic in sorted(members):
-            cls = "drop failing" if (host_name, nic) in red_nics else "drop"
-            topo.segments.append(Segment(cx, bottom, cx, y, cls))
-            topo.rects.append(Rect(cx - 4, y - 2, 8, 12, "junction failing" if "failing" in cls else "junction", nic))
-            topo.labels.append(Label(cx + 4, bottom + 14, clip(nic, 60), "niclabel"))
-    height: float = bars_top + max(1, len(networks)) * 44 + 20
+    # peers outside the snapshot (named by fdb entries or the journal)
+    peer_x = MARGIN + len(hosts) * (box_w + gap)
+    peers = sorted(node for node in graph.g if node[0] == "peer")
+    shown_as: dict[str, str] = {}
+    for j, node in enumerate(peers):
+        px = peer_x + j * (PEER_W + 30)
+        address = graph.g.nodes[node].get("address") or node[1]
+        shown_as[f"peer:{node[1]}"] = f"peer {address}"
+        topo.rects.append(Rect(px, TOP, PEER_W, 46, "peer", f"peer VTEP {address}: not in the bundles"))
+        topo.labels.append(Label(px + 8, TOP + 18, f"peer {address}", "hostname peername"))
+        topo.labels.append(Label(px + 8, TOP + 36, "(not in the bundles)", "row"))
+        box_x[f"peer:{node[1]}"] = px
+    width = peer_x - gap + MARGIN + (len(peers) * (PEER_W + 30) + gap - 30 if peers else 0)
 
-    # overlay tunnels between VTEPs, as arcs above the boxes
-    vteps = [h for h in hosts if _vtep(h) is not None]
-    if len(vteps) > MAX_TUNNEL_HOSTS:  # a full mesh would hide everything; keep the failing pair only
-        vteps = [h for h in vteps if pair is not None and h.name in pair]
-    for a_i, a in enumerate(vteps):
-        for b in vteps[a_i + 1 :]:
-            xa, xb = box_x[a.name] + BOX_W / 2, box_x[b.name] + BOX_W / 2
-            lift = 30 + min(60, abs(xb - xa) / 8)
-            failing = pair is not None and {a.name, b.name} == set(pair)
-            va, vb = _vtep(a), _vtep(b)
-            port = va.vxlan.dstport if va and va.vxlan else None
-            title = f"VXLAN {a.name} ↔ {b.name} udp {port or '?'}"
-            topo.curves.append(
-                Curve(f"M {xa:.1f} {TOP} C {xa:.1f} {TOP - lift:.1f} {xb:.1f} {TOP - lift:.1f} {xb:.1f} {TOP}",
-                      "tunnel failing" if failing else "tunnel", title)
-            )
-            la = va.vxlan.local if va and va.vxlan else "?"
-            lb = vb.vxlan.local if vb and vb.vxlan else "?"
-            topo.labels.append(
-                Label((xa + xb) / 2, TOP - lift * 0.75 - 4, f"vxlan {la} ↔ {lb} udp {port or '?'}",
-                      "tunnellabel failing" if failing else "tunnellabel", "middle")
-            )
-    if pair is not None and not any("failing" in c.cls for c in topo.curves):
-        xa, xb = box_x[pair[0]] + BOX_W / 2, box_x[pair[1]] + BOX_W / 2
-        topo.curves.append(Curve(f"M {xa:.1f} {TOP} C {xa:.1f} {TOP - 60} {xb:.1f} {TOP - 60} {xb:.1f} {TOP}",
-                                 "tunnel failing", f"{pair[0]} → {pair[1]}"))
+    # segments as bars, NICs dropping onto them
+    seg_members: dict[str, list[tuple[str, str, str]]] = {}
+    for host in hosts:
+        for _, iface in graph.g.out_edges(("host", host.name)):
+            if iface[0] != "iface":
+                continue
+            for _, seg, d in graph.g.out_edges(iface, data=True):
+                if d.get("kind") == "attached" and (host.name, f"nic:{iface[2]}") in row_y:
+                    seg_members.setdefault(seg[1], []).append((host.name, iface[2], d["address"]))
+    nic_x: dict[tuple[str, str], float] = {}
+    for host in hosts:
+        nics = [k.split(":", 1)[1] for k, _, _ in rows[host.name] if k.startswith("nic:")]
+        for k, nic in enumerate(nics):
+            step = (box_w - 60) / max(1, len(nics) - 1) if len(nics) > 1 else 0
+            nic_x[(host.name, nic)] = box_x[host.name] + 30 + k * step
+    vtep_nics = {(h.name, graph.g.nodes[("vtep", h.name)].get("iface")) for h in hosts if ("vtep", h.name) in graph.g}
+    bars_top = bottom + 46
+    for j, seg in enumerate(sorted(seg_members)):
+        bar_y: float = bars_top + j * 50
+        members = sorted(seg_members[seg])
+        xs = [nic_x[(h, nic)] for h, nic, _ in members]
+        x1, x2 = min(xs) - 40, max(xs) + 40
+        topo.rects.append(Rect(x1, bar_y, x2 - x1, 8, "network", f"L3 segment {seg}"))
+        topo.labels.append(Label(x1, bar_y + 24, seg, "netlabel"))
+        for h, nic, addr in members:
+            cx = nic_x[(h, nic)]
+            red = h in failing and (h, nic) in vtep_nics
+            topo.segments.append(Segment(cx, bottom, cx, bar_y, "drop failing" if red else "drop"))
+            topo.rects.append(Rect(cx - 4, bar_y - 2, 8, 12, "junction failing" if red else "junction",
+                                   f"{h} {nic} {addr}"))
+            topo.labels.append(Label(cx + 6, bar_y - 6, f"{nic} {addr}", "niclabel"))
+    height = bars_top + max(1, len(seg_members)) * 50 + 10
 
-    # numbered markers at each blocking point
+    # one arc per direction between two hosts (and from each peer), coloured by its worst flow
+    by_pair: dict[tuple[str, str], list[FlowResult]] = {}
+    for r in graph.flows():
+        src, dst = r.flow.src_host, r.flow.dst_host
+        if r.flow.kind == "overlay-in":
+            src, dst = f"peer:{r.flow.dst_host}", r.flow.src_host
+        by_pair.setdefault((src, dst), []).append(r)
+    pairs = sorted(by_pair, key=lambda p: (p[0] in shown_as, p))
+    if len(hosts) > MAX_ARC_HOSTS:
+        pairs = [p for p in pairs if _state(by_pair[p]) != "reachable"]
+    for k, (src, dst) in enumerate(pairs):
+        if src not in box_x or dst not in box_x:
+            continue
+        results = by_pair[(src, dst)]
+        state = _state(results)
+        src_w = box_w if src in rows else PEER_W
+        if box_x[src] < box_x[dst]:  # left to right: the outer arc
+            xa, xb, lift = box_x[src] + src_w * 0.40, box_x[dst] + box_w * 0.60, 74.0
+        else:  # right to left: the inner arc, its ends apart from the outer one's
+            xa, xb, lift = box_x[src] + src_w * 0.30, box_x[dst] + box_w * 0.70, 40.0
+        lift += (k // 2 % 3) * 14 + min(30.0, abs(xb - xa) / 20)
+        kinds = ", ".join(f"{r.flow.kind} {VERDICT_STATE[r.verdict]}" for r in results)
+        src_name = shown_as.get(src, src)
+        summary = f"{src_name} → {dst}: {kinds}"
+        topo.arcs.append((src_name, dst, state, kinds))
+        topo.curves.append(Curve(f"M {xa:.1f} {TOP} C {xa:.1f} {TOP - lift:.1f} {xb:.1f} {TOP - lift:.1f} {xb:.1f} "
+                                 f"{TOP}", f"arc {state}", summary))
+        topo.arrows.append(f"{xb - 6:.1f},{TOP - 10} {xb + 6:.1f},{TOP - 10} {xb:.1f},{TOP}|arrow {state}")
+        topo.labels.append(Label((xa + xb) / 2, TOP - lift * 0.75 - 4, f"{src_name} → {dst}: {state}",
+                                 f"arclabel {state}", "middle", summary))
+
+    # numbered markers on the row each error or warning is about
     per_row: dict[tuple[str, str], int] = {}
-    for n, f in enumerate(findings, start=1):
+    for num, f in enumerate(findings, start=1):
         if f.severity is Severity.INFO:
             continue
+        cause = CAUSES.get(f.cause)
+        row = cause.row if cause is not None else ""
         for host_name in f.hosts:
-            if host_name not in box_x:
+            if host_name not in rows:
                 continue
-            kind = ROW_OF_CAUSE.get(f.cause, "")
-            if kind == "sg" and (host_name, "sg") not in row_y:
-                kind = ""
-            my = row_y.get((host_name, kind), float(TOP + 4))
-            slot = per_row.get((host_name, kind), 0)
-            per_row[(host_name, kind)] = slot + 1
+            where = row if (host_name, row) in row_y else "header"
+            my = row_y.get((host_name, row), TOP + 6.0)
+            slot = per_row.get((host_name, where), 0)
+            per_row[(host_name, where)] = slot + 1
             cls = "marker error" if f.severity is Severity.ERROR else "marker warning"
-            topo.markers.append(
-                Marker(box_x[host_name] + BOX_W - 12 - slot * 22, my + 5, n, f"#{f.anchor}", f"{n}. {f.cause}", cls)
-            )
+            title = f"{num}. {f.rule} {f.title}"
+            topo.markers.append(Marker(box_x[host_name] + box_w - 14 - slot * 22, my + 7, num, f"#{f.anchor}", title,
+                                       cls))
+            if not any(note.number == num for note in topo.notes):
+                topo.notes.append(MarkerNote(num, f"#{f.anchor}", ", ".join(h for h in f.hosts if h in rows), where,
+                                             f"{f.rule} {f.title}", f.severity.value))
 
-    topo.width = MARGIN * 2 + max(1, len(hosts)) * (BOX_W + GAP) - GAP
+    topo.width = max(width, CANVAS_W if len(hosts) <= 4 else width)
     topo.height = height
-    desc = f"{len(hosts)} hosts, {len(networks)} networks, {len(topo.curves)} tunnels"
-    if pair is not None:
-        desc += f"; failing path {pair[0]} → {pair[1]} in red"
+    blocked = [a for a in topo.arcs if a[2] == "blocked"]
+    desc = f"{len(hosts)} hosts, {len(seg_members)} networks, {len(topo.arcs)} host-to-host directions"
+    if blocked:
+        desc += "; blocked: " + ", ".join(f"{a} → {b}" for a, b, _, _ in blocked)
     topo.description = desc
     return topo

@@ -47,9 +47,11 @@ def test_without_baseline_there_is_no_section(tmp_path: Path) -> None:
 def test_text_output_lists_the_differences() -> None:
     res = CliRunner().invoke(app, ["analyze", *BAD, "--baseline", GOOD, "--fail-on", "none"])
     assert res.exit_code == 0, res.output
-    tail = res.stdout[res.stdout.index("Compared with a known-good host"):]
-    assert "  1. [default-route] main" in tail
-    assert tail.index("[default-route] main") < tail.index("[network] eth0 172.16.0.0/24")
+    out = res.stdout
+    tail = out[out.index("Compared with a known-good host"):]
+    assert out.index("Compared with a known-good host") < out.index("Findings")  # summarised near the top
+    assert " • default-route main: good dev eth1 via 192.168.0.1 metric 100, bad dev eth0" in tail
+    assert "explains finding 1" in tail
 
 
 def test_unreadable_baseline_is_a_one_line_error(tmp_path: Path) -> None:

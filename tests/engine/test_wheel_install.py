@@ -1,4 +1,5 @@
-"""The built wheel ships the rules: install it into a clean venv and list them from outside the repo."""
+"""The built wheel ships the rules and the host collector: install it into a clean venv and use both from
+outside the repo."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_wheel_lists_every_rule(tmp_path: Path) -> None:
+def test_wheel_lists_every_rule_and_ships_the_collector(tmp_path: Path) -> None:
     # build from a clean copy of the sources: an in-tree build/ directory could carry stale modules
     src = tmp_path / "src"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("netsnap", "rules"):
+    for name in ("netsnap", "rules", "collectors"):
         shutil.copytree(REPO / name, src / name, ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, src / name)
@@ -51,6 +52,13 @@ def test_wheel_lists_every_rule(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr[-2000:]
     listed = [line.split()[0] for line in res.stdout.splitlines() if line.strip()]
     assert listed == sorted(r.meta.id for r in all_rules())
+    collector = subprocess.run([str(env / "bin" / "netsnap"), "collector", "--print"], capture_output=True, text=True,
+                               cwd=outside, timeout=120)
+    assert collector.returncode == 0, collector.stderr[-2000:]
+    assert collector.stdout == (REPO / "collectors" / "netsnap-collect.sh").read_text(encoding="utf-8")
+    version = subprocess.run([str(env / "bin" / "netsnap"), "--version"], capture_output=True, text=True, cwd=outside,
+                             timeout=60)
+    assert version.stdout.startswith("netsnap ")
     where = subprocess.run([str(py), "-c", "import netsnap.builtin_rules as m; print(m.__file__)"],
                            capture_output=True, text=True, cwd=outside, check=True).stdout
     assert str(REPO) not in where, f"rules imported from the repo, not the wheel: {where}"

@@ -29,10 +29,13 @@ class PageReport:
     errors: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     screenshot: bytes = b""
+    pdf: bytes = b""
 
 
 class Browser:
-    def __init__(self, *, javascript: bool = True, media: str | None = None) -> None:
+    def __init__(self, *, javascript: bool = True, media: str | None = None, width: int = 1280,
+                 height: int = 1600, full_page: bool = False, pdf: bool = False,
+                 permissions: tuple[str, ...] = ()) -> None:
         assert CHROMIUM is not None
         self.tmp = tempfile.mkdtemp(prefix="netsnap-chromium-")
         to_chrome_r, self._to_chrome = os.pipe()
@@ -61,6 +64,9 @@ class Browser:
         self.events: list[dict[str, Any]] = []
         self.javascript = javascript
         self.media = media
+        self.width, self.height = width, height
+        self.full_page, self.pdf = full_page, pdf
+        self.permissions = permissions
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -128,17 +134,35 @@ class Browser:
             self.send("Emulation.setScriptExecutionDisabled", {"value": True}, session=session)
         if self.media:
             self.send("Emulation.setEmulatedMedia", {"media": self.media}, session=session)
+        self.send("Emulation.setDeviceMetricsOverride", {"width": self.width, "height": self.height,
+                                                         "deviceScaleFactor": 1, "mobile": self.width < 600},
+                  session=session)
+        if self.permissions:
+            self.send("Emulation.setFocusEmulationEnabled", {"enabled": True}, session=session)
+            self.send("Browser.grantPermissions", {"permissions": list(self.permissions),
+                                                   "origin": path.resolve().as_uri()})
         self.events.clear()
         self.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
         self.wait_for("Page.loadEventFired")
         time.sleep(0.3)  # let late errors, timers or beacons show up
         report = PageReport()
         for name, expr in expressions.items():
-            got = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True}, session=session)
+            got = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True, "awaitPromise": True,
+                                                 "userGesture": True}, session=session)
             report.values[name] = got.get("result", {}).get("value")
-        clip = {"x": 0, "y": 0, "width": 1280, "height": 1600, "scale": 0.25}  # small: the PNG is decoded in Python
-        shot = self.send("Page.captureScreenshot", {"format": "png", "clip": clip}, session=session)
+        if self.full_page:  # the whole page at full scale (for people to look at)
+            size = self.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
+            clip = {"x": 0, "y": 0, "width": self.width, "height": min(size["height"], 16000), "scale": 1}
+            shot = self.send("Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True},
+                             session=session, timeout=30)
+        else:  # small: the PNG is decoded in Python
+            clip = {"x": 0, "y": 0, "width": self.width, "height": self.height, "scale": 0.25}
+            shot = self.send("Page.captureScreenshot", {"format": "png", "clip": clip}, session=session)
         report.screenshot = base64.b64decode(shot["data"])
+        if self.pdf:
+            printed = self.send("Page.printToPDF", {"printBackground": True, "paperWidth": 8.27,
+                                                    "paperHeight": 11.69}, session=session, timeout=60)
+            report.pdf = base64.b64decode(printed["data"])
         self.send("Runtime.evaluate", {"expression": "1"}, session=session)  # flush pending events
         for e in self.events:
             method, params = e.get("method"), e.get("params", {})
@@ -154,8 +178,12 @@ class Browser:
 
 
 def open_page(path: Path, expressions: dict[str, str], *, javascript: bool = True,
-              media: str | None = None) -> PageReport:
-    browser = Browser(javascript=javascript, media=media)
+              media: str | None = None, width: int = 1280, height: int = 1600, full_page: bool = False,
+              pdf: bool = False, permissions: tuple[str, ...] = ()) -> PageReport:
+    """Open `path` in a fresh headless Chromium with a `width` x `height` viewport, evaluate `expressions`
+    (promises awaited), take a screenshot (`full_page`: all of it at scale 1) and, with `pdf`, print it (A4)."""
+    browser = Browser(javascript=javascript, media=media, width=width, height=height, full_page=full_page, pdf=pdf,
+                      permissions=permissions)
     try:
         return browser.open(path, expressions)
     finally:

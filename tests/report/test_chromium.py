@@ -51,7 +51,7 @@ def test_report_opens_offline_without_errors(tmp_path: Path) -> None:
     path.write_text(render_html(builders.result(), builders.snapshot(), raw_files=builders.RAW_FILES,
                                 security_groups={"master": "sg-master.json"}), encoding="utf-8")
     values = _check_clean(path, expect_findings=4)
-    assert "3 causes block master → node1 pods" in str(values["text"])
+    assert "3 problems break master → node1 pods" in str(values["text"])
 
 
 FILTER = """(() => {{
@@ -107,7 +107,7 @@ def test_readable_with_javascript_off(tmp_path: Path) -> None:
     page = open_page(path, PROBES, javascript=False)
     assert page.values["js"] is None
     text = str(page.values["text"])
-    assert "3 causes block master → node1 pods" in text
+    assert "3 problems break master → node1 pods" in text
     assert "Using 172.16.0.4 as external interface" in text and "systemctl restart flanneld" in text
     assert distinct_colours(page.screenshot) > 20
 
@@ -117,12 +117,29 @@ def test_print_shows_collapsed_sections_even_without_javascript(tmp_path: Path) 
     path.write_text(render_html(builders.result(), builders.snapshot(), raw_files=builders.RAW_FILES),
                     encoding="utf-8")
     probes = {
-        "pres": "document.querySelectorAll('#inventory pre').length",
-        "visible": "Array.from(document.querySelectorAll('#inventory pre')).filter(p => p.checkVisibility()).length",
+        "traces": "Array.from(document.querySelectorAll('#traces .trace')).filter(p => p.checkVisibility()).length",
+        "raw": "document.querySelectorAll('#appendix pre.raw').length",
+        "raw_visible": "Array.from(document.querySelectorAll('#appendix pre.raw')).filter(p => p.checkVisibility())"
+                       ".length",
         "filters": "getComputedStyle(document.getElementById('filters')).display",
+        "appendix": "getComputedStyle(document.getElementById('appendix')).display",
     }
     screen = open_page(path, probes, javascript=False)
-    assert screen.values["pres"] == 2 and screen.values["visible"] == 0  # collapsed on screen
+    assert screen.values["raw"] == 2 and screen.values["raw_visible"] == 0  # collapsed on screen
     printed = open_page(path, probes, javascript=False, media="print")
-    assert printed.values["visible"] == 2
+    assert printed.values["traces"] == 1  # the traces print
+    assert printed.values["appendix"] == "none" and printed.values["raw_visible"] == 0  # the appendix does not
     assert printed.values["filters"] == "none"
+
+
+def test_the_appendix_prints_on_request(tmp_path: Path) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(render_html(builders.result(), builders.snapshot(), raw_files=builders.RAW_FILES),
+                    encoding="utf-8")
+    ask = ("(() => { const box = document.querySelector('#print-appendix input'); box.click();"
+           " return document.body.classList.contains('print-appendix'); })()")
+    page = open_page(path, {"control": "document.getElementById('print-appendix').hidden", "asked": ask,
+                            "appendix": "getComputedStyle(document.getElementById('appendix')).display"},
+                     media="print")
+    assert page.values["control"] is False and page.values["asked"] is True
+    assert page.values["appendix"] == "block"

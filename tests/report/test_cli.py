@@ -27,14 +27,14 @@ runner = CliRunner()
 def pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, object]:
     seen: dict[str, object] = {}
 
-    def fake_load(paths: list[str], members: dict[str, dict[str, str]] | None = None) -> Snapshot:
+    def fake_load(paths: list[str], members: dict[str, dict[str, str]] | None) -> Snapshot:
         seen["paths"] = paths
         if members is not None:
             members.update(builders.RAW_FILES)
         return builders.snapshot()
 
     def fake_analyse(snapshot: Snapshot, groups: object, rules_dirs: list[str], only: list[str],
-                     skip: list[str]) -> AnalysisResult:
+                     skip: list[str], graph: object = None) -> AnalysisResult:
         seen.update(groups=groups, rules_dirs=rules_dirs, only=only, skip=skip)
         res = builders.result()
 
@@ -44,7 +44,7 @@ def pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, objec
 
         return res.model_copy(update={"findings": [f for f in res.findings if chosen(f.rule, f.cause)]})
 
-    monkeypatch.setattr(analyze_cmd, "read_snapshot", fake_load)
+    monkeypatch.setattr(analyze_cmd, "load", fake_load)
     monkeypatch.setattr(analyze_cmd, "analyse", fake_analyse)
     monkeypatch.chdir(tmp_path)
     return seen
@@ -53,7 +53,7 @@ def pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, objec
 def test_text_to_stdout_and_exit_1_on_errors(pipeline: dict[str, object]) -> None:
     res = runner.invoke(app, ["analyze", "m.tgz", "n.tgz"])
     assert res.exit_code == 1, res.output
-    assert "3 causes block master → node1 pods" in res.stdout
+    assert "3 problems break master → node1 pods" in res.stdout
     assert "\x1b[" not in res.stdout
     assert pipeline["paths"] == ["m.tgz", "n.tgz"]
 
@@ -91,7 +91,7 @@ def test_json_to_stdout_validates(pipeline: dict[str, object]) -> None:
 
 @pytest.mark.parametrize(
     ("name", "marker"),
-    [("r.html", "<!DOCTYPE html>"), ("r.json", '"format": "netsnap-analyze/1"'), ("r.txt", "3 causes block")],
+    [("r.html", "<!DOCTYPE html>"), ("r.json", '"format": "netsnap-analyze/1"'), ("r.txt", "3 problems break")],
 )
 def test_format_inferred_from_output_suffix(pipeline: dict[str, object], tmp_path: Path, name: str,
                                             marker: str) -> None:
@@ -116,7 +116,7 @@ def test_html_report_carries_security_group_label(pipeline: dict[str, object], t
 def test_html_needs_an_output_file(pipeline: dict[str, object]) -> None:
     res = runner.invoke(app, ["analyze", "m.tgz", "--format", "html"])
     assert res.exit_code == 2
-    assert res.stderr.strip() == "netsnap analyze: --format html needs -o FILE"
+    assert res.stderr.strip() == "netsnap: error: --format html needs -o FILE"
 
 
 def test_bad_choice_is_a_usage_error(pipeline: dict[str, object]) -> None:
@@ -129,16 +129,16 @@ def test_missing_bundle_is_one_line_exit_2(tmp_path: Path) -> None:
     res = runner.invoke(app, ["analyze", str(tmp_path / "nope.tgz")])
     assert res.exit_code == 2
     lines = res.stderr.strip().splitlines()
-    assert lines == [f"netsnap analyze: {tmp_path / 'nope.tgz'}: no such file or directory"]
+    assert lines == [f"netsnap: error: {tmp_path / 'nope.tgz'}: no such file or directory"]
 
 
 def test_bad_security_group_spec_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(analyze_cmd, "read_snapshot", lambda paths: builders.snapshot())
+    monkeypatch.setattr(analyze_cmd, "load", lambda paths, members: builders.snapshot())
     for spec in ("no-equals-sign", f"ghost={tmp_path / 'sg.json'}", f"master={tmp_path / 'missing.json'}"):
         res = runner.invoke(app, ["analyze", "m.tgz", "--security-group", spec])
         assert res.exit_code == 2, (spec, res.output)
         lines = res.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("netsnap analyze: "), lines
+        assert len(lines) == 1 and lines[0].startswith("netsnap: error: "), lines
         assert "Traceback" not in res.output
 
 
@@ -146,10 +146,10 @@ def test_internal_error_is_one_line_unless_debug(monkeypatch: pytest.MonkeyPatch
     def broken(paths: list[str], members: dict[str, dict[str, str]] | None = None) -> Snapshot:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(analyze_cmd, "read_snapshot", broken)
+    monkeypatch.setattr(analyze_cmd, "load", broken)
     res = runner.invoke(app, ["analyze", "m.tgz"])
     assert res.exit_code == 2
-    assert res.stderr.strip() == "netsnap analyze: internal error: KeyError: 'surprise' (--debug shows the traceback)"
+    assert res.stderr.strip() == "netsnap: error: internal error: KeyError: 'surprise' (--debug shows the traceback)"
     res = runner.invoke(app, ["analyze", "m.tgz", "--debug"])
     assert isinstance(res.exception, KeyError)
 
@@ -169,7 +169,7 @@ def test_unwritable_output_is_one_line_exit_2(pipeline: dict[str, object], tmp_p
     target = tmp_path / "no-such-dir" / "r.json"
     res = runner.invoke(app, ["analyze", "m.tgz", "-o", str(target)])
     assert res.exit_code == 2
-    assert res.stderr.strip() == f"netsnap analyze: {target}: cannot write: No such file or directory"
+    assert res.stderr.strip() == f"netsnap: error: {target}: cannot write: No such file or directory"
 
 
 def test_renderer_failure_is_one_line_exit_2(pipeline: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,7 +179,7 @@ def test_renderer_failure_is_one_line_exit_2(pipeline: dict[str, object], monkey
     monkeypatch.setattr(analyze_cmd, "render_json", broken)
     res = runner.invoke(app, ["analyze", "m.tgz", "--format", "json"])
     assert res.exit_code == 2
-    assert res.stderr.strip() == "netsnap analyze: internal error: ValueError: bad (--debug shows the traceback)"
+    assert res.stderr.strip() == "netsnap: error: internal error: ValueError: bad (--debug shows the traceback)"
     assert res.stdout == ""
 
 
@@ -188,3 +188,27 @@ def test_quiet_silences_stderr(pipeline: dict[str, object]) -> None:
     assert loud.stderr.strip() == "report written to r.json"
     quiet = runner.invoke(app, ["analyze", "m.tgz", "-o", "r.json", "--quiet"])
     assert quiet.stderr == ""
+
+
+@pytest.mark.parametrize("name", ["report.pdf", "report.docx"])
+def test_an_output_suffix_netsnap_does_not_write_is_a_usage_error(pipeline: dict[str, object], tmp_path: Path,
+                                                                   name: str) -> None:
+    res = runner.invoke(app, ["analyze", "m.tgz", "-o", name])
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"netsnap: error: -o {name}: netsnap writes .html, .json or .txt")
+    assert not (tmp_path / name).exists()
+    forced = runner.invoke(app, ["analyze", "m.tgz", "-o", name, "--format", "json", "--fail-on", "none"])
+    assert forced.exit_code == 0 and '"format": "netsnap-analyze/1"' in (tmp_path / name).read_text()
+
+
+def test_html_header_names_the_time_version_and_redacted_command(pipeline: dict[str, object], tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764150000")
+    res = runner.invoke(app, ["analyze", "m.tgz", "https://u:hunter2@example.invalid/n.tgz", "-o", "r.html",
+                              "--fail-on", "none"])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<dt>generated</dt><dd>2025-11-26T09:40:00Z</dd>" in html
+    assert "<dt>netsnap</dt><dd>0.1.0 · rules test-1</dd>" in html
+    assert ("netsnap analyze m.tgz https://u:REDACTED@example.invalid/n.tgz -o r.html --fail-on none" in html
+            and "hunter2" not in html)

@@ -17,7 +17,7 @@ from tests.report.test_html import _parse
 TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "div", "span", "a",
         "table", "thead", "tbody", "tr", "th", "td", "nav", "section", "svg", "rect", "line", "path", "text",
         "circle", "article", "dl", "dt", "dd", "code", "pre", "br", "ul", "li", "details", "summary", "label",
-        "input", "script", "strong", "footer"}
+        "input", "script", "strong", "footer", "main", "h4", "ol", "button", "polygon"}
 NASTY = st.sampled_from(["<", ">", "&", '"', "'", "</script>", "<!--", "]]>", "javascript:", "\x1b[2J", "\x00",
                          "{{ 7*7 }}", "{% raw %}", "\u2028", "<svg onload=alert(1)>", "` onmouseover=x "])
 TEXT = st.lists(st.one_of(NASTY, st.text(max_size=8)), max_size=6).map("".join)

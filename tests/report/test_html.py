@@ -114,16 +114,60 @@ def test_sections_anchors_and_empty_states() -> None:
     html = _report()
     for anchor in ("NS301-master-eth0", "NS201-master-INPUT", "NS302-master-sg", "NS101-master"):
         assert f'id="{anchor}"' in html
-        assert f'href="#{anchor}"' in html  # the topology marker or the finding's own link
+        assert f'href="#{anchor}"' in html  # the summary, the findings table and the finding's own link
     assert html.index('id="NS301-master-eth0"') < html.index('id="NS201-master-INPUT"')
+    assert html.index('id="summary"') < html.index('class="findings-table"') < html.index('id="topology"')
     assert "routing: 2 checks ran, 1 fired" in html
     assert "kernel: 1 check ran, nothing found; 1 not evaluated" in html
-    assert "<td>NS405</td>" in html and "command missing: ethtool -k flannel.1" in html
-    assert "<svg" in html and "tunnel failing" in html and 'class="marker error"' in html
+    assert "<code>NS405</code> VXLAN checksum offload bug" in html and "command missing: ethtool -k flannel.1" in html
+    assert "<svg" in html and 'class="marker error"' in html
     assert "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" in html
-    assert "2026-11-26T09:12:00Z" in html and "netsnap 0.1.0" in html and "rules test-1" in html
+    assert "2026-11-26T09:12:00Z" in html and "<dd>0.1.0 · rules test-1</dd>" in html
     assert "@media print" in html and "details::details-content" in html
     assert "<summary>routes/route-n" in html  # raw files in collapsible sections
+
+
+def test_summary_first_plain_sentences_and_one_copyable_block_per_command() -> None:
+    html = _report()
+    summary = html[html.index('id="summary"'):html.index('id="findings"')]
+    assert "3 problems break master → node1 pods (172.18.36.0/24)." in summary
+    assert "Flannel uses an interface the peers cannot reach (on master)." in summary
+    assert "flannel-wrong-iface" not in summary  # no cause slugs in the summary
+    block = ('<div class="cmd"><pre><code>systemctl restart flanneld</code></pre>'
+             '<button type="button" class="copy" hidden>Copy</button></div>')
+    assert block in summary and html.count(block) == 2  # in the summary and in finding 1
+    finding = html[html.index('id="NS301-master-eth0"'):html.index('id="NS201-master-INPUT"')]
+    assert finding.count('<div class="cmd">') == 2  # FLANNEL_OPTS=..., systemctl restart
+
+
+def test_comment_lines_of_a_fix_are_notes_not_commands() -> None:
+    res = builders.result()
+    res.findings[1] = res.findings[1].model_copy(update={"remediation": [
+        "# in /etc/sysconfig/iptables (line 3):", "iptables -I INPUT 1 -j ACCEPT", "# persist: service iptables save"]})
+    html = render_html(res)
+    finding = html[html.index('id="NS201-master-INPUT"'):html.index('id="NS302-master-sg"')]
+    assert '<p class="cmd-note"># in /etc/sysconfig/iptables (line 3):</p>' in finding
+    assert finding.count('<div class="cmd">') == 1
+
+
+def test_header_carries_generation_time_and_command_when_given() -> None:
+    from netsnap.report.html import ReportContext
+
+    html = render_html(builders.result(), context=ReportContext(generated_at="2025-11-26T09:40:00Z",
+                                                                  command="netsnap analyze m.tgz -o r.html"))
+    assert "<dt>generated</dt><dd>2025-11-26T09:40:00Z</dd>" in html
+    assert "<dt>command</dt><dd><code>netsnap analyze m.tgz -o r.html</code></dd>" in html
+    assert "generated" not in render_html(builders.result()).split("<main>")[0]  # none given: none shown
+
+
+def test_not_applicable_is_shown_apart_from_not_evaluated() -> None:
+    res = builders.result()
+    runs = [*res.rule_runs, RuleRun(rule="NS306", title="Peer routes", cause="missing-peer-route",
+                                    category="overlay", status="not-applicable", not_applicable=["db1"])]
+    html = render_html(res.model_copy(update={"rule_runs": runs}))
+    assert "Not evaluated (1) and not applicable (1)" in html
+    assert "<code>NS306</code> Peer routes · not applicable on db1" in html
+    assert '<span class="n">1</span> not applicable' in html
 
 
 def test_empty_result_says_so() -> None:

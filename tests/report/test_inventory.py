@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from netsnap.model import FlagValue, IptRule, Provenance, Target
-from netsnap.report import inventory
-from netsnap.report.inventory import host_inventory
+from netsnap.report.inventory import Caps, host_inventory
 from tests.report import builders
 
 
@@ -29,22 +28,26 @@ def test_unparsed_lines_and_sources_are_listed() -> None:
     assert states["ethtool"] == "command missing"
 
 
-def test_rule_rows_and_raw_text_are_capped(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(inventory, "MAX_RULES_PER_CHAIN", 3)
-    monkeypatch.setattr(inventory, "MAX_RULE_ROWS_PER_HOST", 4)
-    monkeypatch.setattr(inventory, "MAX_RAW_CHARS", 10)
-    monkeypatch.setattr(inventory, "MAX_RAW_CHARS_PER_HOST", 15)
+def test_rule_rows_and_raw_text_are_capped_and_say_so() -> None:
+    caps = Caps(routes=1, interfaces=100, chains=2, rules_per_chain=3, rule_rows=4, unparsed=100, raw_chars=10,
+                raw_chars_per_host=15)
     host = builders.master()
     chain = host.iptables["iptables"].tables["filter"].chains["INPUT"]
     chain.rules = [IptRule(table="filter", chain="INPUT", position=k, target=Target(name="ACCEPT"),
                            src=Provenance(file="f", line=k), raw=f"-A INPUT {k}") for k in range(1, 8)]
-    inv = host_inventory(1, host, {"a": "x" * 12, "b": "y" * 12, "c": "z"})
+    inv = host_inventory(1, host, {"a": "x" * 12, "b": "y" * 12, "c": "z"}, caps)
     by_chain = {c.chain: c for c in inv.chains}
+    assert set(by_chain) == {"FORWARD", "INPUT"}  # built-in chains first
     assert len(by_chain["FORWARD"].rules) == 1 and by_chain["FORWARD"].hidden == 0
     assert len(by_chain["INPUT"].rules) == 3 and by_chain["INPUT"].hidden == 4
     assert sum(len(c.rules) for c in inv.chains) == 4
     assert [(f.name, f.text, f.truncated) for f in inv.raw_files] == [
         ("a", "x" * 10, True), ("b", "y" * 5, True), ("c", "", True)]
+    assert len(inv.routes) == 1
+    more = len(host.routes) - 1
+    assert f"{more:,} more routes: in the bundle; --full-appendix embeds them" in inv.omitted
+    full = host_inventory(1, host, {"a": "x" * 12}, Caps.full())
+    assert len(full.routes) == len(host.routes) and not full.omitted and not full.raw_files[0].truncated
 
 
 def test_flannel_journal_choice_is_shown() -> None:

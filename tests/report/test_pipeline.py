@@ -49,10 +49,11 @@ def _analyze(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str
 
 @needs_incident_a
 def test_incident_a_golden_html(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764150000")
     out = tmp_path / "report.html"
     code, _, err = _analyze([*DEMO_ARGS, "-o", str(out), "--quiet"], monkeypatch)
     assert code == 1, err
-    html = _normalised(out.read_text(encoding="utf-8"))
+    html = _normalised(out.read_text(encoding="utf-8")).replace(str(tmp_path), "TMP")
     if os.environ.get("NETSNAP_REGEN_GOLDEN"):
         GOLDEN.write_text(html, encoding="utf-8")
     assert GOLDEN.exists(), "golden missing: run with NETSNAP_REGEN_GOLDEN=1"
@@ -61,11 +62,18 @@ def test_incident_a_golden_html(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 @needs_incident_a
 def test_incident_a_twice_gives_identical_bytes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With SOURCE_DATE_EPOCH set (reproducible builds) two runs are byte-identical; the time in the header
+    is that epoch, not the clock's."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764150000")
     outs = []
-    for name in ("a.html", "b.html"):
-        _analyze([*DEMO_ARGS, "-o", str(tmp_path / name), "--quiet"], monkeypatch)
-        outs.append((tmp_path / name).read_bytes())
+    for _ in range(2):
+        _analyze([*DEMO_ARGS, "-o", str(tmp_path / "r.html"), "--quiet"], monkeypatch)
+        outs.append((tmp_path / "r.html").read_bytes())
     assert outs[0] == outs[1]
+    assert b"<dt>generated</dt><dd>2025-11-26T09:40:00Z</dd>" in outs[0]
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    _analyze([*DEMO_ARGS, "-o", str(tmp_path / "r.html"), "--quiet"], monkeypatch)
+    assert b"<dd>2025-11-26T09:40:00Z</dd>" not in (tmp_path / "r.html").read_bytes()
 
 
 @needs_incident_a
@@ -112,7 +120,7 @@ def test_unreadable_inputs_are_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, 
         code, out, err = _analyze(args, monkeypatch)
         lines = err.strip().splitlines()
         assert code == 2, (args, err)
-        assert len(lines) == 1 and lines[0].startswith("netsnap analyze: "), (args, lines)
+        assert len(lines) == 1 and lines[0].startswith("netsnap: error: "), (args, lines)
         assert "internal error" not in lines[0], lines
         assert out == ""
 

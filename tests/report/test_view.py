@@ -98,3 +98,54 @@ def test_filtering_out_findings_drops_the_engine_verdict() -> None:
     kept = filter_result(res, min_severity=Severity.ERROR)
     assert kept.verdict == ""
     assert verdict(kept) != "engine: 3 errors, 1 note" and len(kept.findings) == 3
+
+
+def test_headline_speaks_plainly() -> None:
+    from netsnap.report.view import headline
+
+    assert headline(builders.result()) == "3 problems break master → node1 pods (172.18.36.0/24)."
+    none = AnalysisResult(netsnap_version="0", rules_version="0", rule_runs=[
+        RuleRun(rule="NS1", title="t", cause="c", category="routing", status="passed")])
+    assert headline(none) == "No problem found: 1 check passed."
+    main = none.model_copy(update={"rule_runs": [RuleRun(rule="NS301", title="t", cause="c", category="flannel",
+                                                         status="not-evaluated", main=True)]})
+    assert headline(main) == "NOT an all-clear: no problem found, but NS301 could not run."
+
+
+def test_summary_items_one_per_cause_in_finding_order_with_the_commands() -> None:
+    from netsnap.engine.findings import Finding
+    from netsnap.report.view import summary_items
+
+    res = builders.result()
+    extra = res.findings[1].model_copy(update={"key": "master-FORWARD", "remediation": [
+        "# in /etc/sysconfig/iptables:", "iptables -I FORWARD 1 -j ACCEPT"]})
+    findings: list[Finding] = [*res.findings[:2], extra, *res.findings[2:]]
+    items = summary_items(findings)
+    assert [i.cause for i in items] == ["flannel-wrong-iface", "iptables-reject", "vxlan-port-blocked"]
+    assert items[1].anchors == ["NS201-master-INPUT", "NS201-master-FORWARD"]
+    assert items[1].fix == ["iptables -I INPUT -p udp --dport 8472 -s 192.168.0.0/24 -j ACCEPT",
+                            "iptables -I FORWARD 1 -j ACCEPT"]
+    assert items[0].sentence == "Flannel uses an interface the peers cannot reach (on master)"
+    assert items[0].breaks == ["master → node1 pods (172.18.36.0/24)"]
+    assert all(i.cause != "duplicate-default-route" for i in items)  # notes are not in the summary
+
+
+def test_not_applicable_is_counted_apart_from_not_evaluated() -> None:
+    from netsnap.report.view import not_applicable, state_counts
+
+    runs = [RuleRun(rule="NS301", title="t", cause="c", category="flannel", status="not-applicable",
+                    not_applicable=["db1"]),
+            RuleRun(rule="NS201", title="t", cause="c", category="firewall", status="passed")]
+    res = AnalysisResult(netsnap_version="0", rules_version="0", rule_runs=runs)
+    assert state_counts(res)["not applicable"] == 1 and state_counts(res)["not evaluated"] == 0
+    assert not_applicable(runs) == [("NS301", "t", "db1")]
+    flannel = next(s for s in category_states(runs) if s.category == "flannel")
+    assert flannel.ran == 0 and flannel.sentence == ("flannel: 0 checks ran, nothing could run; 1 not applicable "
+                                                     "(no overlay on the hosts)")
+
+
+def test_command_line_secrets_are_redacted() -> None:
+    from netsnap.report.view import redact_argv
+
+    assert redact_argv(["analyze", "--token", "abc", "db_password=zz", "https://u:p@h/x", "--quiet"]) == [
+        "analyze", "--token", "REDACTED", "db_password=REDACTED", "https://u:REDACTED@h/x", "--quiet"]
