@@ -184,8 +184,8 @@ PROBLEMS = [
      "kept)"),
     ("sos-manifest-deep", "sos_reports/manifest.json: nested 100,001 levels deep, over the json-depth limit of 64 "
      + HINT.format("json-depth=N")),
-    ("incident-a-folder", "{R}/incident-a: left out 1 files beside the bundles, none of them a bundle: "
-     "sg-master.json"),
+    ("incident-a-folder", "{R}/incident-a: left out 2 files beside the bundles, none of them a bundle: "
+     "README.md, sg-master.json"),
     ("same-bundle-twice", "the same bundle was given again as {R}/good-node1; analysed once"),
 ]
 
