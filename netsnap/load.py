@@ -74,6 +74,7 @@ def load_snapshot(
                 first.bundle.problems.append(f"the same bundle was given again as {bundle.path}; analysed once")
                 continue
             host = build_host(bundle)
+            gc.freeze()  # see below: the next bundle's parse need not walk this host's objects
             by_content[key] = host
             loaded.append((host, dict(bundle.members) if members is not None else {}))
     hosts = _distinct_names([h for h, _ in loaded])
