@@ -97,11 +97,16 @@ class ChainIndex:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         self.rules: list[IptRule] = list(chain.rules)
-        policy = chain.policy or "ACCEPT"
-        # what a walk that no rule decides reports (the same for every packet)
-        self.policy_text = f":{chain.name} {policy}"
-        self.policy_detail = f"no rule decided; chain {chain.name} policy {policy}"
         self._built = False
+
+    # what a walk that no rule decides reports (the same for every packet; made when asked: most chains never are)
+    @property
+    def policy_text(self) -> str:
+        return f":{self.chain.name} {self.chain.policy or 'ACCEPT'}"
+
+    @property
+    def policy_detail(self) -> str:
+        return f"no rule decided; chain {self.chain.name} policy {self.chain.policy or 'ACCEPT'}"
 
     def _build(self) -> None:
         self._built = True
