@@ -308,6 +308,9 @@ src_path() {
         lsmod) SP=kernel/lsmod ;;
         dmesg) SP=kernel/dmesg ;;
         ethtool) SP=kernel/ethtool-k ;;
+        dmi_sys_vendor) SP=identity/dmi-sys-vendor ;;
+        dmi_product_name) SP=identity/dmi-product-name ;;
+        dmi_chassis_asset_tag) SP=identity/dmi-chassis-asset-tag ;;
         vxlan_udp_port) SP=kernel/vxlan-udp-port ;;
         modprobe_vxlan) SP=kernel/modprobe-d ;;
         flannel_journal) SP=flannel/journal ;;
@@ -904,6 +907,9 @@ else
 fi
 collect uname 0 0 "$T" uname -a
 collect_file os_release 0 /etc/os-release /usr/lib/os-release
+collect_file dmi_sys_vendor 0 /sys/class/dmi/id/sys_vendor
+collect_file dmi_product_name 0 /sys/class/dmi/id/product_name
+collect_file dmi_chassis_asset_tag 0 /sys/class/dmi/id/chassis_asset_tag
 collect date 0 0 "$T" date -u
 collect uptime 0 0 "$T" uptime
 

@@ -222,7 +222,8 @@ def _merge_interfaces(host: Host, items: Iterable[Interface]) -> None:
 
 def _identity(bundle: Bundle, parsed: dict[str, Parsed[Any]]) -> Identity:
     facts: dict[str, str] = {}
-    for source in ("hostname", "uname", "os_release", "date", "uptime"):
+    for source in ("hostname", "uname", "os_release", "date", "uptime", "dmi_sys_vendor", "dmi_product_name",
+                   "dmi_chassis_asset_tag"):
         result = parsed.get(source)
         for item in result.items if result else []:
             key, value = getattr(item, "key", None), getattr(item, "value", None)
@@ -235,6 +236,7 @@ def _identity(bundle: Bundle, parsed: dict[str, Parsed[Any]]) -> Identity:
         os_release=os_release,
         date=facts.get("date"),
         uptime=facts.get("uptime"),
+        dmi={k[4:]: v for k, v in facts.items() if k.startswith("dmi.")},
     )
 
 

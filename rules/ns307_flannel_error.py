@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.meta import Category, RuleMeta
@@ -141,8 +142,7 @@ class FlannelError(Rule):
             # journal lines carry a zone, bare klog lines may not: compare on wall-clock time
             stamps = sorted((e.timestamp for e in all_ev if e.timestamp is not None),
                             key=lambda t: t.replace(tzinfo=None))
-            first = stamps[0].isoformat() if stamps else "?"
-            last = stamps[-1].isoformat() if stamps else "?"
+            span = _span(stamps, all_ev)
             ev_lines: list[Evidence] = []
             for g in gs[:5]:
                 ev_lines.append(evidence(host, g.events[0]))
@@ -159,8 +159,8 @@ class FlannelError(Rule):
                 confidence=Confidence.HIGH,
                 title=f"flanneld logged {kind} errors" + (" (recovered)" if recovered else ""),
                 explanation=(
-                    f"flanneld on {host.name} logged {total} {kind} error line{'s' if total != 1 else ''} between "
-                    f"{first} and {last}: {samples}{meaning}."
+                    f"flanneld on {host.name} logged {total} {kind} error line{'s' if total != 1 else ''}{span}: "
+                    f"{samples}{meaning}."
                     + (" A later line shows flannel up (lease, subnet file or backend running)." if recovered else
                        " Nothing after the last of them shows flannel up: it is still failing.")
                 ),
@@ -172,3 +172,18 @@ class FlannelError(Rule):
 
 
 rule = FlannelError()
+
+
+def _span(stamps: list[datetime], events: list[FlannelEvent]) -> str:
+    """` between FIRST and LAST`: full timestamps when the lines have them, else the time text as logged
+    (syslog and dmesg-style lines carry no year), else nothing."""
+    if stamps:
+        first, last = stamps[0].isoformat(), stamps[-1].isoformat()
+    else:
+        logged = [e.fields["time"] for e in events if e.fields.get("time")]
+        if not logged:
+            return ""
+        first, last = logged[0], logged[-1]
+        return f" at {first} (as logged, no year)" if first == last else \
+            f" between {first} and {last} (as logged, no year)"
+    return f" at {first}" if first == last else f" between {first} and {last}"

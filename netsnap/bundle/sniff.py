@@ -21,7 +21,7 @@ from collections.abc import Callable
 from netsnap.bundle.journal_filter import JOURNAL_LINE, is_flannel_line, split_lines
 from netsnap.bundle.paste import Segment, is_noise, segments, source_for
 
-HEAD_LINES = 200
+HEAD_LINES = 60
 
 _IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
 _PREFIX = rf"(?:{_IPV4}(?:/\d{{1,2}})?|[0-9a-fA-F:]*:[0-9a-fA-F:]*(?:/\d{{1,3}})?)"
@@ -281,8 +281,11 @@ def sniff_segments(text: str, name: str = "") -> list[tuple[Segment, str | None]
             continue
         whole = sniff_lines(lines[seg.first - 1:seg.last], name)
         blocks = _blocks(lines, seg)
+        if len(blocks) < 2:  # one block: it is the whole segment, already sniffed
+            out.append((seg, whole))
+            continue
         kinds = [sniff_lines(lines[a - 1:b], name) for a, b in blocks]
-        if len(blocks) < 2 or all(k in (whole, None) for k in kinds):
+        if all(k in (whole, None) for k in kinds):
             out.append((seg, whole))
             continue
         # several kinds of output pasted one after the other: one part per run of blocks of one kind

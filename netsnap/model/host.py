@@ -110,7 +110,7 @@ class IdentityFact(Record):
     """One identity fact from hostname, uname -a, os-release, date or uptime.
 
     Keys: `hostname`, `kernel` (the release), `uname` (the whole line), `os.<KEY>` (os-release),
-    `date`, `uptime`. The loader folds them into `Host.identity`.
+    `date`, `uptime`, `dmi.<NAME>` (a DMI attribute). The loader folds them into `Host.identity`.
     """
 
     key: str
@@ -125,6 +125,8 @@ class Identity(BaseModel):
     os_release: dict[str, str] = Field(default_factory=dict)
     date: str | None = None
     uptime: str | None = None
+    #: DMI attributes (`sys_vendor`, `product_name`, `chassis_asset_tag`) where collected
+    dmi: dict[str, str] = Field(default_factory=dict)
 
 
 class Host(BaseModel):

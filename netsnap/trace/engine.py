@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 
 from netsnap.combine.completion import complete
 from netsnap.combine.overlay import DEFAULT_VXLAN_PORT, Cluster
+from netsnap.combine.platform import NO_CLOUD
 from netsnap.model.base import Provenance
 from netsnap.model.evidence import Evidence
 from netsnap.model.host import Snapshot
@@ -616,8 +617,7 @@ class TraceEngine:
         sg = self.security_groups
         if h.cloud is not None or sg.for_host(h.name) is not None or sg.default != "unknown":
             return True
-        run.assume(h.name, "security group", f"{h.name}: no cloud evidence (cloud MAC prefix, metadata route): no "
-                   f"security group in front of {dev}")
+        run.assume(h.name, "security group", f"{h.name}: {NO_CLOUD}: no security group in front of {dev}")
         return False
 
     def _security_group(

@@ -39,7 +39,7 @@ def test_hostile_text_runs_nothing(fast_matrix: Matrix) -> None:
         assert page.requests == [report.resolve().as_uri()], (case.name, page.requests)
         assert page.errors == [], (case.name, page.errors)
         assert page.values["pwned"] is None, case.name
-        assert "PWNED" not in str(page.values["title"]), case.name
+        assert page.values["title"] != "PWNED", case.name  # the title may quote the payload as text; a run sets it
         assert page.values["images"] == 0, case.name
         assert page.values["scripts"] == 2, case.name
     assert opened >= 4

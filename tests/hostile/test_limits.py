@@ -237,5 +237,5 @@ def test_an_unwritable_output_is_one_line(tmp_path: Path, command: list[str]) ->
     target = tmp_path / "missing" / "out.json"
     result = runner.invoke(app, [*command, "-o", str(target)])
     assert result.exit_code == 2
-    prefix = "netsnap: error: " if command[0] == "diff" else "netsnap analyze: "
+    prefix = "netsnap: error: "  # one prefix for every command
     assert result.stderr == f"{prefix}{target}: cannot write: No such file or directory\n"

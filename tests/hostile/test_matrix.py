@@ -63,26 +63,26 @@ def test_the_big_corpus_is_never_written_to(slow_matrix: Matrix) -> None:
 
 # (case, command, the one line on stderr); {R} is the corpus directory
 REFUSALS = [
-    ("sg-dev-zero", "analyze-text", "netsnap analyze: /dev/zero: not a regular file (device file)"),
+    ("sg-dev-zero", "analyze-text", "netsnap: error: /dev/zero: not a regular file (device file)"),
     ("sg-dev-urandom", "trace", "netsnap: error: /dev/urandom: not a regular file (device file)"),
-    ("sg-fifo", "analyze-json", "netsnap analyze: {R}/sg-fifo.json: not a regular file (fifo)"),
+    ("sg-fifo", "analyze-json", "netsnap: error: {R}/sg-fifo.json: not a regular file (fifo)"),
     ("sg-socket", "trace", "netsnap: error: {R}/sg.sock: not a regular file (socket)"),
     ("sg-proc-status", "analyze-text",
-     "netsnap analyze: /proc/self/status: a file of the proc pseudo file system (kernel state, not a file to read)"),
-    ("sg-directory", "analyze-text", "netsnap analyze: {R}: not a regular file (directory)"),
+     "netsnap: error: /proc/self/status: a file of the proc pseudo file system (kernel state, not a file to read)"),
+    ("sg-directory", "analyze-text", "netsnap: error: {R}: not a regular file (directory)"),
     ("sg-symlink-loop", "analyze-text",
-     "netsnap analyze: {R}/sg-loop.json: cannot read (Too many levels of symbolic links)"),
-    ("sg-sparse-2g", "analyze-html", "netsnap analyze: {R}/sg-sparse.json: 2 GiB, over the document-size limit of "
+     "netsnap: error: {R}/sg-loop.json: cannot read (Too many levels of symbolic links)"),
+    ("sg-sparse-2g", "analyze-html", "netsnap: error: {R}/sg-sparse.json: 2 GiB, over the document-size limit of "
      "20 MiB " + HINT.format("document-size=SIZE")),
     ("sg-deep-list", "trace", "netsnap: error: {R}/sg-deep-list.json: nested 200,000 levels deep, over the "
      "json-depth limit of 64 " + HINT.format("json-depth=N")),
-    ("sg-deep-dict", "analyze-text", "netsnap analyze: {R}/sg-deep-dict.json: nested 100,000 levels deep, over the "
+    ("sg-deep-dict", "analyze-text", "netsnap: error: {R}/sg-deep-dict.json: nested 100,000 levels deep, over the "
      "json-depth limit of 64 " + HINT.format("json-depth=N")),
-    ("sg-not-json", "analyze-text", "netsnap analyze: {R}/sg-garbage.json: not valid JSON (Expecting property name "
+    ("sg-not-json", "analyze-text", "netsnap: error: {R}/sg-garbage.json: not valid JSON (Expecting property name "
      "enclosed in double quotes: line 1 column 2 (char 1))"),
     ("sg-esc-raw", "trace", "netsnap: error: {R}/sg-esc-raw.json: invalid JSON at line 1: Invalid control character "
      "at"),
-    ("sg-unreadable", "analyze-text", "netsnap analyze: {R}/sg-unreadable.json: cannot read (Permission denied)"),
+    ("sg-unreadable", "analyze-text", "netsnap: error: {R}/sg-unreadable.json: cannot read (Permission denied)"),
     ("gz-truncated-header", "parse", "netsnap: error: {R}/hdr.tgz: corrupt or truncated archive (Compressed file "
      "ended before the end-of-stream marker was reached)"),
     ("gz-not-tar", "inventory",
@@ -98,7 +98,7 @@ REFUSALS = [
      + "d/" * 64 + ": 65 levels deep, over the path-depth limit of 64 " + HINT.format("path-depth=N") + ")"),
     ("dir-empty", "inventory", "netsnap: error: {R}/empty-dir: no readable files"),
     ("dir-nothing-recognised", "analyze-text",
-     "netsnap analyze: no network data found in {R}/nothing: " + LOOKED_FOR + "; read 1 files, none recognised"),
+     "netsnap: error: no network data found in {R}/nothing: " + LOOKED_FOR + "; read 1 files, none recognised"),
     ("dir-proc", "parse",
      "netsnap: error: /proc: a file of the proc pseudo file system (kernel state, not a file to read)"),
     ("dir-sys", "inventory",
@@ -108,19 +108,19 @@ REFUSALS = [
     ("bundle-socket", "inventory", "netsnap: error: {R}/sg.sock: not a regular file (socket)"),
     ("bundle-missing", "diff", "netsnap: error: {R}/no-such-bundle.tgz: no such file or directory"),
     ("bundle-symlink-loop", "inventory", "netsnap: error: {R}/sg-loop.json: a symlink loop"),
-    ("bundle-path-esc", "analyze-text", "netsnap analyze: {R}/no-such-\\x1b[2J\\x1b[31m\\x1b]0;pwned\\x07\\x0abundle: "
+    ("bundle-path-esc", "analyze-text", "netsnap: error: {R}/no-such-\\x1b[2J\\x1b[31m\\x1b]0;pwned\\x07\\x0abundle: "
      "no such file or directory"),
     ("tar-unreadable", "inventory", "netsnap: error: {R}/unreadable.tgz: cannot open: Permission denied"),
-    ("baseline-dev-zero", "analyze-text", "netsnap analyze: /dev/zero: not a regular file (device file)"),
-    ("rules-dir-fifo", "analyze-text", "netsnap analyze: {R}/rules-fifo/ns999_hostile.py: not a regular file (fifo)"),
+    ("baseline-dev-zero", "analyze-text", "netsnap: error: /dev/zero: not a regular file (device file)"),
+    ("rules-dir-fifo", "analyze-text", "netsnap: error: {R}/rules-fifo/ns999_hostile.py: not a regular file (fifo)"),
     ("rules-dir-dev-zero", "rules-list",
-     "netsnap: {R}/rules-zero/ns999_hostile.py: not a regular file (device file)"),
-    ("rules-dir-huge", "analyze-text", "netsnap analyze: {R}/rules-huge/ns999_hostile.py: 3 GiB, over the "
+     "netsnap: error: {R}/rules-zero/ns999_hostile.py: not a regular file (device file)"),
+    ("rules-dir-huge", "analyze-text", "netsnap: error: {R}/rules-huge/ns999_hostile.py: 3 GiB, over the "
      "document-size limit of 20 MiB " + HINT.format("document-size=SIZE")),
     ("rules-dir-dir-named-py", "analyze-text",
-     "netsnap analyze: {R}/rules-dirpy/ns999_hostile.py: not a regular file (directory)"),
+     "netsnap: error: {R}/rules-dirpy/ns999_hostile.py: not a regular file (directory)"),
     ("rules-dir-binary", "analyze-text",
-     "netsnap analyze: {R}/rules-binary/ns999_hostile.py: SyntaxError: source code string cannot contain null bytes"),
+     "netsnap: error: {R}/rules-binary/ns999_hostile.py: SyntaxError: source code string cannot contain null bytes"),
 ]
 
 

@@ -256,3 +256,19 @@ def test_pod_network_inferred_without_subnet_env(tmp_path: Path, fixture: str, e
     facts = overlay_facts(load_snapshot([str(bundle)]).hosts[0])
     assert str(facts.network) == expected and facts.network_inferred
     assert facts.evidence["network"].file == evidence_file
+
+
+def test_flannel_errors_without_a_year_show_the_time_as_logged(healthy: Snapshot) -> None:
+    """Syslog-style journal lines carry no year: the span is the time text as logged, never `? and ?`."""
+    from netsnap.parsers.flannel_journal import parse
+
+    line = ("{} node1 flanneld[812]: E1126 {}.123456     812 main.go:231] Couldn't fetch network config: "
+            "client: etcd cluster is unavailable or misconfigured\n")
+    text = line.format("Nov 26 09:00:01", "09:00:01") + line.format("Nov 26 09:05:01", "09:05:01")
+    master = healthy.host("master")
+    assert master is not None
+    master.flannel.events.extend(parse(text, "flannel/journal").items)
+    found = fired(healthy, "NS307")
+    assert len(found) == 1 and "?" not in found[0].explanation
+    assert "2 etcd-unreachable error lines between Nov 26 09:00:01 and Nov 26 09:05:01 (as logged, no year)" \
+        in found[0].explanation

@@ -29,7 +29,8 @@ def test_command_line_follows_the_release() -> None:
     # class at all; 3.5.1 split
     # general into host, date and release
     assert set(sos_plugins("4.0", debian=True)) == {"networking", "kernel", "logs", "host", "date", "release",
-                                                    "system", "systemd", "container_log"}
+                                                    "system", "systemd", "container_log", "hardware"}
+    assert "hardware" in sos_plugins("3.5")  # /sys/class/dmi/id/* since 3.5 (an IndependentPlugin)
     assert "firewalld" in sos_plugins("4.0") and "firewalld" not in sos_plugins("4.12.0", debian=True)
     assert "ufw" in sos_plugins("4.1") and "ufw" not in sos_plugins("4.0")  # 4.0: ufw status in networking
     assert "kubernetes" in sos_plugins("4.0") and "kubernetes" in sos_plugins("4.7.0", debian=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from netsnap.cli.app import app
@@ -39,7 +40,7 @@ def test_bare_metal_needs_no_export_and_says_so() -> None:
     code, out, _ = run("--from", "master", "--to", "10.244.1.5")
     assert code == 0 and "verdict: REACHABLE" in out
     words = " ".join(out.split())  # the text wraps at the terminal width
-    assert ("assumed: master: no cloud evidence (cloud MAC prefix, metadata route): no security group in front "
+    assert ("assumed: master: no cloud evidence (cloud MAC prefix, metadata route, DMI): no security group in front "
             "of eth1") in words
 
 
@@ -83,3 +84,28 @@ def test_usage_and_input_errors_exit_2_with_one_line() -> None:
         assert needle in err and len(err.strip().splitlines()) == 1, err
     res = runner.invoke(app, ["trace", "/nonexistent/bundle", "--from", "a", "--to", "1.2.3.4"])
     assert res.exit_code == 2 and "/nonexistent/bundle" in res.stderr
+
+
+@pytest.mark.parametrize(("member", "value", "cloud"), [
+    ("identity/dmi-product-name", "OpenStack Nova", True),
+    ("identity/dmi-chassis-asset-tag", "HUAWEICLOUD", True),
+    ("identity/dmi-sys-vendor", "Amazon EC2", True),
+    ("identity/dmi-sys-vendor", "QEMU", False),  # a plain hypervisor: still no security group assumed
+])
+def test_dmi_strings_are_cloud_evidence(tmp_path: Path, member: str, value: str, cloud: bool) -> None:
+    """A cloud's DMI strings make the NICs cloud ports: without an export the crossing is unknown."""
+    import shutil
+
+    from tests.rules.bundles import write_manifest
+
+    bundles = []
+    for name in ("master", "node1"):
+        shutil.copytree(REPO / "fixtures" / "healthy" / name, tmp_path / name)
+        (tmp_path / name / member).write_text(value + "\n")
+        write_manifest(tmp_path / name)
+        bundles.append(str(tmp_path / name))
+    res = runner.invoke(app, ["trace", *bundles, "--from", "master", "--to", "10.244.1.5", "--format", "json"])
+    data = json.loads(res.stdout)
+    assert data["verdict"] == ("unknown" if cloud else "reachable")
+    assumed = " ".join(data["assumptions"])
+    assert ("no cloud evidence (cloud MAC prefix, metadata route, DMI)" in assumed) is (not cloud)

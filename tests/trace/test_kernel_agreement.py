@@ -86,7 +86,7 @@ def test_bare_metal_overlay_needs_no_export(lab: NetnsLab, tmp_path: Path) -> No
     r = TraceEngine(snapshot(fl, tmp_path)).trace("master", POD1)
     agree(ok, r)
     assert r.verdict == "reachable"
-    assert "master: no cloud evidence (cloud MAC prefix, metadata route): no security group in front of eth1" in \
+    assert "master: no cloud evidence (cloud MAC prefix, metadata route, DMI): no security group in front of eth1" in \
         r.assumptions
 
 
