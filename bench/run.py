@@ -8,7 +8,7 @@ files in the same run as the baseline with the ratio ours/insights,
 the per-line cost at 1/4, 1/2 and full size (linearity), and the peak memory (ru_maxrss of a
 fresh subprocess that parses the whole node and keeps every result). It prints every figure and
 marks targets OK or MISSED; it never fails on a missed target. Finally it runs bench/trace_bench.py
-if that exists.
+if that exists, and bench/analyze_bench.py (analyze end to end against insights-core, peak RSS, CLI start).
 
 Options: `--scale F` (default 1.0), `--repeat N` (default 3), `--quick` (scale 0.1, one repeat).
 """
@@ -293,6 +293,15 @@ def run_trace_hook() -> None:
         print(f"trace benchmark exited with {result.returncode}")
 
 
+def run_analyze_hook(quick: bool, scale: float) -> None:
+    """bench/analyze_bench.py: analyze end to end (issue 17's targets), each figure a fresh process."""
+    print("== analyze end to end (bench/analyze_bench.py)")
+    flags = ["--quick"] if quick else ["--scale", str(scale)]
+    result = subprocess.run([sys.executable, str(HERE / "analyze_bench.py"), *flags], check=False)
+    if result.returncode != 0:
+        print(f"analyze benchmark exited with {result.returncode}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0)
@@ -312,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         run_linearity(workdir, repeat, scale)
         run_memory(workdir, scale)
     run_trace_hook()
+    run_analyze_hook(args.quick, scale)
     return 0
 
 

@@ -25,8 +25,9 @@ from ipaddress import IPv4Address, IPv4Network
 from netsnap.bundle.paste import scan
 from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
+from netsnap.model.unchecked import slim_record
 from netsnap.parsers import resolver_names
-from netsnap.parsers.records import LineError, account, never_raises, read_records, validated
+from netsnap.parsers.records import LineError, account, never_raises, read_records
 from netsnap.parsers.ttp_runner import run_template
 
 SOURCE = "route_n"
@@ -88,11 +89,15 @@ def _row_to_route(rec: dict[str, str], columns: tuple[str, ...], line: str, file
     extra.update(named)
     if "Metric" not in by_name:
         extra["metric"] = "not shown"
-    return validated(ln, lambda: Route(
-        src=Provenance(file=file, line=ln), raw=line, origin="route-n", table="main",
-        type="unreachable" if "!" in flags else "unicast", dst=dst, gateway=gateway,
-        dev=None if dev in (None, "-", "*") else dev, metric=int(metric_text), flags=flags, extra=extra,
-    ))
+    # every value already has its field's type (checked above): built unvalidated, as pydantic would
+    # (tests/parsers/test_route_n_unchecked.py compares it with the validated model); ~25 us a route less
+    return slim_record(Route, {
+        "src": Provenance(file, ln), "raw": line, "origin": "route-n", "table": "main",
+        "type": "unreachable" if "!" in flags else "unicast", "dst": dst, "gateway": gateway,
+        "dev": None if dev in (None, "-", "*") else dev, "proto": None, "scope": None, "prefsrc": None,
+        "metric": int(metric_text), "onlink": False, "linkdown": False, "dead": False, "flags": flags,
+        "nexthops": [], "extra": extra,
+    })
 
 
 def _columns(hdr_cols: str) -> tuple[str, ...] | None:

@@ -66,6 +66,9 @@ def not_cleared(result: AnalysisResult) -> list[str]:
     """Why the result is no all-clear although no finding says so: a main check that could not run, a
     required path blocked by something no finding names."""
     out = [f"{r.rule} could not run" for r in result.rule_runs if r.main and r.status == "not-evaluated"]
+    partly = {r.rule for r in result.rule_runs if r.main and r.status != "not-evaluated"}
+    out += [f"{n.rule} could not run on {', '.join(n.hosts)}" for n in result.not_evaluated
+            if n.rule in partly and n.hosts]
     out += [f"{f.label} is blocked ({', '.join(f.unexplained)}) and no finding names it"
             for f in result.flows if f.verdict == "unreachable" and f.unexplained]
     return out

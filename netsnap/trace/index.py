@@ -69,15 +69,18 @@ class RouteTable:
         self.routes.append(route)
         bucket = self._buckets.setdefault(route.dst.prefixlen, {})
         bucket.setdefault(int(route.dst.network_address), []).append(route)
-        self._probe = [(((1 << plen) - 1) << (32 - plen) if plen else 0, self._buckets[plen])
-                       for plen in sorted(self._buckets, reverse=True)]
+        self._probe = []  # rebuilt on the next lookup (rebuilding per add made loading 10k routes quadratic-ish)
 
     def lookup(self, ip: IPAddress) -> list[Route]:
         """All routes of the longest matching prefix, in dump order (metric not yet applied).
 
         The list returned is the table's own (the same object for every address it covers)."""
         value = _ip_int(ip)
-        for mask, bucket in self._probe:
+        probe = self._probe
+        if not probe and self._buckets:
+            probe = self._probe = [(((1 << plen) - 1) << (32 - plen) if plen else 0, self._buckets[plen])
+                                   for plen in sorted(self._buckets, reverse=True)]
+        for mask, bucket in probe:
             found = bucket.get(value & mask)
             if found:
                 return found
@@ -86,11 +89,27 @@ class RouteTable:
 
 class ChainIndex:
     """A chain's rules with a destination/source index; `candidates(src, dst)` keeps chain order and
-    leaves out rules whose target cannot decide anything (no target, LOG, ...)."""
+    leaves out rules whose target cannot decide anything (no target, LOG, ...).
+
+    The index is built on the first `candidates` call: a trace reaches few of kube-proxy's ~50k chains
+    (a KUBE-SVC-/KUBE-SEP- chain only through its cluster IP's rule), so most are never indexed."""
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         self.rules: list[IptRule] = list(chain.rules)
+        self._built = False
+
+    # what a walk that no rule decides reports (the same for every packet; made when asked: most chains never are)
+    @property
+    def policy_text(self) -> str:
+        return f":{self.chain.name} {self.chain.policy or 'ACCEPT'}"
+
+    @property
+    def policy_detail(self) -> str:
+        return f"no rule decided; chain {self.chain.name} policy {self.chain.policy or 'ACCEPT'}"
+
+    def _build(self) -> None:
+        self._built = True
         self._always: list[int] = []
         self._by_dst: dict[int, dict[int, list[int]]] = {}
         self._by_src: dict[int, dict[int, list[int]]] = {}
@@ -108,14 +127,12 @@ class ChainIndex:
         self._indexed = bool(self._by_dst or self._by_src)
         self._dst_probe = [(((1 << plen) - 1) << (32 - plen), t) for plen, t in self._by_dst.items()]
         self._src_probe = [(((1 << plen) - 1) << (32 - plen), t) for plen, t in self._by_src.items()]
-        policy = chain.policy or "ACCEPT"
-        # what a walk that no rule decides reports (the same for every packet)
-        self.policy_text = f":{chain.name} {policy}"
-        self.policy_detail = f"no rule decided; chain {chain.name} policy {policy}"
 
     def candidates(self, src: IPAddress | None, dst: IPAddress) -> list[int]:
         """Indexes of the rules that may match a packet from `src` to `dst`, in chain order (shared
         lists: callers must not modify them)."""
+        if not self._built:
+            self._build()
         if not self._indexed:
             return self._always
         lists: list[list[int]] | None = None

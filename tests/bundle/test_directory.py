@@ -77,3 +77,22 @@ def test_unreadable_subdirectory_is_skipped(tmp_path: Path, monkeypatch: pytest.
     bundle = open_bundle(root)
     assert "skipped sub: cannot read directory (Permission denied)" in bundle.problems
     assert set(bundle.members) == {"route.txt"}
+
+
+def test_two_bundles_of_one_host_name_are_both_kept_and_told_apart(tmp_path: Path) -> None:
+    """Different bundles claiming one host name: both analysed, named after their bundle everywhere."""
+    import shutil
+
+    from netsnap.load import load_snapshot
+    from tests.rules.bundles import write_manifest
+
+    healthy = Path(__file__).resolve().parents[2] / "fixtures" / "healthy" / "node1"
+    for case in ("case-1", "case-2"):
+        shutil.copytree(healthy, tmp_path / case / "node1")
+    (tmp_path / "case-2" / "node1" / "identity" / "uptime").write_text(" 10:00:00 up 1 day,  1 user\n")
+    write_manifest(tmp_path / "case-2" / "node1")
+    snap = load_snapshot([str(tmp_path / "case-1" / "node1"), str(tmp_path / "case-2" / "node1"),
+                          str(tmp_path / "case-1" / "node1")])
+    assert [h.name for h in snap.hosts] == ["node1 (case-1/node1)", "node1 (case-2/node1)"]
+    assert snap.hosts[0].bundle.problems[-1] == (f"the same bundle was given again as {tmp_path / 'case-1' / 'node1'}; "
+                                                 "analysed once")

@@ -69,9 +69,26 @@ def copy_bundle(src: Path, dst: Path) -> Path:
     return dst
 
 
+def _reproducible(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+    info.mode = 0o755 if info.isdir() else 0o644
+    return info
+
+
 def tar_dir(src: Path, dst: Path, mode: str = "w:gz", arcname: str | None = None) -> Path:
-    with tarfile.open(dst, mode) as tar:  # type: ignore[call-overload]
-        tar.add(src, arcname=arcname or src.name)
+    """`src` as a tarball, byte-identical on every checkout (no mtimes, owners; gzip header mtime 0), so a
+    bit flip at a given offset always hits the same place."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        tar.add(src, arcname=arcname or src.name, filter=_reproducible)
+    data = buf.getvalue()
+    if mode == "w:gz":
+        data = gzip.compress(data, mtime=0)
+    elif mode == "w:xz":
+        data = lzma.compress(data)
+    elif mode != "w":
+        raise ValueError(mode)
+    dst.write_bytes(data)
     return dst
 
 

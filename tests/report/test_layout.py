@@ -95,7 +95,8 @@ def test_first_screen_at_390_px_is_the_summary(demo: Path) -> None:
     page = open_page(demo, {"top": "Math.round(document.getElementById('summary').getBoundingClientRect().top)",
                             "bundles": "Math.round(document.getElementById('bundles').getBoundingClientRect().top)"},
                      width=390, height=800)
-    assert page.values["top"] < 400, "the headline and summary start on the first screen"
+    # the header quotes the command line, whose paths (checkout, temp dir) differ per machine: leave room
+    assert page.values["top"] < 600, "the headline and summary start on the first screen (800 px)"
     assert page.values["bundles"] > 3000, "the bundle details are in the appendix, not on the first screen"
 
 

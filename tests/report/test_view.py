@@ -84,6 +84,19 @@ def test_not_cleared_when_a_main_check_could_not_run_or_a_blocked_path_is_unexpl
     assert exit_code(blocked, "none") == 0
 
 
+def test_not_cleared_when_a_main_check_passed_on_some_hosts_and_could_not_run_on_others() -> None:
+    from netsnap.engine.findings import NotEvaluated
+    from netsnap.report.view import not_cleared
+
+    res = builders.result().model_copy(update={"findings": []})
+    runs = [*res.rule_runs, RuleRun(rule="NS201", title="t", cause="iptables-reject", category="firewall",
+                                    status="passed", hosts=["master"], main=True)]
+    gap = NotEvaluated(rule="NS201", title="t", hosts=["node1"], missing=["filter_rules"], reason="r")
+    partial = res.model_copy(update={"rule_runs": runs, "not_evaluated": [*res.not_evaluated, gap]})
+    assert not_cleared(partial) == ["NS201 could not run on node1"]
+    assert exit_code(partial, "warning") == 1
+
+
 def test_category_empty_states() -> None:
     states = {s.category: s.sentence for s in category_states(builders.result().rule_runs)}
     assert states["routing"] == "routing: 2 checks ran, 1 fired"

@@ -36,3 +36,23 @@ def test_incident_a_security_group_lacks_udp_8472() -> None:
     assert r2.reply.reason.startswith("master INPUT: rejected (icmp-host-prohibited)")
     assert "the network behind gateway 192.168.0.1 (not analysed) delivers 172.16.0.4 to master on eth0" in \
         r2.reply.assumptions
+
+
+def test_a_pod_address_in_a_peer_lease_without_its_route_is_a_missing_peer_route(tmp_path: Path) -> None:
+    """node1's lease is known (its bundle), master lacks the onlink route for it: the packet would leak to the
+    default route, and the verdict says so instead of "unknown" at the unanalysed gateway."""
+    import shutil
+
+    from tests.rules.bundles import write_manifest
+
+    for name in ("master", "node1"):
+        shutil.copytree(FIX / "healthy" / name, tmp_path / name)
+    routes = tmp_path / "master" / "routes" / "ip-route"
+    routes.write_text("".join(ln for ln in routes.read_text().splitlines(keepends=True)
+                              if not ln.startswith("10.244.1.0/24 via 10.244.1.0 dev flannel.1")))
+    write_manifest(tmp_path / "master")
+    snap = load_snapshot([str(tmp_path / "master"), str(tmp_path / "node1")])
+    r = TraceEngine(snap, SecurityGroups(default="open")).trace("master", "10.244.1.5")
+    assert (r.verdict, r.disposition) == ("unreachable", "no-route")
+    assert r.reason.startswith("master: missing peer route: 10.244.1.5 is in node1's pod lease 10.244.1.0/24 but "
+                               "master has no route for it via the overlay")
