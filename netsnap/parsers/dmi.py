@@ -13,8 +13,7 @@ import posixpath
 
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.host import IdentityFact
-from netsnap.parsers.records import never_raises
-from netsnap.parsers.ttp_runner import number_lines
+from netsnap.parsers.records import never_raises, one_value
 
 SOURCE = "identity"
 NAMES = ("sys_vendor", "product_name", "chassis_asset_tag")
@@ -30,17 +29,15 @@ def dmi_name(file: str) -> str | None:
 def parse(text: str, file: str) -> Parsed[IdentityFact]:
     """Parse one DMI attribute file; never raises."""
     result: Parsed[IdentityFact] = Parsed(source=SOURCE, file=file)
-    lines = [(i, line) for i, line in enumerate(number_lines(text)[1], start=1) if line.strip()]
-    if not lines:
+    value = one_value(result, text)
+    if value is None:
         return result
-    result.expected = 1
+    ln, first = value
     name = dmi_name(file)
-    (ln, first), rest = lines[0], lines[1:]
     if name is None:
-        result.unparsed.append(UnparsedLine(line=ln, text=first))
+        result.unparsed.insert(0, UnparsedLine(line=ln, text=first))
         result.notes.append(f"{file}: not a DMI attribute netsnap reads ({', '.join(NAMES)})")
     else:
         result.items.append(IdentityFact(key=f"dmi.{name}", value=first.strip(), src=Provenance(file=file, line=ln),
                                          raw=first))
-    result.unparsed.extend(UnparsedLine(line=i, text=line) for i, line in rest)
     return result

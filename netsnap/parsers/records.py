@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from netsnap.bundle.paste import paste_lines
-from netsnap.model.base import Parsed
+from netsnap.model.base import Parsed, UnparsedLine
 from netsnap.model.unchecked import compact
 from netsnap.parsers.ttp_runner import number_lines, unparsed_lines
 
@@ -105,3 +105,15 @@ def validated(ln: int, make: Callable[[], T]) -> T:
         return make()
     except ValidationError as exc:
         raise LineError(f"line {ln}: {exc.error_count()} validation error(s)") from exc
+
+
+def one_value(result: Parsed[T], text: str) -> tuple[int, str] | None:
+    """The value line of a one-value file (a sysfs attribute, a module parameter): (line number, line) of
+    its first non-blank line, with `expected` set to 1 and every later non-blank line unparsed; None (and
+    nothing expected) when the file is blank."""
+    lines = [(i, line) for i, line in enumerate(number_lines(text)[1], start=1) if line.strip()]
+    if not lines:
+        return None
+    result.expected = 1
+    result.unparsed.extend(UnparsedLine(line=i, text=line) for i, line in lines[1:])
+    return lines[0]
