@@ -181,12 +181,12 @@ def _flows(console: Console, result: AnalysisResult) -> None:
     console.print(Text(f"Required flows: {len(rows)} ({counts['blocked']} blocked, {counts['undecided']} "
                        f"undecided, {counts['reachable']} reachable)", style="bold underline"))
     for r in rows:
-        head = Text("  ")
+        head = Text()
         head.append(r.state.upper() if r.state != "reachable" else r.state, style=STATE_STYLE[r.state])
         head.append(f"  {r.flow.label}")
         if r.numbers:
             head.append(f"  (finding {', '.join(map(str, r.numbers))})", style="dim")
-        console.print(head)
+        _prose(console, [("", head)], indent=2)  # wrapped under itself, never back at column 0
         details: list[tuple[str, Text | str]] = [("at", a) for a in r.blocked_at[:4]]
         if r.flow.unexplained:
             details.append(("no finding names", ", ".join(r.flow.unexplained)))
