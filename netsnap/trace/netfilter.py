@@ -305,7 +305,8 @@ class Netfilter:
             if hidx.no_rules:
                 return HookResult("ACCEPT", pkt)
             if hook in ("INPUT", "FORWARD", "OUTPUT"):
-                reason = f"{name}: the packet filter was not collected; {hook} filtering unknown"
+                reason = (f"{name}: the packet filter was not collected; {hook} filtering unknown (`iptables-save` "
+                          f"and `nft list ruleset` on {name} would decide)")
                 run.taint("deny", reason)
                 run.step(name, f"{hook} filter", "unknown", reason)
             return HookResult("ACCEPT", pkt)

@@ -56,3 +56,13 @@ def test_a_pod_address_in_a_peer_lease_without_its_route_is_a_missing_peer_route
     assert (r.verdict, r.disposition) == ("unreachable", "no-route")
     assert r.reason.startswith("master: missing peer route: 10.244.1.5 is in node1's pod lease 10.244.1.0/24 but "
                                "master has no route for it via the overlay")
+
+
+def test_a_host_without_its_packet_filter_is_undecided_and_says_what_decides() -> None:
+    """sos 4.12 lists iptables only when nft shows an `ip filter` table: master's sosreport has none."""
+    sos = sorted((FIX / "sos-4.12").glob("sosreport-*"))
+    snap = load_snapshot([str(p) for p in sos])
+    r = TraceEngine(snap, SecurityGroups(default="open")).trace("node1", "192.168.0.11", "udp", 8472)
+    assert r.verdict == "unknown"
+    assert ("master: the packet filter was not collected; INPUT filtering unknown (`iptables-save` and "
+            "`nft list ruleset` on master would decide)") in r.reason
