@@ -9,7 +9,7 @@ from netsnap.engine.firewall_fixes import VIEW_LABELS, manager_of
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext
 from netsnap.trace.hooks import parse_check
-from netsnap.trace.index import HostIndex
+from netsnap.trace.index import ChainIndex, HostIndex
 
 OWNERS = (("FLANNEL", "flannel"), ("KUBE-", "kube-proxy"))
 
@@ -20,13 +20,23 @@ CONTENT = {
 }
 
 
+def _commented(ci: ChainIndex, word: str) -> bool:
+    """Whether a rule comment of the chain holds `word`. A comment is part of its rule's line (unless a
+    backslash escape splits the word), so the lines rule out most chains without building their rules."""
+    if not any(word in raw or "\\" in raw for raw in ci.chain.rule_raws()):
+        return False
+    return any(word in (r.comment or "") for r in ci.rules)
+
+
 def _owner_views(hidx: HostIndex) -> dict[str, set[str]]:
     """Per view, who wrote rules there (flannel: FLANNEL-* chains or `flanneld` comments; kube-proxy: KUBE-*)."""
     out: dict[str, set[str]] = {}
     for view, chains in hidx.views.items():
         for (_, chain), ci in chains.items():
             for prefix, owner in OWNERS:
-                if chain.startswith(prefix) or any(owner.split("-")[0] in (r.comment or "") for r in ci.rules):
+                if owner in out.get(view, ()):
+                    continue
+                if chain.startswith(prefix) or _commented(ci, owner.split("-")[0]):
                     out.setdefault(view, set()).add(owner)
     return out
 

@@ -18,6 +18,7 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 # control characters no command prints as text: terminal escapes, a carriage return that is not part
 # of a CRLF line end (it would overwrite a printed line), NUL, DEL, C1 controls
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+_PLAIN_ASCII = b"\t\n" + bytes(range(0x20, 0x7F))  # bytes never replaced (a CR may be: left to _CONTROL)
 _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
               (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -44,6 +45,8 @@ def decode_text(data: bytes) -> tuple[str, int]:
             text, replaced = data.decode("utf-8"), 0
         except UnicodeDecodeError:
             text, replaced = _SURROGATE.subn("\ufffd", data.decode("utf-8", errors="surrogateescape"))
+    if codec is None and not data.translate(None, _PLAIN_ASCII):
+        return text, replaced  # plain ASCII, nothing to replace: told at C speed (the regex takes 0.3 s on 55 MB)
     text, controls = _CONTROL.subn("\ufffd", text)
     return text, replaced + controls
 

@@ -33,8 +33,9 @@ class FirewallViews:
 
 
 def _signature(rs: Ruleset) -> tuple[str, ...]:
+    """The ruleset's chains, policies and rule texts (counters left out): equal for the same rules."""
     return tuple(
-        f"{t.name}/{c.name}:{c.policy}:" + "|".join(r.raw.split("]", 1)[-1].strip() for r in c.rules)
+        f"{t.name}/{c.name}:{c.policy}:" + "|".join(raw.split("]", 1)[-1].strip() for raw in c.rule_raws())
         for t in rs.tables.values()
         for c in t.chains.values()
     )
@@ -49,16 +50,23 @@ def _view_name(rs: Ruleset) -> str:
 def enforced_views(host: Host) -> FirewallViews:
     """The IPv4 iptables views `host` enforces, by the policy in the module docstring."""
     out = FirewallViews()
-    seen: set[tuple[str, ...]] = set()
+    kept: list[Ruleset] = []
+    signatures: dict[int, tuple[str, ...]] = {}  # made only when a second dump is compared (one dump is the rule)
+
+    def signature(rs: Ruleset) -> tuple[str, ...]:
+        got = signatures.get(id(rs))
+        if got is None:
+            got = signatures[id(rs)] = _signature(rs)
+        return got
+
     for variant in SAVE_VARIANTS:
         rs = host.iptables.get(variant)
         if rs is None or rs.family != "ipv4":
             continue
         name = _view_name(rs)
-        sig = _signature(rs)
-        if name in out.views or sig in seen:
+        if name in out.views or any(signature(rs) == signature(other) for other in kept):
             continue
-        seen.add(sig)
+        kept.append(rs)
         out.views[name] = rs
     if not out.views:
         listed = host.iptables.get("list")

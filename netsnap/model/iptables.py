@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network
-from typing import Literal
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from netsnap.model.base import Provenance, Record
 
@@ -101,8 +101,23 @@ class IptRule(Record):
         return None
 
 
+class PendingRules(Protocol):
+    """A chain's rules not built yet (a parser's lazy holder): how many, and how to build them."""
+
+    def __len__(self) -> int: ...
+
+    def build(self) -> list[IptRule]: ...
+
+    def raws(self) -> list[str]: ...
+
+
 class Chain(BaseModel):
-    """A chain: built-in chains have a policy (ACCEPT/DROP), user chains have None."""
+    """A chain: built-in chains have a policy (ACCEPT/DROP), user chains have None.
+
+    A parser may leave `rules` unbuilt (`pending`): its lines are kept and the rules are built, once, on
+    the first read of `rules` (attribute, `model_dump`, `==`), so every reader sees what an eager parse
+    gives; `rule_count()` does not build them. A trace reaches few of kube-proxy's 50k chains.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -116,6 +131,52 @@ class Chain(BaseModel):
     @property
     def builtin(self) -> bool:
         return self.policy is not None
+
+    def rule_count(self) -> int:
+        """How many rules the chain holds, without building pending ones."""
+        rules = self.__dict__.get("rules")
+        if rules is not None:
+            return len(rules)
+        return len(self._pending_rules())
+
+    def rule_raws(self) -> list[str]:
+        """Each rule's text as the dump holds it (`IptRule.raw`), without building pending rules."""
+        rules = self.__dict__.get("rules")
+        if rules is not None:
+            return [r.raw for r in rules]
+        return self._pending_rules().raws()
+
+    def is_built(self) -> bool:
+        return "rules" in self.__dict__
+
+    def _pending_rules(self) -> PendingRules:
+        # kept in __dict__ beside the fields (an instance's private dict would cost 184 bytes more a
+        # chain); pydantic's repr and iteration skip `_` names, and serializing or comparing builds first
+        pending: PendingRules | None = self.__dict__.get("_pending")
+        if pending is None:
+            raise AttributeError(f"chain {self.name} has neither rules nor pending rules")
+        return pending
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "rules" and "rules" not in self.__dict__:
+            rules = self._pending_rules().build()
+            values = self.__dict__
+            ordered = {key: rules if key == "rules" else values[key] for key in type(self).model_fields}
+            values.clear()
+            values.update(ordered)  # the fields only, in field order: as an eager chain's
+            return rules
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> Any:
+        self.rules  # noqa: B018  (builds pending rules: the serializer reads __dict__ directly)
+        return handler(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Chain):
+            self.rules  # noqa: B018
+            other.rules  # noqa: B018
+        return super().__eq__(other)
 
 
 class Table(BaseModel):
@@ -164,4 +225,4 @@ class Ruleset(BaseModel):
         return t.chains.get(chain) if t else None
 
     def rule_count(self) -> int:
-        return sum(len(c.rules) for t in self.tables.values() for c in t.chains.values())
+        return sum(c.rule_count() for t in self.tables.values() for c in t.chains.values())

@@ -67,6 +67,23 @@ _TOKEN = re.compile(r'(?:"(?:[^"\\]|\\.)*(?:"|$)|[^\s"])+')
 _ESCAPE = re.compile(r"\\(.)")
 
 
+# A sufficient condition for `SpecReader.parts` to read a spec without raising, with IPv4 addresses only,
+# and the target it names (group `target`): options separated by single spaces, `-s`/`-d` with a dotted
+# quad, values that are neither options nor `!`, quotes only around whole values with no ` -`/` !` inside,
+# no backslash, a `-j`/`-g` target. A parser may defer reading such a spec (iptables_save's lazy chains);
+# a spec that does not fit is read at once. It decides only when to read, never what a rule means.
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_WORD = r'[^\s"!\\-][^\s"\\]*'
+_QUOTED = r'"(?:[^"\\ ]| (?![-!]))*"'
+_BASIC_LONG = "source|src|destination|dst|in-interface|out-interface|protocol|fragment|match|jump|goto"
+SURE_SPEC = re.compile(
+    rf"(?:(?:(?:! )?(?:-[sd] {_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?\d))?|-[iop] {_WORD}|-f)"
+    rf"|-m {_WORD}"
+    rf"|(?:! )?--(?!(?:{_BASIC_LONG})(?: |$))[a-z][\w-]*(?: (?:{_WORD}|{_QUOTED}))*) )*"
+    rf"-[jg] (?P<target>{_WORD})(?: (?:[^\s\"\\]+|{_QUOTED}))*"
+)
+
+
 class RuleSyntaxError(ValueError):
     """A rule specification this grammar cannot read (e.g. `-s` without a value)."""
 

@@ -30,14 +30,17 @@ from __future__ import annotations
 
 import gc
 import sys
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from netsnap.bundle.paste import Command, is_bare_prompt, is_fence, prompt_command
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.iptables import Backend, Chain, IptRule, Ruleset, Table, Target
 from netsnap.model.unchecked import fast_record, key_sharing_dict
-from netsnap.parsers.iptables_rule import SpecReader
+from netsnap.parsers.iptables_rule import SURE_SPEC, SpecReader
 from netsnap.parsers.iptables_tables import ALL_TABLE_TARGETS, BUILTIN_CHAINS, table_for_chains
 from netsnap.parsers.ttp_runner import run_template
 
@@ -64,13 +67,19 @@ def variant_for(file: str) -> str:
     return "iptables"
 
 
-def split_lines(text: str) -> list[str]:
-    """Lines as ttp_runner numbers them: CRLF/CR normalised, NULs removed."""
+def normalised(text: str) -> str:
+    """The text as ttp_runner numbers its lines: CRLF/CR normalised, NULs removed (the same object when
+    there is nothing to change)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         text = text.replace("\x00", "")
-    return text.split("\n")
+    return text
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as ttp_runner numbers them (see `normalised`)."""
+    return normalised(text).split("\n")
 
 
 def _counters(text: str) -> tuple[int, int] | None:
@@ -83,11 +92,75 @@ def _counters(text: str) -> tuple[int, int] | None:
     return int(pkts), int(byts)
 
 
+class _Eager(Exception):
+    """A lazy parse met a line it leaves to the eager one (a wrap, a fragment, `iptables -S`): start again."""
+
+
+class _Dump:
+    """What the pending rules of one dump share: its (normalised) text, where each line starts, the file
+    name and the spec reader (its segment cache keeps equal matches shared, as in an eager parse)."""
+
+    __slots__ = ("file", "reader", "starts", "text")
+
+    def __init__(self, file: str, reader: SpecReader) -> None:
+        self.file = file
+        self.reader = reader
+        self.text = ""
+        self.starts = array("q")
+
+    def line(self, ln: int) -> str:
+        return self.text[self.starts[ln - 1]:self.starts[ln] - 1]
+
+
+class _LazyRules:
+    """The rules of one chain (model.iptables.PendingRules): their line numbers, read when the chain's
+    `rules` are first asked for; a line not sure to read (`SURE_SPEC`) was read at once and its rule is
+    kept in `read`. About 8 bytes a rule and 150 a chain, against about 2 KB a built rule."""
+
+    __slots__ = ("chain", "dump", "lines", "read", "table")
+
+    def __init__(self, dump: _Dump, table: str, chain: str) -> None:
+        self.dump = dump
+        self.table = table
+        self.chain = chain
+        self.lines = array("I")
+        self.read: dict[int, IptRule] | None = None
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def keep(self, rule: IptRule) -> None:
+        self.lines.append(rule.src.line)
+        if self.read is None:
+            self.read = {}
+        self.read[rule.src.line] = rule
+
+    def raws(self) -> list[str]:
+        read, line = self.read or {}, self.dump.line
+        return [rule.raw if (rule := read.get(ln)) is not None else line(ln) for ln in self.lines]
+
+    def build(self) -> list[IptRule]:
+        out: list[IptRule] = []
+        read, dump = self.read or {}, self.dump
+        for ln in self.lines:
+            rule = read.get(ln)
+            if rule is None:
+                raw = dump.line(ln)
+                counters, body = _split_counters(raw.strip())
+                head, matches, target = dump.reader.parts(body.split(None, 2)[2])
+                rule = _make_rule(dump.file, self.table, self.chain, ln, raw, counters or head[7], head, matches,
+                                  target, len(out) + 1)
+            out.append(rule)
+        return out  # the holder stays as it is: a copy of the chain (model_copy) may build from it too
+
+
 class _State:
     """Mutable parse state of one file."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, lazy: bool) -> None:
         self.file = file
+        self.lazy = lazy  # chains keep their sure lines unread (_LazyRules); rare lines raise _Eager
+        self.lazy_targets: set[str] = set()  # the targets of the lines left unread
         self.tables: dict[str, Table] = {}
         self.table: Table | None = None
         self.unparsed: list[UnparsedLine] = []
@@ -96,6 +169,7 @@ class _State:
         self.chain_lines = 0
         self.implicit_chains: list[str] = []
         self.reader = SpecReader()
+        self.dump = _Dump(file, self.reader)
         self.lines: list[str] = []
         self.declared: set[str] = set()  # chains the dump declares (`:NAME`, `-N NAME`, `-P NAME`)
         self.declares_all = False  # a whole table was dumped (`:` chain lines, `-P` policies)
@@ -119,7 +193,10 @@ def parse(text: str, file: str) -> Parsed[Ruleset]:
     gc_was_enabled = gc.isenabled()
     gc.disable()  # ~10 records per rule and no cycles: cyclic GC passes only cost time (measured 2x)
     try:
-        return _parse(text, file, variant)
+        try:
+            return _parse(text, file, variant, lazy=True)
+        except _Eager:
+            return _parse(text, file, variant, lazy=False)
     except MemoryError:  # the process memory limit: give up this file, never retry in its handler
         raise
     except Exception as exc:  # a bug must not lose the file: report it as one note, keep the lines
@@ -135,10 +212,14 @@ def parse(text: str, file: str) -> Parsed[Ruleset]:
             gc.enable()
 
 
-def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
-    lines = split_lines(text)
-    st = _State(file)
-    st.lines = lines
+def _parse(text: str, file: str, variant: str, lazy: bool) -> Parsed[Ruleset]:
+    text = normalised(text)
+    st = _State(file, lazy)
+    if lazy:  # the lines a chunk at a time: a lazy parse keeps none of them (only where they start)
+        st.dump.text = text
+        lines: Iterable[str] = _chunked(text, st.dump.starts)
+    else:
+        lines = st.lines = text.split("\n")
     comments: list[tuple[int, str]] = []
     for ln, raw in enumerate(lines, 1):
         line = raw.strip()
@@ -175,7 +256,7 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
         st.notes.append("this looks like the list format (iptables -L), not iptables-save: read it as iptables_list")
     if st.table is not None and st.table.name not in st.uncommitted:
         st.notes.append(f"table {st.table.name} has no COMMIT (truncated dump?)")
-    rules = sum(len(c.rules) for t in st.tables.values() for c in t.chains.values())
+    rules = sum(c.rule_count() for t in st.tables.values() for c in t.chains.values())
     if rules != st.expected:
         st.notes.append(f"{st.expected} -A lines but {rules} rules parsed")
     chains = sum(len(t.chains) for t in st.tables.values()) - len(st.implicit_chains)
@@ -185,7 +266,7 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
         st.notes.append("rules for undeclared chains: " + ", ".join(sorted(set(st.implicit_chains))[:20]))
     if st.declares_all:
         names = {c for t in st.tables.values() for c in t.chains}
-        missing = sorted(st.reader.target_names() - st.declared - STANDARD_TARGETS - names)
+        missing = sorted((st.reader.target_names() | st.lazy_targets) - st.declared - STANDARD_TARGETS - names)
         if missing:  # rare: check against the rules kept (the reader also saw the halves of wrapped lines)
             jumps = {r.target.name for t in st.tables.values() for c in t.chains.values() for r in c.rules
                      if r.target and r.target.name in missing}
@@ -198,6 +279,21 @@ def _parse(text: str, file: str, variant: str) -> Parsed[Ruleset]:
     st.unparsed.sort(key=lambda u: u.line)
     return Parsed[Ruleset](source=SOURCE, file=file, items=[ruleset], unparsed=st.unparsed,
                            expected=st.expected, notes=st.notes)
+
+
+def _chunked(text: str, starts: array[int], size: int = 1 << 20) -> Iterator[str]:
+    """`text.split("\n")`, made a chunk of about `size` characters at a time; appends to `starts` where
+    each line begins, and at the end the length of the text + 1 (so line N is `starts[N-1]:starts[N]-1`)."""
+    pos, end_of_text = 0, len(text)
+    while pos <= end_of_text:
+        end = text.find("\n", pos + size)
+        if end < 0:
+            end = end_of_text
+        chunk = text[pos:end].split("\n")
+        starts.extend(accumulate(map((1).__add__, map(len, chunk[:-1])), initial=pos))
+        yield from chunk
+        pos = end + 1
+    starts.append(end_of_text + 1)
 
 
 def _header(st: _State, comments: list[tuple[int, str]]) -> tuple[bool, Backend, str | None, list[str]]:
@@ -258,9 +354,16 @@ def _chain(st: _State, ln: int, raw: str, line: str) -> None:
         st.bad(ln, raw, "malformed chain counters")
         return
     old = table.chains.get(name)
-    chain = fast_record(Chain, {"name": name, "policy": policy, "packets": counters[0] if counters else None,
-                                "bytes": counters[1] if counters else None, "rules": [],
-                                "src": Provenance(st.file, ln)})
+    values: dict[str, Any] = {"name": name, "policy": policy, "packets": counters[0] if counters else None,
+              "bytes": counters[1] if counters else None, "rules": [], "src": Provenance(st.file, ln)}
+    if st.lazy:
+        if old is not None:
+            raise _Eager
+        del values["rules"]
+        values["_pending"] = _LazyRules(st.dump, table.name, name)
+        table.chains[name] = fast_record(Chain, values)
+        return
+    chain = fast_record(Chain, values)
     if old is not None:
         chain.rules = old.rules
         if name in st.implicit_chains:
@@ -268,17 +371,24 @@ def _chain(st: _State, ln: int, raw: str, line: str) -> None:
     table.chains[name] = chain
 
 
+def _split_counters(line: str) -> tuple[tuple[int, int] | None, str]:
+    """(`[p:b]` counters or None, the rest) of a rule line; ValueError for a malformed counter pair."""
+    if line[:1] != "[":
+        return None, line
+    end = line.find("]")
+    counters = _counters(line[: end + 1]) if end > 0 else None
+    if counters is None:
+        raise ValueError("malformed rule counters")
+    return counters, line[end + 1:].lstrip()
+
+
 def _rule(st: _State, ln: int, raw: str, line: str) -> None:
     """`[p:b] -A CHAIN spec` (counters optional)."""
-    counters: tuple[int, int] | None = None
-    body = line
-    if line[0] == "[":
-        end = line.find("]")
-        counters = _counters(line[: end + 1]) if end > 0 else None
-        if counters is None:
-            st.bad(ln, raw, "malformed rule counters")
-            return
-        body = line[end + 1:].lstrip()
+    try:
+        counters, body = _split_counters(line)
+    except ValueError:
+        st.bad(ln, raw, "malformed rule counters")
+        return
     if not body.startswith(("-A ", "-A\t", "--append ")):
         if counters is None and body.startswith(("-P ", "-N ")) and _policy_or_new(st, ln, raw, body):
             return
@@ -296,30 +406,44 @@ def _rule(st: _State, ln: int, raw: str, line: str) -> None:
     chain_name = words[1]
     chain = table.chains.get(chain_name)
     if chain is None:
+        if st.lazy:
+            raise _Eager
         chain = Chain(name=chain_name, src=Provenance(file=st.file, line=ln))
         table.chains[chain_name] = chain
         st.implicit_chains.append(chain_name)
+    if st.lazy:
+        pending: _LazyRules = chain.__dict__["_pending"]
+        sure = SURE_SPEC.fullmatch(words[2]) if len(words) > 2 else None
+        if sure is not None:  # read when the chain is first asked for its rules
+            pending.lines.append(ln)
+            st.lazy_targets.add(sure.group("target"))
+            return
     try:
         head, matches, target = st.reader.parts(words[2]) if len(words) > 2 else (_NO_HEAD, [], None)
     except ValueError as exc:
         st.bad(ln, raw, f"unreadable rule: {exc}")
         st.last_rule = _Last(ln, raw, raw, [ln], None, chain)
         return
-    chain.rules.append(_make_rule(st, table, chain, ln, raw, counters or head[7], head, matches, target))
+    if st.lazy:
+        pending.keep(_make_rule(st.file, table.name, chain.name, ln, raw, counters or head[7], head, matches, target,
+                                len(pending) + 1))
+        return
+    chain.rules.append(_make_rule(st.file, table.name, chain.name, ln, raw, counters or head[7], head, matches,
+                                  target, len(chain.rules) + 1))
     # what `_wrapped` needs to join a tail to this rule, without building it for every rule
     st.last_rule = None
     st.last_ln = ln
     st.last_chain = chain
 
 
-def _make_rule(st: _State, table: Table, chain: Chain, ln: int, raw: str, counters: tuple[int, int] | None,
-               head: tuple[Any, ...], matches: list[Any], target: Target | None) -> IptRule:
+def _make_rule(file: str, table: str, chain: str, ln: int, raw: str, counters: tuple[int, int] | None,
+               head: tuple[Any, ...], matches: list[Any], target: Target | None, position: int) -> IptRule:
     values = _RULE_KEYS.copy()  # a key-sharing dict: ~360 bytes less per rule than a dict literal
-    values["src"] = Provenance(st.file, ln)
+    values["src"] = Provenance(file, ln)
     values["raw"] = raw
-    values["table"] = table.name
-    values["chain"] = chain.name  # one string per chain, not one per rule
-    values["position"] = len(chain.rules) + 1
+    values["table"] = table
+    values["chain"] = chain  # one string per chain, not one per rule
+    values["position"] = position
     values["source"] = head[0]
     values["destination"] = head[1]
     values["in_iface"] = head[2]
@@ -372,6 +496,8 @@ def _prompt(st: _State, ln: int, raw: str) -> bool:
 
 def _policy_or_new(st: _State, ln: int, raw: str, body: str) -> bool:
     """`-P CHAIN POLICY` / `-N CHAIN` (iptables -S): a chain of the current (or the headerless) table."""
+    if st.lazy:
+        raise _Eager
     parts = body.split()
     if (parts[0] == "-P" and len(parts) != 3) or (parts[0] == "-N" and len(parts) != 2):
         return False
@@ -392,6 +518,8 @@ def _policy_or_new(st: _State, ln: int, raw: str, body: str) -> bool:
 def _headerless(st: _State, ln: int) -> Table:
     """The table for rules with no `*table` above them (a fragment): named from the chains and targets of
     the lines up to the next table, prompt or COMMIT, else "unknown-N"."""
+    if st.lazy:
+        raise _Eager
     builtins: set[str] = set()
     targets: set[str] = set()
     listing = False  # `-P`/`-N` lines: the output of `iptables -S`, which lists one table
@@ -430,6 +558,8 @@ def _headerless(st: _State, ln: int) -> Table:
 def _wrapped(st: _State, ln: int, raw: str) -> bool:
     """Join `raw` to the `-A` line above when it is that line's terminal-wrapped tail (see the module
     docstring); True when the line was taken (joined, or kept pending as the middle of a longer wrap)."""
+    if st.lazy:
+        raise _Eager
     last = st.last_rule
     table = st.table
     if last is None and st.last_ln == ln - 1 and st.last_chain is not None and st.last_chain.rules:
@@ -483,7 +613,8 @@ def _wrapped(st: _State, ln: int, raw: str) -> bool:
         done = set(last.lines)
         st.unparsed = [u for u in st.unparsed if u.line not in done]
         st.notes = [n for n in st.notes if not any(n.startswith(f"line {d}: ") for d in done)]
-    rule = _make_rule(st, table, chain, last.first, joined, counters, head, matches, target)
+    rule = _make_rule(st.file, table.name, chain.name, last.first, joined, counters, head, matches, target,
+                      len(chain.rules) + 1)
     chain.rules.append(rule)
     st.notes.append(f"line {ln}: the wrapped tail of line {last.first}; joined to it")
     st.last_rule = _Last(last.first, last.raw, joined, [*last.lines, ln], rule, chain)
@@ -532,12 +663,7 @@ def _by_width(st: _State, ln: int, readings: dict[str, _Parts]) -> dict[str, _Pa
 
 def _spec(st: _State, line: str, chain: str) -> _Parts:
     """(counters, head, matches, target) of the rule line `line` of `chain`; ValueError when it is not one."""
-    body = line.strip()
-    counters = None
-    if body.startswith("["):
-        end = body.find("]")
-        counters = _counters(body[: end + 1]) if end > 0 else None
-        body = body[end + 1:].lstrip()
+    counters, body = _split_counters(line.strip())
     words = body.split(None, 2)
     if len(words) < 2 or words[0] not in ("-A", "--append") or words[1] != chain:
         raise ValueError("not a rule of its chain")

@@ -96,8 +96,12 @@ class ChainIndex:
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
-        self.rules: list[IptRule] = list(chain.rules)
         self._built = False
+
+    @property
+    def rules(self) -> list[IptRule]:
+        """The chain's rules (built on first use: a parser may leave them pending, see model.iptables.Chain)."""
+        return self.chain.rules
 
     # what a walk that no rule decides reports (the same for every packet; made when asked: most chains never are)
     @property

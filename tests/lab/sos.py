@@ -4,8 +4,9 @@ Each lab host gets one shell in its network namespace (`ip netns exec`) with a p
 namespace (`unshare --mount --uts --propagation private`): there a tmpfs over /run hides every other
 namespace of the machine (`ip netns` then lists only the host's own pod namespace, bound back in as
 /run/netns/c-<host>) and holds flanneld's /run/flannel/subnet.env; a tmpfs over /etc/modprobe.d holds
-the host's vxlan module option. The collector runs first (no --sysroot: it sees exactly what sos
-sees), then `sos report --batch` with only the plugins netsnap reads.
+the host's vxlan module option, and an empty one hides the machine's /etc/firewalld (lab hosts run none).
+The collector runs first (no --sysroot: it sees exactly what sos sees), then `sos report --batch` with only
+the plugins netsnap reads.
 
 sos is kept off the network and away from the machine's own settings: it reads our configuration
 file (`--config-file`, empty: no upload target, no plugin options such as networking's traceroute),
@@ -124,6 +125,9 @@ def _script(fl: FlannelLab, host: LabHost, work: Path, allow_changes: bool, vxla
         f"mount --bind {q(str(work / 'podns'))} /run/netns/c-{host.name}",
         f"printf '%s' {q(subnet_env(host))} > /run/flannel/subnet.env",
         "mount -t tmpfs -o mode=755 netsnap-lab /etc/modprobe.d",
+        # the lab's hosts run no firewalld: the machine's own package config (installed for the firewalld
+        # tests) is hidden, as it would be on a host without it (sos 4.0's firewalld plugin is Red Hat only)
+        "if [ -d /etc/firewalld ]; then mount -t tmpfs -o mode=755 netsnap-lab /etc/firewalld; fi",
         f"printf '%s' {q(vxlan_conf)} > /etc/modprobe.d/vxlan.conf",
         f"sh {q(str(COLLECTOR))} --output {q(str(work / 'collector'))} --timeout 5 | tail -n 1 > "
         f"{q(str(work / 'collector.path'))}",

@@ -3,22 +3,27 @@
 - `ChainIndex` builds its index on the first `candidates()` call: every fixture snapshot's required
   flows (and the traces of the reachability graph) are the same as with every index built up front,
   and on a kube-proxy node a trace leaves most chains unindexed (the laziness is real).
+- iptables-save's chains build their rules on first use (tests/parsers/test_iptables_lazy.py compares the
+  parses): the whole analysis — required flows with their traces, findings, verdicts — is the same as
+  with every rule built by the parser, on the fixture snapshots and a generated kube-proxy node.
 - `route_n` builds its routes unvalidated (`slim_record`): each equals the validated Route of the same
   values, field by field and type by type, on every route_n fixture and on a generated table.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from netsnap.engine.run import run_rules
 from netsnap.graph.reachability import ReachabilityGraph
 from netsnap.load import load_snapshot
 from netsnap.model.routes import Route
-from netsnap.parsers import route_n
+from netsnap.parsers import iptables_save, route_n
 from netsnap.trace.index import ChainIndex
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,3 +96,23 @@ def test_unvalidated_routes_equal_validated_ones(name: str, text: str) -> None:
         assert route.model_dump_json() == checked.model_dump_json()
         for field in Route.model_fields:
             assert type(getattr(route, field)) is type(getattr(checked, field)), field
+
+
+def _analysis(paths: list[Path]) -> tuple[list[str], str]:
+    graph = ReachabilityGraph(load_snapshot([str(p) for p in paths]), None)
+    result = run_rules(graph.snapshot, graph=graph)
+    return [repr(r) for r in graph.flows()], json.dumps(result.model_dump(mode="json"))
+
+
+def test_lazy_rules_analyse_like_eager_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole analysis (required flows with their traces, every finding and verdict) is the same when
+    iptables-save's chains are built on first use as when the parser builds every rule."""
+    generate = _generate()
+    generate.analyze_node(tmp_path / "node", 200, 40, 0)  # type: ignore[attr-defined]
+    cases = [[ROOT / "fixtures" / p for p in paths] for paths in SNAPSHOTS] + [[tmp_path / "node"]]
+    lazy = [_analysis(paths) for paths in cases]
+    eager_parse = iptables_save._parse
+    monkeypatch.setattr(iptables_save, "_parse",
+                        lambda text, file, variant, lazy: eager_parse(text, file, variant, lazy=False))
+    assert [_analysis(paths) for paths in cases] == lazy
+    assert all(flows for flows, _ in lazy[:-1])  # the fixture clusters have required flows (the node alone none)
