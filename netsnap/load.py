@@ -185,7 +185,7 @@ def _status(sf: SourceFile) -> SourceStatus:
         exit_code=sf.exit_code,
         duration_ms=sf.duration_ms,
         sha256=sf.sha256,
-        lines=sum(1 for line in sf.text.splitlines() if line.strip()),
+        lines=sum(map(bool, map(str.strip, sf.text.splitlines()))),  # non-blank lines, counted at C speed
         empty_answer=sf.state == SourceState.EMPTY and sf.exit_code == 0 and _empty_ok(sf.source),
         notes=list(sf.notes) + ([f"{sf.replaced_bytes} undecodable bytes or control characters replaced"]
                                 if sf.replaced_bytes else []),

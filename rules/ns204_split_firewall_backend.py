@@ -23,7 +23,7 @@ CONTENT = {
 def _commented(ci: ChainIndex, word: str) -> bool:
     """Whether a rule comment of the chain holds `word`. A comment is part of its rule's line (unless a
     backslash escape splits the word), so the lines rule out most chains without building their rules."""
-    if not any(word in raw or "\\" in raw for raw in ci.chain.rule_raws()):
+    if not ci.chain.may_mention(word):
         return False
     return any(word in (r.comment or "") for r in ci.rules)
 

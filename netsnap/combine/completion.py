@@ -50,7 +50,7 @@ def infer_addresses(host: Host) -> Host:
                        for i in ifaces.values() for a in i.addresses):
                 _add(ifaces, r.dev, IPv4Interface(f"{ip}/32"), r.src, r.raw, inferred)
     for ev in host.flannel.events:
-        m = _USING_NAME.search(ev.message)
+        m = _USING_NAME.search(ev.message) if "Using interface with name" in ev.message else None
         if m is None:
             continue
         ip = IPv4Address(m.group(2))

@@ -89,14 +89,17 @@ def journal_choice(host: Host) -> JournalChoice:
     choice = JournalChoice()
     for ev in host.flannel.events:
         msg = ev.message
-        m = _USING_NAME.search(msg)
+        using, defaulting = "Using " in msg, "Defaulting external" in msg  # what each pattern starts with
+        if not using and not defaulting:
+            continue
+        m = _USING_NAME.search(msg) if using else None
         if m:
             choice.iface, choice.address = m.group(1), IPv4Address(m.group(2))
             choice.public = None
             choice.evidence = [quote(host.name, ev)]
             choice.when = ev.timestamp
             continue
-        m = _USING_IP.search(msg)
+        m = _USING_IP.search(msg) if using else None
         if m:
             addr = IPv4Address(m.group(1))
             if m.group(2) == "interface":
@@ -107,7 +110,7 @@ def journal_choice(host: Host) -> JournalChoice:
                 choice.evidence.append(quote(host.name, ev))
             choice.when = ev.timestamp
             continue
-        m = _DEFAULTING.search(msg)
+        m = _DEFAULTING.search(msg) if defaulting else None
         if m:
             choice.public = IPv4Address(m.group(1))
             choice.evidence.append(quote(host.name, ev))

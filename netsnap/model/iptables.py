@@ -110,6 +110,8 @@ class PendingRules(Protocol):
 
     def raws(self) -> list[str]: ...
 
+    def may_mention(self, word: str) -> bool: ...
+
 
 class Chain(BaseModel):
     """A chain: built-in chains have a policy (ACCEPT/DROP), user chains have None.
@@ -145,6 +147,14 @@ class Chain(BaseModel):
         if rules is not None:
             return [r.raw for r in rules]
         return self._pending_rules().raws()
+
+    def may_mention(self, word: str) -> bool:
+        """False when no rule's text holds `word` or a backslash (so neither can a comment read from it);
+        True when one may. Pending rules are not built to tell."""
+        rules = self.__dict__.get("rules")
+        if rules is not None:
+            return any(word in r.raw or "\\" in r.raw for r in rules)
+        return self._pending_rules().may_mention(word)
 
     def is_built(self) -> bool:
         return "rules" in self.__dict__

@@ -139,6 +139,17 @@ class _LazyRules:
         read, line = self.read or {}, self.dump.line
         return [rule.raw if (rule := read.get(ln)) is not None else line(ln) for ln in self.lines]
 
+    def may_mention(self, word: str) -> bool:
+        if not self.lines:
+            return False
+        if self.read is not None and any(word in r.raw or "\\" in r.raw for r in self.read.values()):
+            return True
+        # the lines from the chain's first rule to its last hold every rule's text (and maybe more)
+        text, starts = self.dump.text, self.dump.starts
+        first, last = min(self.lines), max(self.lines)
+        start, end = starts[first - 1], starts[last] - 1
+        return text.find(word, start, end) >= 0 or text.find("\\", start, end) >= 0
+
     def build(self) -> list[IptRule]:
         out: list[IptRule] = []
         read, dump = self.read or {}, self.dump

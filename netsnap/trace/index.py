@@ -94,6 +94,8 @@ class ChainIndex:
     The index is built on the first `candidates` call: a trace reaches few of kube-proxy's ~50k chains
     (a KUBE-SVC-/KUBE-SEP- chain only through its cluster IP's rule), so most are never indexed."""
 
+    __slots__ = ("_always", "_built", "_by_dst", "_by_src", "_dst_probe", "_indexed", "_src_probe", "chain")
+
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         self._built = False

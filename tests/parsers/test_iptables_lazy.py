@@ -150,3 +150,20 @@ def test_a_sure_spec_always_reads_as_ipv4_with_the_target_it_names() -> None:
         assert target is not None and target.name == match.group("target"), spec
         assert split_tokens(spec)  # and the slow path's tokenizer agrees it is one
     assert sure > 2_000  # the property was exercised, not vacuous
+
+
+@pytest.mark.parametrize(("name", "text"), CASES, ids=[name for name, _ in CASES])
+def test_may_mention_never_rules_out_a_comment_that_holds_the_word(name: str, text: str) -> None:
+    file = name if "/" in name else f"firewall/{name}"
+    lazy, eager = iptables_save.parse(text, file).items[0], _eager(text, file).items[0]
+    words = ("flannel", "kube", "KUBE-SVC", "cluster IP", "nothing-like-this")
+    for lazy_chain, eager_chain in zip(_chains(lazy), _chains(eager), strict=True):
+        for word in words:
+            told = lazy_chain.may_mention(word)  # before anything is built
+            exact = any(word in r.raw or "\\" in r.raw for r in eager_chain.rules)
+            assert eager_chain.may_mention(word) == exact
+            assert told or not exact  # lazily: the lines from the first rule to the last, a superset
+            if eager_chain.rule_count() == 1:
+                assert told == exact
+            if any(word in (r.comment or "") for r in eager_chain.rules):
+                assert told, (lazy_chain.name, word)
