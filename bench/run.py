@@ -32,7 +32,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import generate  # noqa: E402  (bench/ is not a package)
+import analyze_bench  # noqa: E402  (bench/ is not a package)
+import generate  # noqa: E402
 
 # source id -> (parser module, generated file key)
 SOURCES = {
@@ -314,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_child(args.memory_child, args.sources or list(NODE_SOURCES))
         return 0
     scale, repeat = (0.1, 1) if args.quick else (args.scale, max(1, args.repeat))
+    analyze_bench.compile_sources()
     print(f"python {sys.version.split()[0]}; {_versions()}")
     with tempfile.TemporaryDirectory(prefix="netsnap-bench-") as tmp:
         workdir = Path(tmp)

@@ -114,12 +114,13 @@ class PendingRules(Protocol):
 
 
 class Chain(BaseModel):
-    """A chain: built-in chains have a policy (ACCEPT/DROP), user chains have None.
+    """A chain: built-in chains have a policy (ACCEPT/DROP), user chains have None."""
 
-    A parser may leave `rules` unbuilt (`pending`): its lines are kept and the rules are built, once, on
-    the first read of `rules` (attribute, `model_dump`, `==`), so every reader sees what an eager parse
-    gives; `rule_count()` does not build them. A trace reaches few of kube-proxy's 50k chains.
-    """
+    # (Not in the docstring, which `netsnap schema` prints.) A parser may leave `rules` unbuilt: a
+    # PendingRules in `__dict__["_pending"]` keeps their lines, and the rules are built, once, on the
+    # first read of `rules` (attribute, `model_dump`, `==`), so every reader sees what an eager parse
+    # gives; `rule_count()`, `rule_raws()` and `may_mention()` do not build them. A trace reaches few of
+    # kube-proxy's 50k chains.
 
     model_config = ConfigDict(extra="forbid")
 
