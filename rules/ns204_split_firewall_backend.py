@@ -8,8 +8,9 @@ from netsnap.engine.findings import Confidence, Finding, Severity
 from netsnap.engine.firewall_fixes import VIEW_LABELS, manager_of
 from netsnap.engine.meta import Category, RuleMeta
 from netsnap.engine.rule import Rule, RuleContext
+from netsnap.model.iptables import Chain
 from netsnap.trace.hooks import parse_check
-from netsnap.trace.index import ChainIndex, HostIndex
+from netsnap.trace.index import HostIndex
 
 OWNERS = (("FLANNEL", "flannel"), ("KUBE-", "kube-proxy"))
 
@@ -20,23 +21,23 @@ CONTENT = {
 }
 
 
-def _commented(ci: ChainIndex, word: str) -> bool:
+def _commented(chain: Chain, word: str) -> bool:
     """Whether a rule comment of the chain holds `word`. A comment is part of its rule's line (unless a
     backslash escape splits the word), so the lines rule out most chains without building their rules."""
-    if not ci.chain.may_mention(word):
+    if not chain.may_mention(word):
         return False
-    return any(word in (r.comment or "") for r in ci.rules)
+    return any(word in (r.comment or "") for r in chain.rules)
 
 
 def _owner_views(hidx: HostIndex) -> dict[str, set[str]]:
     """Per view, who wrote rules there (flannel: FLANNEL-* chains or `flanneld` comments; kube-proxy: KUBE-*)."""
     out: dict[str, set[str]] = {}
     for view, chains in hidx.views.items():
-        for (_, chain), ci in chains.items():
+        for (_, name), chain in chains.chains():
             for prefix, owner in OWNERS:
                 if owner in out.get(view, ()):
                     continue
-                if chain.startswith(prefix) or _commented(ci, owner.split("-")[0]):
+                if name.startswith(prefix) or _commented(chain, owner.split("-")[0]):
                     out.setdefault(view, set()).add(owner)
     return out
 

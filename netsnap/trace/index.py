@@ -7,6 +7,7 @@ rules that can match its addresses, in chain order.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
@@ -19,7 +20,7 @@ from netsnap.model.base import Provenance
 from netsnap.model.evidence import Evidence
 from netsnap.model.host import Host, SourceState
 from netsnap.model.interfaces import Interface
-from netsnap.model.iptables import Chain, IptRule
+from netsnap.model.iptables import Chain, IptRule, Ruleset
 from netsnap.model.neighbours import FdbEntry, Neighbour
 from netsnap.model.routes import PolicyRule, Route
 
@@ -170,6 +171,46 @@ class ChainIndex:
         return merged
 
 
+class ChainIndexes(Mapping[tuple[str, str], ChainIndex]):
+    """One view's chains by (table, chain); each ChainIndex is made on its first lookup (a trace looks
+    up a handful of kube-proxy's 50k chains). `chains()` walks them without making any."""
+
+    __slots__ = ("_made", "_ruleset")
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self._ruleset = ruleset
+        self._made: dict[tuple[str, str], ChainIndex] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> ChainIndex:
+        made = self._made.get(key)
+        if made is None:
+            table = self._ruleset.tables.get(key[0])
+            chain = table.chains.get(key[1]) if table is not None else None
+            if chain is None:
+                raise KeyError(key)
+            made = self._made[key] = ChainIndex(chain)
+        return made
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple) or len(key) != 2:
+            return False
+        table = self._ruleset.tables.get(key[0])
+        return table is not None and key[1] in table.chains
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for tname, table in self._ruleset.tables.items():
+            for cname in table.chains:
+                yield tname, cname
+
+    def __len__(self) -> int:
+        return sum(len(t.chains) for t in self._ruleset.tables.values())
+
+    def chains(self) -> Iterator[tuple[tuple[str, str], Chain]]:
+        for tname, table in self._ruleset.tables.items():
+            for cname, chain in table.chains.items():
+                yield (tname, cname), chain
+
+
 @dataclass
 class Connected:
     """One connected network of a host: the interface and the address that makes it."""
@@ -190,7 +231,7 @@ class HostIndex:
     connected_on: dict[IPv4Network | IPv6Network, list[Connected]] = field(default_factory=dict)  # `connected` by net
     tables: dict[str, RouteTable] = field(default_factory=dict)
     policy: list[PolicyRule] = field(default_factory=list)
-    views: dict[str, dict[tuple[str, str], ChainIndex]] = field(default_factory=dict)  # view -> (table, chain)
+    views: dict[str, ChainIndexes] = field(default_factory=dict)  # view -> (table, chain) -> ChainIndex
     missing_views: list[str] = field(default_factory=list)  # loaded but not collected
     neigh: dict[tuple[str, IPAddress], Neighbour] = field(default_factory=dict)
     fdb: dict[tuple[str, str], list[FdbEntry]] = field(default_factory=dict)
@@ -243,9 +284,7 @@ class HostIndex:
         firewall = enforced_views(host)
         idx.missing_views = firewall.missing
         for view, ruleset in firewall.views.items():
-            idx.views[view] = {(tname, cname): ChainIndex(chain)
-                               for tname, ipt_table in ruleset.tables.items()
-                               for cname, chain in ipt_table.chains.items()}
+            idx.views[view] = ChainIndexes(ruleset)
         if not idx.views:
             idx.no_rules = any(
                 st.state == SourceState.EMPTY and st.exit_code == 0
