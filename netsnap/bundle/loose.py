@@ -54,11 +54,11 @@ def _variant(source: str, text: str, taken: dict[str, SourceFile], segs: list[Se
     return source
 
 
-def _parts(text: str, name: str) -> list[tuple[str | None, list[Segment]]]:
-    """(source, its segments) per source, in order of first appearance."""
+def _parts(text: str, name: str, lines: list[str]) -> list[tuple[str | None, list[Segment]]]:
+    """(source, its segments) per source, in order of first appearance (`lines`: `split_lines(text)`)."""
     order: list[str | None] = []
     by_source: dict[str | None, list[Segment]] = {}
-    for seg, source in sniff_segments(text, name):
+    for seg, source in sniff_segments(text, name, lines):
         if source not in by_source:
             order.append(source)
             by_source[source] = []
@@ -89,11 +89,11 @@ def read_loose(members: Members, path: str, folder_name: str) -> Bundle:
             bundle.problems.append(f"unrecognised file {rel} (binary)")
             continue
         text, replaced, notes = member_text(data)
-        parts = _parts(text, posixpath.basename(rel))
+        lines = split_lines(text)  # once per file: sniffing, extracting and the journal filter share it
+        parts = _parts(text, posixpath.basename(rel), lines)
         if not parts:
             bundle.problems.append(f"unrecognised file {rel}" + ("" if text.strip() else " (empty)"))
             continue
-        lines = split_lines(text)
         whole = len(parts) == 1 and len(parts[0][1]) == 1 and not parts[0][1][0].noise and all(
             not line.strip() for line in lines[:parts[0][1][0].first - 1] + lines[parts[0][1][0].last:])
         for source, segs in parts:
@@ -115,7 +115,7 @@ def read_loose(members: Members, path: str, folder_name: str) -> Bundle:
             if any(seg.command for seg in segs):
                 sf.command = "; ".join(seg.command.line for seg in segs if seg.command)
             if source == "flannel_journal":
-                _filter_if_mixed(sf)
+                _filter_if_mixed(sf, lines if part_text is text else None)
             bundle.files[source] = sf
     bundle.host = _host(bundle, folder_name)
     add_text_members(members, bundle)
@@ -142,10 +142,12 @@ def flannel_part(lines: list[str]) -> list[int]:
     return keep
 
 
-def _filter_if_mixed(sf: SourceFile) -> None:
-    lines = split_lines(sf.text)
+def _filter_if_mixed(sf: SourceFile, lines: list[str] | None = None) -> None:
+    """Cut a journal down to flannel's lines (`lines`: `split_lines(sf.text)`, when already made)."""
+    if lines is None:
+        lines = split_lines(sf.text)
     keep = flannel_part(lines)
-    total = len([line for line in lines if line.strip()])
+    total = sum(map(bool, map(str.strip, lines)))  # non-blank lines, counted at C speed
     if len(keep) < total:
         previous = sf.line_map
         sf.text = "\n".join(lines[i] for i in keep) + "\n"

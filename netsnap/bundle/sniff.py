@@ -271,9 +271,11 @@ def _blocks(lines: list[str], seg: Segment) -> list[tuple[int, int]]:
     return out
 
 
-def sniff_segments(text: str, name: str = "") -> list[tuple[Segment, str | None]]:
-    """The parts of a file and the source id each holds (None: not recognised), in file order."""
-    lines = split_lines(text)
+def sniff_segments(text: str, name: str = "", lines: list[str] | None = None) -> list[tuple[Segment, str | None]]:
+    """The parts of a file and the source id each holds (None: not recognised), in file order. `lines`,
+    when given, is `split_lines(text)` already made by the caller."""
+    if lines is None:
+        lines = split_lines(text)
     out: list[tuple[Segment, str | None]] = []
     for seg in segments(lines):
         if seg.command is not None and (source := source_for(seg.command)) is not None:
