@@ -108,9 +108,14 @@ class PendingRules(Protocol):
 
     def build(self) -> list[IptRule]: ...
 
+    def declared_at(self) -> Provenance: ...
+
     def raws(self) -> list[str]: ...
 
     def may_mention(self, word: str) -> bool: ...
+
+
+_UNSET_NONE = frozenset({"policy", "packets", "bytes"})
 
 
 class Chain(BaseModel):
@@ -119,7 +124,9 @@ class Chain(BaseModel):
     # (Not in the docstring, which `netsnap schema` prints.) A parser may leave `rules` unbuilt: a
     # PendingRules in `__dict__["_pending"]` keeps their lines, and the rules are built, once, on the
     # first read of `rules` (attribute, `model_dump`, `==`), so every reader sees what an eager parse
-    # gives; `rule_count()`, `rule_raws()` and `may_mention()` do not build them. A trace reaches few of
+    # gives; `rule_count()`, `rule_raws()` and `may_mention()` do not build them. Until then `src` and the
+    # fields that are None (_UNSET_NONE) may be left out of __dict__ too (5 keys fit a 184-byte dict, 6 take
+    # 272): they are served by __getattr__ and filled in with the rules. A trace reaches few of
     # kube-proxy's 50k chains.
 
     model_config = ConfigDict(extra="forbid")
@@ -169,13 +176,21 @@ class Chain(BaseModel):
         return pending
 
     def __getattr__(self, name: str) -> Any:
-        if name == "rules" and "rules" not in self.__dict__:
-            rules = self._pending_rules().build()
-            values = self.__dict__
-            ordered = {key: rules if key == "rules" else values[key] for key in type(self).model_fields}
-            values.clear()
-            values.update(ordered)  # the fields only, in field order: as an eager chain's
-            return rules
+        values = self.__dict__
+        if "_pending" in values:  # only fields of a chain whose rules are pending can be absent
+            if name == "rules":
+                pending = self._pending_rules()
+                rules = pending.build()
+                ordered = {key: rules if key == "rules" else pending.declared_at() if key == "src" and
+                           key not in values else values.get(key) for key in type(self).model_fields}
+                values.clear()
+                values.update(ordered)  # the fields only, in field order: as an eager chain's
+                return rules
+            if name == "src":
+                src = values["src"] = self._pending_rules().declared_at()
+                return src
+            if name in _UNSET_NONE:
+                return None
         return super().__getattr__(name)  # type: ignore[misc]
 
     @model_serializer(mode="wrap")

@@ -117,14 +117,18 @@ class _LazyRules:
     `rules` are first asked for; a line not sure to read (`SURE_SPEC`) was read at once and its rule is
     kept in `read`. About 8 bytes a rule and 150 a chain, against about 2 KB a built rule."""
 
-    __slots__ = ("chain", "dump", "lines", "read", "table")
+    __slots__ = ("at", "chain", "dump", "lines", "read", "table")
 
-    def __init__(self, dump: _Dump, table: str, chain: str) -> None:
+    def __init__(self, dump: _Dump, table: str, chain: str, at: int) -> None:
         self.dump = dump
         self.table = table
         self.chain = chain
+        self.at = at  # the chain's own line
         self.lines = array("I")
         self.read: dict[int, IptRule] | None = None
+
+    def declared_at(self) -> Provenance:
+        return Provenance(self.dump.file, self.at)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -370,9 +374,9 @@ def _chain(st: _State, ln: int, raw: str, line: str) -> None:
     if st.lazy:
         if old is not None:
             raise _Eager
-        del values["rules"]
-        values["_pending"] = _LazyRules(st.dump, table.name, name)
-        table.chains[name] = fast_record(Chain, values)
+        lazy = {key: value for key, value in values.items() if value is not None and key not in ("rules", "src")}
+        lazy["_pending"] = _LazyRules(st.dump, table.name, name, ln)
+        table.chains[name] = fast_record(Chain, lazy)  # src, rules and None values served by Chain.__getattr__
         return
     chain = fast_record(Chain, values)
     if old is not None:

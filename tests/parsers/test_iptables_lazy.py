@@ -97,6 +97,8 @@ def test_lazy_parse_gives_what_the_eager_parse_gives(name: str, text: str) -> No
     assert len(lazy.items) == len(eager.items) == 1
     lazy_rs, eager_rs = lazy.items[0], eager.items[0]
     # what can be asked without building the rules
+    heads = [(c.name, c.policy, c.packets, c.bytes, c.src, c.builtin) for c in _chains(lazy_rs)]
+    assert heads == [(c.name, c.policy, c.packets, c.bytes, c.src, c.builtin) for c in _chains(eager_rs)]
     assert lazy_rs.rule_count() == eager_rs.rule_count()
     assert [c.rule_raws() for c in _chains(lazy_rs)] == [[r.raw for r in c.rules] for c in _chains(eager_rs)]
     # the parse as `netsnap parse --format json` prints it: same values, same key order
@@ -110,6 +112,7 @@ def test_a_kube_proxy_dump_stays_unbuilt_until_asked() -> None:
     chains = _chains(parsed.items[0])
     assert len(chains) > 100
     assert not any(c.is_built() for c in chains)  # the laziness is real
+    assert all(c.src.line > 0 and c.packets == 0 for c in chains) and not any(c.is_built() for c in chains)
     chain = next(c for c in chains if c.name.startswith("KUBE-SVC-"))
     copy = chain.model_copy()
     assert chain.rules and chain.is_built() and not copy.is_built()
