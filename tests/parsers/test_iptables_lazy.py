@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,15 @@ from netsnap.model.base import Parsed
 from netsnap.model.iptables import Chain, Ruleset
 from netsnap.parsers import iptables_save
 from netsnap.parsers.iptables_rule import SURE_SPEC, SpecReader, split_tokens
+from tests.bench_generator import bench_generate
 
 ROOT = Path(__file__).resolve().parents[2]
 SAVE_SOURCES = ("iptables_save", "iptables_nft_save", "iptables_legacy_save", "ip6tables_save")
 
 
-def _generate() -> object:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import generate
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    return generate
-
 
 def _kube_node(services: int) -> str:
-    return str(_generate().kube_node_iptables(services))  # type: ignore[attr-defined]
+    return str(bench_generate().kube_node_iptables(services))
 
 
 def _repository_inputs() -> list[tuple[str, str]]:

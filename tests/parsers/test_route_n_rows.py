@@ -5,13 +5,13 @@ blanks, names, non-ASCII digits and blanks, too few columns)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from netsnap.parsers.route_n import SOURCE, read_rows
 from netsnap.parsers.ttp_runner import run_template
+from tests.bench_generator import bench_generate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,12 +21,7 @@ def _inputs() -> list[tuple[str, str]]:
            for p in sorted((ROOT / "tests" / "parsers" / "fixtures" / "route_n").glob("*.in"))]
     out += [(str(p.relative_to(ROOT)), p.read_text(errors="replace")) for p in sorted((ROOT / "fixtures").rglob("*"))
             if p.is_file() and p.name in ("route-n", "route", "netstat-rn", "route_-n")]
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import generate
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    out.append(("generated", generate.routes(300)[0]))
+    out.append(("generated", bench_generate().routes(300)[0]))
     row = "10.244.1.0      10.0.0.2        255.255.255.0   UG    0      0        0 eth0"
     variants = [row, " " + row, row + " ", row.replace("  ", "\t", 1), "\t" + row, row.replace(" ", "\u00a0", 3),
                 row.replace("10.244.1.0", "１0.244.1.0"), row.replace("10.244.1.0", "default"),

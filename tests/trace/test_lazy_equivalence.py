@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from netsnap.load import load_snapshot
 from netsnap.model.routes import Route
 from netsnap.parsers import iptables_save, route_n
 from netsnap.trace.index import ChainIndex
+from tests.bench_generator import bench_generate
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = [["healthy/master", "healthy/node1"], ["incident-a/master", "incident-a/node1"]]
@@ -56,18 +56,10 @@ def test_lazy_chain_index_traces_like_the_eager_one(paths: list[str], request: p
     assert _flows(paths) == lazy
 
 
-def _generate() -> object:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import generate
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    return generate
-
 
 def test_a_trace_indexes_few_of_kube_proxys_chains(tmp_path: Path) -> None:
-    generate = _generate()
-    generate.analyze_node(tmp_path / "node", 300, 50, 0)  # type: ignore[attr-defined]
+    generate = bench_generate()
+    generate.analyze_node(tmp_path / "node", 300, 50, 0)
     snapshot = load_snapshot([str(tmp_path / "node")])
     graph = ReachabilityGraph(snapshot, None)
     graph.flows()
@@ -84,7 +76,7 @@ def _route_n_inputs() -> list[tuple[str, str]]:
     fixtures = ROOT / "tests" / "parsers" / "fixtures" / "route_n"
     out = [(p.name, p.read_bytes().decode("utf-8", errors="replace")) for p in sorted(fixtures.glob("*.in"))]
     out += [(p.name, p.read_text()) for p in sorted((ROOT / "fixtures").rglob("route-n"))]
-    out.append(("generated", _generate().routes(500)[0]))  # type: ignore[attr-defined]
+    out.append(("generated", bench_generate().routes(500)[0]))
     return out
 
 
@@ -109,8 +101,8 @@ def _analysis(paths: list[Path]) -> tuple[list[str], str]:
 def test_lazy_rules_analyse_like_eager_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole analysis (required flows with their traces, every finding and verdict) is the same when
     iptables-save's chains are built on first use as when the parser builds every rule."""
-    generate = _generate()
-    generate.analyze_node(tmp_path / "node", 200, 40, 0)  # type: ignore[attr-defined]
+    generate = bench_generate()
+    generate.analyze_node(tmp_path / "node", 200, 40, 0)
     cases = [[ROOT / "fixtures" / p for p in paths] for paths in SNAPSHOTS] + [[tmp_path / "node"]]
     lazy = [_analysis(paths) for paths in cases]
     eager_parse = iptables_save._parse
