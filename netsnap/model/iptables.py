@@ -181,10 +181,16 @@ class Chain(BaseModel):
             if name == "rules":
                 pending = self._pending_rules()
                 rules = pending.build()
-                ordered = {key: rules if key == "rules" else pending.declared_at() if key == "src" and
-                           key not in values else values.get(key) for key in type(self).model_fields}
+                complete: dict[str, Any] = {}  # the fields only, in field order: as an eager chain's
+                for key in type(self).model_fields:
+                    if key == "rules":
+                        complete[key] = rules
+                    elif key in values:
+                        complete[key] = values[key]
+                    else:
+                        complete[key] = pending.declared_at() if key == "src" else None
                 values.clear()
-                values.update(ordered)  # the fields only, in field order: as an eager chain's
+                values.update(complete)
                 return rules
             if name == "src":
                 src = values["src"] = self._pending_rules().declared_at()
