@@ -351,6 +351,12 @@ def segments(lines: list[str]) -> list[Segment]:
     """Cut a paste at its prompt lines. Blank lines, fences and bare prompts between segments are
     noise; a paste without prompt lines is one segment."""
     commands, noise_at = scan(lines)
+    if not commands and not noise_at:  # no prompt, fence or bare prompt: one segment, first to last content
+        first = next((i for i, line in enumerate(lines, start=1) if line.strip()), 0)
+        if not first:
+            return []
+        last = next(i for i in range(len(lines), 0, -1) if lines[i - 1].strip())
+        return [Segment(first, last, None, None, ())]
     out: list[Segment] = []
     start: int | None = None
     command: Command | None = None

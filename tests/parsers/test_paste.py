@@ -59,3 +59,17 @@ def test_segments_cut_at_prompts_and_drop_fences() -> None:
     assert [(s.first, s.last, s.command.tool if s.command else None) for s in segs] == [(2, 3, "ip"),
                                                                                         (5, 6, "iptables")]
     assert paste_lines(lines) == {1, 2, 5, 7, 8}
+
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    ([], []),
+    (["", "  ", "\t"], []),
+    (["a"], [(1, 1)]),
+    (["", "a", "", "b", " ", ""], [(2, 4)]),
+    (["-A INPUT -j ACCEPT", "", "", "COMMIT"], [(1, 4)]),
+])
+def test_a_paste_without_prompts_is_one_segment_from_first_to_last_content(
+        lines: list[str], expected: list[tuple[int, int]]) -> None:
+    got = segments(lines)
+    assert [(s.first, s.last) for s in got] == expected
+    assert all(s.command is None and s.prompt_line is None and s.noise == () for s in got)
