@@ -10,12 +10,10 @@ holds the fact.
 
 from __future__ import annotations
 
-import re
 from ipaddress import IPv4Address, IPv4Interface
 
+from netsnap.combine.overlay import USING_NAME, logged_address
 from netsnap.model import Host, IfAddress, Interface, Provenance, Snapshot
-
-_USING_NAME = re.compile(r"Using interface with name (\S+) and address (\d+\.\d+\.\d+\.\d+)")
 
 
 def _add(ifaces: dict[str, Interface], name: str, addr: IPv4Interface, src: Provenance, raw: str,
@@ -50,17 +48,17 @@ def infer_addresses(host: Host) -> Host:
                        for i in ifaces.values() for a in i.addresses):
                 _add(ifaces, r.dev, IPv4Interface(f"{ip}/32"), r.src, r.raw, inferred)
     for ev in host.flannel.events:
-        m = _USING_NAME.search(ev.message) if "Using interface with name" in ev.message else None
-        if m is None:
+        m = USING_NAME.search(ev.message) if "Using interface with name" in ev.message else None
+        logged = logged_address(m.group(2)) if m is not None else None
+        if m is None or logged is None:
             continue
-        ip = IPv4Address(m.group(2))
-        if any(isinstance(a.address, IPv4Interface) and a.address.ip == ip for i in ifaces.values()
+        if any(isinstance(a.address, IPv4Interface) and a.address.ip == logged for i in ifaces.values()
                for a in i.addresses):
             continue
         net = next((r.dst for r in host.routes if r.dev == m.group(1) and r.dst.version == 4
-                    and not r.is_default and ip in r.dst), None)
+                    and not r.is_default and logged in r.dst), None)
         plen = net.prefixlen if net is not None else 32
-        _add(ifaces, m.group(1), IPv4Interface(f"{ip}/{plen}"), ev.src, ev.raw, inferred)
+        _add(ifaces, m.group(1), IPv4Interface(f"{logged}/{plen}"), ev.src, ev.raw, inferred)
     if not inferred:
         return host
     notes = [f"{host.name}: ip addr not collected; {name} has {', '.join(addrs)}, read from its routes and "

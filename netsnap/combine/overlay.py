@@ -12,13 +12,15 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_address
 
 from netsnap.model import FlannelEvent, Host, Interface, Provenance, Snapshot
 from netsnap.model.evidence import Evidence, quote, quote_at
+from netsnap.parsers.ipv4 import network as ipv4_network
 
 DEFAULT_VXLAN_PORT = 8472  # the Linux vxlan module's default udp_port (flannel leaves Port at 0)
 DEFAULT_PORTS = {"vxlan": DEFAULT_VXLAN_PORT, "udp": 8285}
 OVERHEAD = {"vxlan": 50, "udp": 28, "host-gw": 0, "ipip": 20, "wireguard": 80}
 
 _USING_IP = re.compile(r"Using (\d+\.\d+\.\d+\.\d+) as external (interface|endpoint|address)")
-_USING_NAME = re.compile(r"Using interface with name (\S+) and address (\d+\.\d+\.\d+\.\d+)")
+# flanneld's interface choice (v0.7+ and v0.5 message families); completion.py reads USING_NAME too
+USING_NAME = re.compile(r"Using interface with name (\S+) and address (\d+\.\d+\.\d+\.\d+)")
 _DEFAULTING = re.compile(r"Defaulting external address to interface address \((\d+\.\d+\.\d+\.\d+)\)")
 _PEER_EVENT = re.compile(r"PublicIP: ?(\d+\.\d+\.\d+\.\d+)")
 _SUBNET = re.compile(r"(\d+\.\d+\.\d+\.\d+/\d+)")
@@ -84,6 +86,13 @@ def owner_of(host: Host, ip: IPv4Address) -> Interface | None:
     return None
 
 
+def logged_address(text: str) -> IPv4Address | None:
+    """The address a log line names, or None when the dotted quad is not one (`999.1.1.1`, `010.0.0.1`:
+    a corrupt or hand-edited log must not stop the analysis)."""
+    net = ipv4_network(text)
+    return net.network_address if net is not None else None
+
+
 def journal_choice(host: Host) -> JournalChoice:
     """The last interface/address choice flanneld logged (both the v0.5 and the v0.7+ message families)."""
     choice = JournalChoice()
@@ -92,16 +101,15 @@ def journal_choice(host: Host) -> JournalChoice:
         using, defaulting = "Using " in msg, "Defaulting external" in msg  # what each pattern starts with
         if not using and not defaulting:
             continue
-        m = _USING_NAME.search(msg) if using else None
-        if m:
-            choice.iface, choice.address = m.group(1), IPv4Address(m.group(2))
+        m = USING_NAME.search(msg) if using else None
+        if m and (named := logged_address(m.group(2))) is not None:
+            choice.iface, choice.address = m.group(1), named
             choice.public = None
             choice.evidence = [quote(host.name, ev)]
             choice.when = ev.timestamp
             continue
         m = _USING_IP.search(msg) if using else None
-        if m:
-            addr = IPv4Address(m.group(1))
+        if m and (addr := logged_address(m.group(1))) is not None:
             if m.group(2) == "interface":
                 choice.iface, choice.address, choice.public = None, addr, None
                 choice.evidence = [quote(host.name, ev)]
@@ -111,8 +119,8 @@ def journal_choice(host: Host) -> JournalChoice:
             choice.when = ev.timestamp
             continue
         m = _DEFAULTING.search(msg) if defaulting else None
-        if m:
-            choice.public = IPv4Address(m.group(1))
+        if m and (public := logged_address(m.group(1))) is not None:
+            choice.public = public
             choice.evidence.append(quote(host.name, ev))
     if choice.address is not None and choice.iface is None:
         owner = owner_of(host, choice.address)

@@ -8,6 +8,7 @@ from ipaddress import IPv4Interface
 from pathlib import Path
 
 from netsnap.combine.completion import infer_addresses
+from netsnap.combine.overlay import journal_choice
 from netsnap.engine.run import run_rules
 from netsnap.load import load_snapshot
 from tests.rules.bundles import write_manifest
@@ -50,3 +51,21 @@ def test_the_verdict_holds_and_says_what_was_assumed(tmp_path: Path) -> None:
     joined = " ".join(a for f in res.flows for a in f.assumptions)
     assert "ip addr not collected" in joined and "the neighbour table was not collected" in joined
     assert "bridge fdb was not collected" in joined
+
+
+def test_a_logged_address_that_is_not_one_is_ignored_not_fatal(tmp_path: Path) -> None:
+    """A corrupt or hand-edited journal (`999.1.1.10`, `010.0.0.1`) names no address: the choice and the
+    inferred addresses leave it out, and the analysis goes on (it used to end in an internal error)."""
+    (tmp_path / "node").mkdir()
+    (tmp_path / "node" / "journal").write_text(
+        "Nov 26 10:00:01 node1 flanneld[1234]: I1126 10:00:01.000001    1234 main.go:531] Using interface with "
+        "name eth0 and address 999.1.1.10\n"
+        "Nov 26 10:00:02 node1 flanneld[1234]: I1126 10:00:02.000002    1234 main.go:548] Defaulting external "
+        "address to interface address (010.0.0.1)\n")
+    snap = load_snapshot([str(tmp_path / "node")])
+    host = snap.hosts[0]
+    assert len(host.flannel.events) == 2
+    assert infer_addresses(host) is host  # nothing inferred from a non-address
+    choice = journal_choice(host)
+    assert choice.address is None and choice.public is None and choice.iface is None
+    assert run_rules(snap).verdict  # the whole analysis runs
