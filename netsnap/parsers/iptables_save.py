@@ -369,16 +369,19 @@ def _chain(st: _State, ln: int, raw: str, line: str) -> None:
         st.bad(ln, raw, "malformed chain counters")
         return
     old = table.chains.get(name)
-    values: dict[str, Any] = {"name": name, "policy": policy, "packets": counters[0] if counters else None,
-              "bytes": counters[1] if counters else None, "rules": [], "src": Provenance(st.file, ln)}
-    if st.lazy:
+    if st.lazy:  # src, rules and the None values are served by Chain.__getattr__ until the rules are built
         if old is not None:
             raise _Eager
-        lazy = {key: value for key, value in values.items() if value is not None and key not in ("rules", "src")}
-        lazy["_pending"] = _LazyRules(st.dump, table.name, name, ln)
-        table.chains[name] = fast_record(Chain, lazy)  # src, rules and None values served by Chain.__getattr__
+        lazy: dict[str, Any] = {"name": name, "_pending": _LazyRules(st.dump, table.name, name, ln)}
+        if policy is not None:
+            lazy["policy"] = policy
+        if counters is not None:
+            lazy["packets"], lazy["bytes"] = counters
+        table.chains[name] = fast_record(Chain, lazy)
         return
-    chain = fast_record(Chain, values)
+    chain = fast_record(Chain, {"name": name, "policy": policy, "packets": counters[0] if counters else None,
+                                "bytes": counters[1] if counters else None, "rules": [],
+                                "src": Provenance(st.file, ln)})
     if old is not None:
         chain.rules = old.rules
         if name in st.implicit_chains:
