@@ -271,6 +271,11 @@ def generate(outdir: Path, scale: float = 1.0) -> dict[str, Path]:
     rn, ipr = routes(sz.routes)
     texts = {"iptables_save": plain, "iptables_save_counters": counted, "iptables_list": listing,
              "route_n": rn, "ip_route": ipr, "flannel_journal": journal(sz.journal)}
+    return _write(outdir, texts)
+
+
+def _write(outdir: Path, texts: dict[str, str]) -> dict[str, Path]:
+    """Each text into `outdir` under its source's file name; returns source -> path."""
     paths = {}
     for key, text in texts.items():
         path = outdir / FILES[key]
@@ -317,12 +322,7 @@ def analyze_node(outdir: Path, services: int, n_routes: int, journal_lines: int)
     texts = {"iptables_save": kube_node_iptables(services), "route_n": routes(n_routes)[0]}
     if journal_lines > 0:
         texts["flannel_journal"] = journal(journal_lines)
-    paths = {}
-    for key, text in texts.items():
-        path = outdir / FILES[key]
-        path.write_text(text)
-        paths[key] = path
-    return paths
+    return _write(outdir, texts)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from netsnap.bundle.limits import Limits
 from netsnap.bundle.model import Bundle, SourceFile
+from netsnap.bundle.text import nonblank_count
 from netsnap.flannel import effective
 from netsnap.model.base import Parsed, Provenance, UnparsedLine
 from netsnap.model.firewalld import (
@@ -185,7 +186,7 @@ def _status(sf: SourceFile) -> SourceStatus:
         exit_code=sf.exit_code,
         duration_ms=sf.duration_ms,
         sha256=sf.sha256,
-        lines=sum(map(bool, map(str.strip, sf.text.splitlines()))),  # non-blank lines, counted at C speed
+        lines=nonblank_count(sf.text.splitlines()),
         empty_answer=sf.state == SourceState.EMPTY and sf.exit_code == 0 and _empty_ok(sf.source),
         notes=list(sf.notes) + ([f"{sf.replaced_bytes} undecodable bytes or control characters replaced"]
                                 if sf.replaced_bytes else []),

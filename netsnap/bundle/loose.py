@@ -23,7 +23,7 @@ from netsnap.bundle.members import Members, clean_name
 from netsnap.bundle.model import Bundle, SourceFile
 from netsnap.bundle.paste import Segment
 from netsnap.bundle.sniff import sniff_segments
-from netsnap.bundle.text import add_text_members, looks_binary, member_text
+from netsnap.bundle.text import add_text_members, looks_binary, member_text, nonblank_count
 from netsnap.model.host import SourceState
 from netsnap.sources import BY_ID, SOS_ONLY_BY_ID
 
@@ -147,7 +147,7 @@ def _filter_if_mixed(sf: SourceFile, lines: list[str] | None = None) -> None:
     if lines is None:
         lines = split_lines(sf.text)
     keep = flannel_part(lines)
-    total = sum(map(bool, map(str.strip, lines)))  # non-blank lines, counted at C speed
+    total = nonblank_count(lines)
     if len(keep) < total:
         previous = sf.line_map
         sf.text = "\n".join(lines[i] for i in keep) + "\n"

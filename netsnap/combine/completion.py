@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface
 
-from netsnap.combine.overlay import USING_NAME, logged_address
+from netsnap.combine.overlay import USING_NAME
 from netsnap.model import Host, IfAddress, Interface, Provenance, Snapshot
+from netsnap.parsers.ipv4 import address as logged_address
 
 
 def _add(ifaces: dict[str, Interface], name: str, addr: IPv4Interface, src: Provenance, raw: str,

@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_address
 
 from netsnap.model import FlannelEvent, Host, Interface, Provenance, Snapshot
 from netsnap.model.evidence import Evidence, quote, quote_at
-from netsnap.parsers.ipv4 import network as ipv4_network
+from netsnap.parsers.ipv4 import address as logged_address  # a corrupt or hand-edited log must not stop us
 
 DEFAULT_VXLAN_PORT = 8472  # the Linux vxlan module's default udp_port (flannel leaves Port at 0)
 DEFAULT_PORTS = {"vxlan": DEFAULT_VXLAN_PORT, "udp": 8285}
@@ -84,13 +84,6 @@ def owner_of(host: Host, ip: IPv4Address) -> Interface | None:
         if any(a.address.ip == ip for a in iface.addresses):
             return iface
     return None
-
-
-def logged_address(text: str) -> IPv4Address | None:
-    """The address a log line names, or None when the dotted quad is not one (`999.1.1.1`, `010.0.0.1`:
-    a corrupt or hand-edited log must not stop the analysis)."""
-    net = ipv4_network(text)
-    return net.network_address if net is not None else None
 
 
 def journal_choice(host: Host) -> JournalChoice:

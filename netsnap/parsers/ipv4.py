@@ -34,6 +34,13 @@ def network(text: str) -> IPv4Network | None:
     return _build(_from_bytes(_aton(addr), "big"), plen)
 
 
+def address(text: str) -> IPv4Address | None:
+    """`a.b.c.d` as an address; None for any other text (`999.1.1.1`, `010.0.0.1`, a name): for values
+    read out of free text (log messages), where a bad one must be left out, never raise."""
+    net = network(text) if "/" not in text else None
+    return net.network_address if net is not None else None
+
+
 def _shortcut(value: int, plen: int) -> IPv4Network:
     address = _new(IPv4Address)
     address._ip = value & _MASK[plen]  # type: ignore[attr-defined]  # the stdlib slot typeshed omits

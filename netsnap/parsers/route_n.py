@@ -27,6 +27,7 @@ from netsnap.model.base import Parsed, Provenance
 from netsnap.model.routes import Route
 from netsnap.model.unchecked import slim_record
 from netsnap.parsers import resolver_names
+from netsnap.parsers.ipv4 import address as ipv4_address
 from netsnap.parsers.ipv4 import network as ipv4_network
 from netsnap.parsers.records import LineError, account, never_raises, read_records
 from netsnap.parsers.ttp_runner import run_template
@@ -55,15 +56,20 @@ def _destination(text: str) -> str:
     return resolver_names.NETWORKS.get(text, text)
 
 
-def _checked_destination(dest: str, mask: str, ln: int, notes: list[str]) -> IPv4Network:
-    """Destination/Genmask by the stdlib, with its errors and the host-bits note (every uncommon case)."""
-    try:
-        dst = IPv4Network(f"{dest}/{mask}", strict=False)
-    except ValueError as exc:
-        if _NAME.fullmatch(dest):
-            raise LineError(f"line {ln}: destination {dest} is a name: its address is not in the paste") from exc
-        raise LineError(f"line {ln}: bad destination or genmask ({exc})") from exc
-    if dst.network_address != IPv4Address(dest):
+def _destination_net(dest: str, mask: str, ln: int, notes: list[str]) -> IPv4Network:
+    """Destination/Genmask as a network, noting host bits set; LineError when it is not one. A dotted
+    quad with a contiguous genmask (every real row) skips the stdlib's parse (measured ~3x faster)."""
+    plen = _MASK_PREFIX.get(mask)
+    dst = ipv4_network(f"{dest}/{plen}") if plen is not None else None
+    given = ipv4_address(dest) if dst is not None else None
+    if dst is None or given is None:
+        try:
+            dst, given = IPv4Network(f"{dest}/{mask}", strict=False), IPv4Address(dest)
+        except ValueError as exc:
+            if _NAME.fullmatch(dest):
+                raise LineError(f"line {ln}: destination {dest} is a name: its address is not in the paste") from exc
+            raise LineError(f"line {ln}: bad destination or genmask ({exc})") from exc
+    if dst.network_address != given:
         notes.append(f"line {ln}: destination {dest} has host bits set for genmask {mask}; read as {dst}")
     return dst
 
@@ -72,15 +78,7 @@ def _row_to_route(rec: dict[str, str], columns: tuple[str, ...], line: str, file
                   notes: list[str]) -> Route:
     ln = int(rec["ln"])
     dest = _destination(rec["dest"])
-    mask = rec["mask"]
-    plen = _MASK_PREFIX.get(mask)
-    whole = ipv4_network(dest) if plen is not None else None  # a dotted quad and a contiguous genmask
-    if whole is not None and plen is not None:  # the common case: no stdlib parse (measured ~3x faster)
-        dst = ipv4_network(f"{dest}/{plen}") or whole
-        if dst.network_address != whole.network_address:
-            notes.append(f"line {ln}: destination {dest} has host bits set for genmask {mask}; read as {dst}")
-    else:
-        dst = _checked_destination(dest, mask, ln, notes)
+    dst = _destination_net(dest, rec["mask"], ln, notes)
     named: dict[str, str] = {}
     try:
         gateway = _gateway(rec["gw"])

@@ -32,3 +32,12 @@ def test_equals_the_stdlib(value: int, plen: int, with_prefix: bool) -> None:
                                   "1.2.3.4/08", "::1", "10.0.0.0/255.0.0.0", "a.b.c.d", " 1.2.3.4", "１.2.3.4"])
 def test_other_texts_are_left_to_the_stdlib(text: str) -> None:
     assert network(text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("10.244.1.7", IPv4Address("10.244.1.7")), ("0.0.0.0", IPv4Address(0)),
+    ("999.1.1.10", None), ("010.0.0.1", None), ("10.0.0.0/8", None), ("1.2.3", None), ("", None),
+    ("node1", None), ("10.0.0.1 ", None),
+])
+def test_address_of_free_text_is_a_dotted_quad_or_none(text: str, expected: IPv4Address | None) -> None:
+    assert ipv4.address(text) == expected
